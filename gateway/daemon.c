@@ -1,0 +1,13 @@
+/* run command: not built yet (placeholder until its issue lands) */
+#include <stdio.h>
+
+#include "gateway/commands.h"
+
+int
+daemon_cmd_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ifaxgw run: not implemented yet\n");
+    return 70;
+}

@@ -1,0 +1,13 @@
+/* convert command: not built yet (placeholder until its issue lands) */
+#include <stdio.h>
+
+#include "gateway/commands.h"
+
+int
+page_cmd_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ifaxgw convert: not implemented yet\n");
+    return 70;
+}

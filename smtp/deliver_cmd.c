@@ -1,0 +1,13 @@
+/* deliver command: not built yet (placeholder until its issue lands) */
+#include <stdio.h>
+
+#include "gateway/commands.h"
+
+int
+deliver_cmd_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ifaxgw deliver: not implemented yet\n");
+    return 70;
+}

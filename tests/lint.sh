@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# lint.sh - module boundaries of docs/architecture.md: inputs (t30/, scan/)
+# never include smtp/ or the queue; smtp/ never opens the spool by path.
+set -u
+cd "$(dirname "$0")/.."
+rc=0
+if grep -nE '#include "(smtp|gateway/queue)' t30/*.[ch] scan/*.[ch] 2>/dev/null; then
+    echo "lint: t30/ and scan/ must not include smtp/ or the queue"; rc=1
+fi
+if grep -nE '#include "(t30|scan)/' smtp/*.[ch] 2>/dev/null; then
+    echo "lint: smtp/ must not include the inputs"; rc=1
+fi
+if grep -nE '\b(strcpy|strcat|sprintf|gets)\(' */*.c 2>/dev/null | grep -v '^tests/'; then
+    echo "lint: unbounded string functions"; rc=1
+fi
+[ $rc -eq 0 ] && echo "lint: ok"
+exit $rc
