@@ -42,6 +42,7 @@ ctest_run() { # dir label-args...
     ctest --test-dir "$dir" --output-on-failure -j"$jobs" "$@"
 }
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 step "ctest release" ctest_run "$out/release" -LE bench
 step "ctest asan+ubsan" ctest_run "$out/asan" -LE bench

@@ -1,0 +1,351 @@
+/*
+ * tests for scan/scan against the real SANE "test" backend, through a
+ * private SANE_CONFIG_DIR (no system configuration is touched).
+ */
+#define _GNU_SOURCE /* setenv, mkdtemp, flock */
+#include <sys/file.h>
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gateway/xalloc.h"
+#include "scan/scan.h"
+
+#define MAX_KEEP 16
+
+/* What the page handler saw: geometry, and a copy of the first page. */
+struct seen {
+    int pages;
+    int width[MAX_KEEP], height[MAX_KEEP], xres[MAX_KEEP];
+    long black[MAX_KEEP];
+    uint8_t *first;
+    size_t first_stride;
+    int fail_at; /* handler fails on this page index; -1 never */
+};
+
+static char cfgdir[256];
+
+static int
+on_page(void *arg, const struct scan_page *pg, struct errbuf *why)
+{
+    struct seen *s = arg;
+    long black = 0;
+
+    if (pg->index == s->fail_at)
+        return errbuf_set(why, ERR_TEMP, NULL, "spool full (test)");
+    for (int y = 0; y < pg->height; y++)
+        for (size_t b = 0; b < pg->stride; b++)
+            black += __builtin_popcount(pg->bits[(size_t)y * pg->stride + b]);
+    if (s->pages < MAX_KEEP) {
+        s->width[s->pages] = pg->width;
+        s->height[s->pages] = pg->height;
+        s->xres[s->pages] = pg->xres;
+        s->black[s->pages] = black;
+    }
+    if (s->first == NULL) {
+        s->first = xmalloc(pg->stride * (size_t)pg->height);
+        memcpy(s->first, pg->bits, pg->stride * (size_t)pg->height);
+        s->first_stride = pg->stride;
+    }
+    s->pages++;
+    return 0;
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int
+setup_all(void **state)
+{
+    struct errbuf why;
+
+    (void)state;
+    snprintf(cfgdir, sizeof cfgdir, "/tmp/ifaxgw-sane-XXXXXX");
+    if (mkdtemp(cfgdir) == NULL)
+        return -1;
+    write_file(cfgdir, "dll.conf", "test\n");
+    write_file(cfgdir, "test.conf",
+               "number_of_devices 1\nmode Gray\ndepth 1\nresolution 200\n"
+               "test-picture \"Grid\"\nenable-test-options true\n"
+               "br_x 210.0\nbr_y 297.0\ngeometry_max 300.0\n");
+    /* No trailing colon: only our directory is read, not the system's. */
+    setenv("SANE_CONFIG_DIR", cfgdir, 1);
+    return scan_global_init(&why);
+}
+
+static int
+teardown_all(void **state)
+{
+    char cmd[300];
+
+    (void)state;
+    /* No scan_global_exit() here: the test backend leaks a buffer per scan
+     * (upstream), and sane_exit() dlclose()s it, which leaves LeakSanitizer
+     * frames it cannot name for tests/lsan.supp. */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cfgdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct scan_opts
+a4_opts(enum scan_mode mode, int dpi)
+{
+    struct scan_opts o = {
+        .device = "test:0",
+        .mode = mode,
+        .resolution = dpi,
+        .source = SCAN_SOURCE_ADF,
+        .threshold = 128,
+    };
+    scan_paper_size("a4", &o.width_mm, &o.height_mm);
+    /* The test backend keeps option values between opens: reset ours. */
+    o.extra[0] = "read-return-value=Default";
+    o.extra[1] = "read-limit=no";
+    o.extra[2] = "ppl-loss=0";
+    o.extra[3] = "test-picture=Grid";
+    return o;
+}
+
+static void
+test_scan_adf_batch_200dpi_geometry(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_LINEART, 200);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    o.max_pages = 3;
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), 0);
+    assert_int_equal(rep.result, SCAN_OK);
+    assert_int_equal(rep.pages, 3);
+    assert_int_equal(s.pages, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(s.width[i], 1653);  /* 210 mm at 200 dpi */
+        assert_int_equal(s.height[i], 2338); /* 297 mm at 200 dpi */
+        assert_int_equal(s.xres[i], 200);
+        assert_true(s.black[i] > 0); /* the grid has black squares */
+    }
+    assert_string_equal(rep.device, "test:0");
+    free(s.first);
+}
+
+static void
+test_scan_no_docs_ends_batch_after_ten(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    /* the test backend's feeder holds exactly 10 pages */
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), 0);
+    assert_int_equal(rep.result, SCAN_OK);
+    assert_int_equal(rep.pages, 10);
+    free(s.first);
+}
+
+static void
+test_scan_jammed_feeder_reports_jam(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    o.extra[4] = "read-return-value=SANE_STATUS_JAMMED";
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_JAMMED);
+    assert_int_equal(s.pages, 0);
+    assert_non_null(strstr(why.text, "jammed"));
+}
+
+static void
+test_scan_cover_open_and_io_error(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    o.extra[4] = "read-return-value=SANE_STATUS_COVER_OPEN";
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_COVER_OPEN);
+    o.extra[4] = "read-return-value=SANE_STATUS_IO_ERROR";
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_IO_ERROR);
+}
+
+/* One-byte reads and 7 pixels of line padding give the same pixels. */
+static void
+test_scan_odd_chunks_and_padding_same_pixels(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 200);
+    struct seen plain = {.fail_at = -1}, odd = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    o.max_pages = 1;
+    o.source = SCAN_SOURCE_FLATBED;
+    assert_int_equal(scan_run(&o, on_page, &plain, &rep, &why), 0);
+    o.extra[4] = "read-limit=yes";
+    o.extra[5] = "read-limit-size=7";
+    o.extra[6] = "ppl-loss=7";
+    assert_int_equal(scan_run(&o, on_page, &odd, &rep, &why), 0);
+    assert_int_equal(odd.pages, 1);
+    assert_int_equal(odd.width[0], plain.width[0] - 7);
+    assert_int_equal(odd.height[0], plain.height[0]);
+    for (int y = 0; y < odd.height[0]; y++)
+        for (int x = 0; x < odd.width[0]; x++) {
+            int a = (plain.first[(size_t)y * plain.first_stride + x / 8] >>
+                     (7 - x % 8)) & 1;
+            int b = (odd.first[(size_t)y * odd.first_stride + x / 8] >>
+                     (7 - x % 8)) & 1;
+            if (a != b)
+                fail_msg("pixel %d,%d differs", x, y);
+        }
+    free(plain.first);
+    free(odd.first);
+}
+
+static void
+test_scan_300dpi_gray8_thresholded(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY8, 300);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    o.max_pages = 1;
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), 0);
+    assert_int_equal(s.width[0], 2480);  /* 210 mm at 300 dpi */
+    assert_int_equal(s.height[0], 3507); /* 297 mm at 300 dpi */
+    assert_true(s.black[0] > 0);
+    free(s.first);
+}
+
+static void
+test_scan_blank_pages_skipped(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    o.max_pages = 2;
+    o.skip_blank = true;
+    o.extra[4] = "test-picture=Solid white";
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), 0);
+    assert_int_equal(rep.pages, 0);
+    assert_int_equal(rep.blank_skipped, 2);
+    o.extra[4] = "test-picture=Solid black";
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), 0);
+    assert_int_equal(rep.pages, 2);
+    free(s.first);
+}
+
+static void
+test_scan_second_scan_refused_busy(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+    char path[512];
+    int fd;
+
+    (void)state;
+    o.lock_dir = cfgdir;
+    snprintf(path, sizeof path, "%s/scan-test_0.lock", cfgdir);
+    fd = open(path, O_RDWR | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0); /* a scan in progress */
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_BUSY);
+    assert_int_equal(s.pages, 0);
+    close(fd);
+    o.max_pages = 1;
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), 0);
+    assert_int_equal(rep.pages, 1);
+    free(s.first);
+}
+
+static void
+test_scan_handler_failure_and_cancel(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = 1};
+    struct scan_report rep;
+    struct errbuf why;
+    atomic_bool cancel = true;
+
+    (void)state;
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_ERROR);
+    assert_int_equal(rep.pages, 1); /* the first page was stored */
+    assert_non_null(strstr(why.text, "spool full"));
+    o.cancel = &cancel;
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_CANCELLED);
+    free(s.first);
+}
+
+static void
+test_scan_unknown_device_and_option(void **state)
+{
+    struct scan_opts o = a4_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+
+    (void)state;
+    o.device = "test:9";
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_NO_DEVICE);
+    o.device = "test:0";
+    o.extra[4] = "no-such-option=1";
+    assert_int_equal(scan_run(&o, on_page, &s, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_BAD_OPTION);
+    assert_non_null(strstr(why.text, "no-such-option"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scan_adf_batch_200dpi_geometry),
+        cmocka_unit_test(test_scan_no_docs_ends_batch_after_ten),
+        cmocka_unit_test(test_scan_jammed_feeder_reports_jam),
+        cmocka_unit_test(test_scan_cover_open_and_io_error),
+        cmocka_unit_test(test_scan_odd_chunks_and_padding_same_pixels),
+        cmocka_unit_test(test_scan_300dpi_gray8_thresholded),
+        cmocka_unit_test(test_scan_blank_pages_skipped),
+        cmocka_unit_test(test_scan_second_scan_refused_busy),
+        cmocka_unit_test(test_scan_handler_failure_and_cancel),
+        cmocka_unit_test(test_scan_unknown_device_and_option),
+    };
+    return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}
