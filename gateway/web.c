@@ -127,8 +127,11 @@ add_common_headers(struct MHD_Response *r, const char *type, bool page)
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    /* Thumbnails of a job never change: let the page's 2 s poll reuse them. */
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-                            page ? "no-cache" : "no-store");
+                            page                           ? "no-cache"
+                            : strcmp(type, "image/png") == 0 ? "private, max-age=300"
+                                                           : "no-store");
     /* Served files get the strict policy; API bodies opened directly in a
      * browser are sandboxed so nothing in them can run. */
     MHD_add_response_header(r, "Content-Security-Policy",
@@ -486,9 +489,9 @@ web_init(const struct web_conf *cf, const struct web_sources *src,
     w->src = *src;
     w->metrics = m;
     w->max_body = cf->max_body ? cf->max_body : WEB_MAX_BODY_DEFAULT;
-    w->auth = web_auth_init(cf->token, cf->rate == 0  ? WEB_RATE_DEFAULT
-                                       : cf->rate < 0 ? 0
-                                                      : cf->rate);
+    w->auth = web_auth_init(cf->token, cf->rate_per_min == 0 ? WEB_RATE_DEFAULT
+                                       : cf->rate_per_min < 0 ? 0
+                                                              : cf->rate_per_min);
     w->env.src = &w->src;
     w->env.metrics = m;
     w->env.spool_real = w->spool_real;

@@ -26,7 +26,7 @@
 #include "gateway/metrics.h"
 
 #define WEB_MAX_BODY_DEFAULT 16384 /* bytes of a request body; more is 413 */
-#define WEB_RATE_DEFAULT     20    /* requests/s per client, burst 2x */
+#define WEB_RATE_DEFAULT     600   /* requests/min per client */
 #define WEB_NAME_MAX         64    /* line, profile, CSID, caller ID fields */
 #define WEB_TEXT_MAX         256   /* free text: error, last result */
 #define WEB_LINES_MAX        32    /* lines shown */
@@ -138,8 +138,8 @@ struct web_conf {
     int port;           /* 0: any free port (web_port() tells) */
     const char *token;  /* NULL or "": every action is refused */
     size_t max_body;    /* 0: WEB_MAX_BODY_DEFAULT */
-    int rate;           /* requests/s per client; 0: WEB_RATE_DEFAULT,
-                           negative: no limit */
+    int rate_per_min;   /* requests/min per client (bursts of 10 s' worth);
+                           0: WEB_RATE_DEFAULT, negative: no limit */
     const char *spool;  /* job_dir() results must resolve inside it */
     int threads;        /* libmicrohttpd pool; 0: 2 */
 };

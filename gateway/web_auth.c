@@ -12,6 +12,7 @@
 
 #define CLIENT_KEY_MAX 64 /* "ipv6-literal" fits */
 #define RATE_PROBES    4  /* slots tried before evicting the stalest */
+#define TOKEN_UNITS    60000 /* one request, in bucket units */
 
 struct session {
     char sid[WEB_AUTH_ID_HEX + 1]; /* "" when the slot is free */
@@ -21,14 +22,15 @@ struct session {
 
 struct bucket {
     char client[CLIENT_KEY_MAX]; /* "" when free */
-    int64_t milli;               /* tokens x 1000 */
+    int64_t units;               /* tokens x 60000 (one ms of refill at
+                                    rate_per_min tokens/min is rate units) */
     int64_t last_ms;
 };
 
 struct web_auth {
     pthread_mutex_t lock; /* guards sessions and buckets */
     char token[WEB_AUTH_TOKEN_MAX + 1];
-    int rate_per_s;
+    int rate_per_min;
     struct session sessions[WEB_AUTH_SESSIONS];
     struct bucket buckets[WEB_AUTH_CLIENTS];
 };
@@ -86,14 +88,14 @@ fnv1a(const char *s)
 }
 
 struct web_auth *
-web_auth_init(const char *token, int rate_per_s)
+web_auth_init(const char *token, int rate_per_min)
 {
     struct web_auth *a = xcalloc(1, sizeof *a);
 
     pthread_mutex_init(&a->lock, NULL);
     if (token != NULL)
         (void)snprintf(a->token, sizeof a->token, "%s", token);
-    a->rate_per_s = rate_per_s > 0 ? rate_per_s : 0;
+    a->rate_per_min = rate_per_min > 0 ? rate_per_min : 0;
     return a;
 }
 
@@ -271,7 +273,7 @@ bucket_for(struct web_auth *a, const char *client, int64_t now_ms)
             stalest = b;
     }
     (void)snprintf(stalest->client, sizeof stalest->client, "%s", client);
-    stalest->milli = 2000 * (int64_t)a->rate_per_s;
+    stalest->units = TOKEN_UNITS * WEB_AUTH_BURST((int64_t)a->rate_per_min);
     stalest->last_ms = now_ms;
     return stalest;
 }
@@ -280,21 +282,24 @@ bool
 web_auth_rate_take(struct web_auth *a, const char *client, int64_t now_ms)
 {
     struct bucket *b;
-    int64_t cap = 2000 * (int64_t)a->rate_per_s;
+    int64_t cap = TOKEN_UNITS * WEB_AUTH_BURST((int64_t)a->rate_per_min);
     bool ok = false;
 
-    if (a->rate_per_s == 0)
+    if (a->rate_per_min == 0)
         return true;
     pthread_mutex_lock(&a->lock);
     b = bucket_for(a, client, now_ms);
     if (now_ms > b->last_ms) {
-        b->milli += (now_ms - b->last_ms) * a->rate_per_s;
-        if (b->milli > cap)
-            b->milli = cap;
+        int64_t dt = now_ms - b->last_ms;
+
+        /* Cap dt first so a long-idle client cannot overflow. */
+        b->units += (dt > 60000 ? 60000 : dt) * a->rate_per_min;
+        if (b->units > cap)
+            b->units = cap;
         b->last_ms = now_ms;
     }
-    if (b->milli >= 1000) {
-        b->milli -= 1000;
+    if (b->units >= TOKEN_UNITS) {
+        b->units -= TOKEN_UNITS;
         ok = true;
     }
     pthread_mutex_unlock(&a->lock);

@@ -21,6 +21,8 @@
 #define WEB_AUTH_ID_HEX      64    /* session id and CSRF token: 32 bytes */
 #define WEB_AUTH_CLIENTS     512   /* rate-limit buckets (hashed by address) */
 #define WEB_JOB_ID_MAX       64    /* longest job id accepted in a URL */
+/* A burst of 10 seconds' worth, at least 5 requests. */
+#define WEB_AUTH_BURST(per_min) ((per_min) / 6 > 5 ? (per_min) / 6 : 5)
 
 enum web_auth_verdict {
     WEB_AUTH_OK,      /* bearer token or session + CSRF header matched */
@@ -37,10 +39,10 @@ struct web_auth_request {
 
 struct web_auth;
 
-/* token NULL or "": no action is ever allowed. rate_per_s 0: no limit;
- * otherwise each client may burst 2 * rate_per_s requests. Caller frees
- * with web_auth_free(). */
-struct web_auth *web_auth_init(const char *token, int rate_per_s);
+/* token NULL or "": no action is ever allowed. rate_per_min 0: no limit;
+ * otherwise a client's bucket holds WEB_AUTH_BURST(rate_per_min) requests
+ * and refills at rate_per_min. Caller frees with web_auth_free(). */
+struct web_auth *web_auth_init(const char *token, int rate_per_min);
 void web_auth_free(struct web_auth *a);
 
 /* Constant-time comparison of NUL-terminated strings. */
