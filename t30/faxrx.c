@@ -13,6 +13,15 @@
 
 #define PROGRESS_CHECK_MS 1000 /* how often image rows are polled */
 
+_Static_assert(CONFIG_MODEM_V27TER == FAXRX_V27TER &&
+                   CONFIG_MODEM_V29 == FAXRX_V29 &&
+                   CONFIG_MODEM_V17 == FAXRX_V17,
+               "conf/ modem bits match faxrx");
+_Static_assert(CONFIG_COMP_T4_1D == FAXRX_T4_1D &&
+                   CONFIG_COMP_T4_2D == FAXRX_T4_2D &&
+                   CONFIG_COMP_T6 == FAXRX_T6,
+               "conf/ coding bits match faxrx");
+
 struct faxrx {
     fax_state_t *fax;
     t30_state_t *t30;
@@ -179,6 +188,20 @@ faxrx_opts_default(struct faxrx_opts *o)
     o->modems = FAXRX_V27TER | FAXRX_V29 | FAXRX_V17;
     o->codings = FAXRX_T4_1D | FAXRX_T4_2D | FAXRX_T6;
     o->file_coding = FAXRX_T6;
+}
+
+void
+faxrx_opts_from_config(struct faxrx_opts *o, const struct config_line *cl)
+{
+    faxrx_opts_default(o);
+    o->line = cl->name;
+    o->local_csid = cl->station_id;
+    o->ecm = cl->ecm;
+    /* conf/ uses the same bit values as enum faxrx_modem / faxrx_coding */
+    o->modems = cl->modems & (FAXRX_V27TER | FAXRX_V29 | FAXRX_V17);
+    o->codings = cl->compressions & (FAXRX_T4_1D | FAXRX_T4_2D | FAXRX_T6);
+    o->call_timeout_s = cl->call_timeout_s;
+    o->idle_timeout_s = cl->idle_timeout_s;
 }
 
 struct faxrx *

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf/config.h"
 #include "gateway/errbuf.h"
 #include "t30/callrec.h"
 
@@ -62,6 +63,10 @@ typedef void (*faxrx_record_fn)(void *arg, const struct callrec *rec);
 
 /* Fill o with defaults: ECM on, all modems, all codings, G4 file. */
 void faxrx_opts_default(struct faxrx_opts *o);
+
+/* Fill o from a configured line (station id, ECM, modems, codings, call
+ * and idle limits); o borrows strings from cl. */
+void faxrx_opts_from_config(struct faxrx_opts *o, const struct config_line *cl);
 
 /*
  * Start a session that writes pages to tiff_path (created or truncated
