@@ -240,8 +240,9 @@ struct config_smtp {
 };
 
 struct config_web {
+    bool enable;      /* default true */
     char *listen;     /* address, default 127.0.0.1 */
-    int port;         /* default 8025; 0 = web off */
+    int port;         /* default 8025; 0 = any free port (tests) */
     char *token;      /* needed for actions (POST); NULL = actions refused */
     int max_body;     /* bytes of a request body */
     int rate_per_min; /* requests per minute per client */

@@ -1,13 +1,247 @@
-/* run command: not built yet (placeholder until its issue lands) */
-#include <stdio.h>
+/* daemon - `ifaxgw run`; contract in daemon.h */
+#define _GNU_SOURCE /* initgroups(3) */
+#include "gateway/daemon.h"
 
-#include "gateway/commands.h"
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/snapshot.h"
+#include "gateway/cli.h"
+#include "gateway/log.h"
+#include "gateway/router.h"
+
+#define DAEMON_RESCAN_S 2  /* pick up CLI changes to the spool this often */
+#define DAEMON_PURGE_S  60 /* purge done/failed jobs past retention */
+
+struct daemon {
+    const char *conf_path; /* NULL: default file, else embedded default */
+    struct queue *q;
+    atomic_bool stop;
+};
+
+static int64_t
+daemon_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+daemon_on_recover(void *arg, enum queue_recovery what, const char *id,
+                  const char *detail)
+{
+    char e[512];
+
+    (void)arg;
+    log_esc(e, sizeof e, detail);
+    if (what == QUEUE_RECOVER_DISCARDED || what == QUEUE_RECOVER_BROKEN)
+        log_warn("job=%s recovery=%s detail=\"%s\"", id,
+                 queue_recovery_name(what), e);
+    else
+        log_info("job=%s recovery=%s detail=\"%s\"", id,
+                 queue_recovery_name(what), e);
+}
+
+static int
+daemon_open_queue(struct daemon *d, const struct config *cf)
+{
+    struct queue_policy pol = {
+        .retry_s = cf->smtp.retry_s,
+        .n_retry = (size_t)cf->smtp.n_retry,
+        .expiry_s = cf->smtp.expiry_s,
+        .retention_s = cf->gateway.retention_s,
+    };
+    struct queue_opts o = {
+        .policy = &pol, .daemon = true, .hostname = cf->smtp.hostname,
+        .router = router_route_job, .on_recover = daemon_on_recover,
+    };
+    struct errbuf why;
+
+    if (mkdir(cf->gateway.spool, 0750) == -1 && errno != EEXIST) {
+        log_error("spool %s: %s", cf->gateway.spool, strerror(errno));
+        return -1;
+    }
+    d->q = queue_open(cf->gateway.spool, &o, &why);
+    if (d->q == NULL) {
+        log_error("spool %s: %s", cf->gateway.spool, why.text);
+        return -1;
+    }
+    return 0;
+}
+
+/* After devices and ports are open: become gateway.user, if set. */
+static int
+daemon_drop_privileges(const struct config *cf)
+{
+    const struct passwd *pw;
+
+    if (cf->gateway.user == NULL || geteuid() != 0)
+        return 0;
+    pw = getpwnam(cf->gateway.user);
+    if (pw == NULL) {
+        log_error("gateway.user %s: no such user", cf->gateway.user);
+        return -1;
+    }
+    /* The spool must stay writable for the user we become. */
+    if (chown(cf->gateway.spool, pw->pw_uid, pw->pw_gid) == -1)
+        log_warn("chown %s: %s", cf->gateway.spool, strerror(errno));
+    if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+        setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+        log_error("dropping privileges to %s: %s", pw->pw_name,
+                  strerror(errno));
+        return -1;
+    }
+    log_info("running as user=%s uid=%d", pw->pw_name, (int)pw->pw_uid);
+    return 0;
+}
+
+static void
+daemon_reload(struct daemon *d)
+{
+    struct config_errors errs;
+    const struct config *cf;
+    const char *path = d->conf_path;
+
+    if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
+        path = CONFIG_DEFAULT_FILE;
+    if (path == NULL) {
+        log_info("reload: running on the embedded default; nothing to read");
+        return;
+    }
+    if (snapshot_reload(path, &errs) == -1) {
+        for (int i = 0; i < errs.count; i++)
+            log_error("reload rejected: %s", errs.msg[i]);
+        log_error("reload rejected: %d problem(s); the old config stays",
+                  errs.count + errs.dropped);
+        return;
+    }
+    cf = snapshot_get();
+    log_set_level(cf->gateway.log_level);
+    {
+        struct queue_policy pol = {
+            .retry_s = cf->smtp.retry_s,
+            .n_retry = (size_t)cf->smtp.n_retry,
+            .expiry_s = cf->smtp.expiry_s,
+            .retention_s = cf->gateway.retention_s,
+        };
+        queue_set_policy(d->q, &pol);
+    }
+    snapshot_put(cf);
+    log_info("reload: %s in force", path);
+}
+
+static void
+daemon_housekeeping(struct daemon *d, int64_t *last_purge_ms)
+{
+    struct errbuf why;
+    int64_t now = daemon_now_ms();
+    int n;
+
+    if (queue_rescan(d->q, false, &why) == -1)
+        log_warn("spool rescan: %s", why.text);
+    if (now - *last_purge_ms < DAEMON_PURGE_S * 1000)
+        return;
+    *last_purge_ms = now;
+    n = queue_purge(d->q, now, &why);
+    if (n == -1)
+        log_warn("purge: %s", why.text);
+    else if (n > 0)
+        log_info("purged %d finished job(s) past retention", n);
+}
+
+/* The main thread's loop: signals and housekeeping until SIGTERM/SIGINT. */
+static void
+daemon_signal_loop(struct daemon *d, const sigset_t *set)
+{
+    struct timespec tick = {.tv_sec = DAEMON_RESCAN_S};
+    int64_t last_purge = 0;
+
+    while (!atomic_load(&d->stop)) {
+        int sig = sigtimedwait(set, NULL, &tick);
+
+        if (sig == SIGHUP) {
+            daemon_reload(d);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            log_info("signal=%s: stopping: no new calls, finishing work",
+                     sig == SIGTERM ? "TERM" : "INT");
+            atomic_store(&d->stop, true);
+        } else {
+            daemon_housekeeping(d, &last_purge);
+        }
+    }
+}
+
+static void
+daemon_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ifaxgw run [-c FILE]\n\n"
+            "Run the gateway: every configured fax line, the scanner, the\n"
+            "delivery workers and the web status page, until SIGTERM.\n"
+            "SIGHUP reloads the config (a bad one is rejected, the old one\n"
+            "stays). Logs go to stderr.\n\n"
+            "  -c FILE  config (default /etc/ifaxgw/ifaxgw.conf; without it,\n"
+            "           the embedded default: spool ./demo/spool, web on\n"
+            "           127.0.0.1 only)\n");
+}
 
 int
 daemon_cmd_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "ifaxgw run: not implemented yet\n");
-    return 70;
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    struct daemon d = {0};
+    struct config *cf;
+    sigset_t set;
+    int c, rc = 1;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (c == 'c')
+            d.conf_path = optarg;
+        else if (c == 'h')
+            return daemon_usage(stdout), 0;
+        else
+            return daemon_usage(stderr), 2;
+    }
+    if (optind != argc)
+        return daemon_usage(stderr), 2;
+    cf = cli_config_load(d.conf_path);
+    if (cf == NULL)
+        return 1;
+    log_set_level(cf->gateway.log_level);
+    /* Signals are taken by the main thread only: block them before any
+     * thread starts, so every thread inherits the mask. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    snapshot_swap(cf);
+    if (daemon_open_queue(&d, cf) == -1)
+        goto out;
+    if (daemon_drop_privileges(cf) == -1)
+        goto out;
+    log_info("ifaxgw running: spool=%s", cf->gateway.spool);
+    daemon_signal_loop(&d, &set);
+    rc = 0;
+out:
+    queue_close(d.q);
+    snapshot_swap(NULL);
+    log_info("ifaxgw stopped");
+    return rc;
 }

@@ -11,6 +11,7 @@
  * Must not: know the queue or SMTP. Files are written whole or not at all
  * (tmp + rename). Errors: -1 with *why (PERM for bad input, naming the page).
  * Threads: any; a page_doc belongs to one thread at a time.
+ * The per-job cache of converted files is gateway/page_cache.h.
  * Standards: RFC 3949, RFC 2879/2533 (feature strings), ITU-T T.4/T.6/T.85.
  */
 #ifndef IFAXGW_GATEWAY_PAGE_H
@@ -21,11 +22,12 @@
 #include "gateway/errbuf.h"
 #include "gateway/page_format.h"
 
-#define PAGE_MAX_PAGES    1000  /* pages in one document */
-#define PAGE_MAX_WIDTH    16384 /* pixels per line; A3 at 400 dpi is 4864 */
-#define PAGE_MAX_HEIGHT   65536 /* lines per page; 14 m at 400 lpi... enough */
-#define PAGE_MAX_FILE     (256u << 20) /* bytes of one input file */
-#define PAGE_FEATURES_MAX 512   /* a feature collection from page_format_features */
+#define PAGE_MAX_PAGES  1000  /* pages in one document */
+#define PAGE_MAX_WIDTH  16384 /* pixels per line; A3 at 400 dpi is 4864 */
+#define PAGE_MAX_HEIGHT 65536 /* lines per page; 14 m at 400 lpi... enough */
+#define PAGE_MAX_FILE   (256u << 20) /* bytes of one input file */
+#define PAGE_FEATURES_MAX                                                      \
+    512 /* a feature collection from page_format_features */
 
 struct page_bitmap {
     unsigned char *bits; /* height rows of stride bytes; MSB first, 1 = black;
@@ -39,7 +41,7 @@ struct page_bitmap {
 struct page_source {
     struct page_format fmt; /* coding, resolution, width, paper of page 0 */
     int pages;
-    int fill_order;         /* TIFF FillOrder of the input, 0 if not a TIFF */
+    int fill_order; /* TIFF FillOrder of the input, 0 if not a TIFF */
 };
 
 struct page_doc; /* opaque */
@@ -55,7 +57,8 @@ int page_doc_add(struct page_doc *doc, const unsigned char *bits, int width,
                  struct errbuf *why);
 
 /* Load every page of a TIFF file (or of len bytes in memory). On success
- * *doc is new (caller frees); on failure *doc is NULL and why names the page. */
+ * *doc is new (caller frees); on failure *doc is NULL and why names the page.
+ */
 int page_doc_load(const char *path, struct page_doc **doc, struct errbuf *why);
 int page_doc_load_mem(const void *data, size_t len, struct page_doc **doc,
                       struct errbuf *why);
@@ -111,15 +114,5 @@ int page_format_features(const struct page_format *f, char *buf, size_t n);
 /* The file name of format f's output: "out-S-MH-204x196-1728.tif",
  * "out-F-MMR-...", "out-J-JBIG-...". -1 if n is too small. */
 int page_format_filename(const struct page_format *f, char *buf, size_t n);
-
-/* Converted-output cache of one job: the path (in buf) of jobdir's
- * pages.tif converted to want, created atomically (tmp, fsync, rename,
- * fsync dir) if absent. The format actually written goes to *got if not NULL.
- * page_cache_pdf is the same for the PDF (jobdir/out.pdf). */
-int page_cache_get(const char *jobdir, const struct page_format *want,
-                   struct page_format *got, char *buf, size_t n,
-                   struct errbuf *why);
-int page_cache_pdf(const char *jobdir, char *buf, size_t n,
-                   struct errbuf *why);
 
 #endif

@@ -21,15 +21,20 @@ enum page_coding {
     PAGE_CODING_JBIG      /* T.85 (T.82 single layer), Compression 9 */
 };
 
-enum page_paper { PAGE_PAPER_A4 = 0, PAGE_PAPER_B4, PAGE_PAPER_A3,
-                  PAGE_PAPER_LETTER, PAGE_PAPER_LEGAL };
+enum page_paper {
+    PAGE_PAPER_A4 = 0,
+    PAGE_PAPER_B4,
+    PAGE_PAPER_A3,
+    PAGE_PAPER_LETTER,
+    PAGE_PAPER_LEGAL
+};
 
 struct page_format {
     enum page_coding coding;
     int xres, yres;        /* pixels per inch, as labelled in the TIFF */
     int width;             /* pixels per line: 1728, 2048, 2432, 2592, ... */
     enum page_paper paper; /* paper the width stands for */
-    bool profile_s;        /* TIFF-minimal (RFC 3949 3): MH, 1728, II, FillOrder 2 */
+    bool profile_s; /* TIFF-minimal (RFC 3949 3): MH, 1728, II, FillOrder 2 */
 };
 
 static inline const char *

@@ -1,13 +1,514 @@
-/* receive command: not built yet (placeholder until its issue lands) */
-#include <stdio.h>
+/*
+ * receive command: one fax call from 8 kHz audio into the spool.
+ *
+ * `ifaxgw receive --audio FILE|-` decodes a recorded or streamed call (the
+ * sender's side only: what we would send back is dropped) with t30/faxrx
+ * and commits the pages as a job through the queue API, with the call
+ * record in meta.json and the T.30 transcript in t30.log. The spool is
+ * checked writable (job created, pages.tif opened) before the call starts.
+ * Exit: 0 job committed (complete or partial), 1 call failed or spool
+ * error (nothing committed), 2 usage.
+ */
+#include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "conf/config.h"
+#include "conf/route.h"
 #include "gateway/commands.h"
+#include "gateway/errbuf.h"
+#include "gateway/job.h"
+#include "gateway/log.h"
+#include "gateway/queue.h"
+#include "gateway/xalloc.h"
+#include "t30/callrec.h"
+#include "t30/faxrx.h"
+
+#define DEFAULT_SPOOL "/var/spool/ifaxgw"
+
+struct rx_args {
+    const char *audio;
+    const char *conf;
+    const char *line;
+    const char *spool;
+    const char *format; /* "wav", "raw" or NULL = by content */
+};
+
+/* An audio source: libsndfile for WAV (any format it reads, resampling is
+ * not done: 8 kHz mono is required), or raw s16le from a file or stdin. */
+struct audio_src {
+    SNDFILE *sf;
+    int fd;
+};
+
+static void
+usage(FILE *f)
+{
+    fputs(
+        "usage: ifaxgw receive --audio FILE|- [-c CONF] [--line NAME]\n"
+        "                      [--spool DIR] [--format wav|raw]\n"
+        "Receive one fax call from 8 kHz 16-bit mono audio (a WAV file, or\n"
+        "raw signed 16-bit little-endian samples; '-' reads raw from stdin)\n"
+        "into the spool. Only the sender's audio is needed: what the gateway\n"
+        "would send back is discarded, so a recording of the calling side\n"
+        "decodes as the live call did.\n"
+        "  --audio FILE   the call audio (required)\n"
+        "  -c CONF        config file (default " CONFIG_DEFAULT_FILE " if it\n"
+        "                 exists, else the built-in defaults)\n"
+        "  --line NAME    line settings to use (station id, ECM, modems,\n"
+        "                 codings, timeouts); default: the first audio line\n"
+        "  --spool DIR    spool directory (default: gateway.spool)\n"
+        "  --format F     wav or raw (default: WAV if the file starts RIFF)\n"
+        "Exit: 0 job committed (a partial job says so), 1 failed call or\n"
+        "spool error, nothing committed; 2 usage.\n",
+        f);
+}
+
+static int
+parse_args(int argc, char **argv, struct rx_args *a)
+{
+    static const struct option opts[] = {
+        {"audio", required_argument, NULL, 'a'},
+        {"config", required_argument, NULL, 'c'},
+        {"line", required_argument, NULL, 'l'},
+        {"spool", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    memset(a, 0, sizeof *a);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "a:c:l:s:f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            a->audio = optarg;
+            break;
+        case 'c':
+            a->conf = optarg;
+            break;
+        case 'l':
+            a->line = optarg;
+            break;
+        case 's':
+            a->spool = optarg;
+            break;
+        case 'f':
+            a->format = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc || a->audio == NULL ||
+        (a->format && strcmp(a->format, "wav") && strcmp(a->format, "raw"))) {
+        usage(stderr);
+        return 2;
+    }
+    return -1; /* go on */
+}
+
+static struct config *
+load_config(const char *path)
+{
+    struct config_errors errs;
+    struct config *cf;
+
+    if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) != 0)
+        return config_default();
+    if (path == NULL)
+        path = CONFIG_DEFAULT_FILE;
+    config_errors_clear(&errs);
+    cf = config_load(path, &errs);
+    if (cf == NULL) {
+        for (int i = 0; i < errs.count && i < CONFIG_ERRORS_MAX; i++)
+            fprintf(stderr, "ifaxgw receive: %s\n", errs.msg[i]);
+        fprintf(stderr, "ifaxgw receive: config %s is not valid\n", path);
+    }
+    return cf;
+}
+
+static bool
+is_wav(const char *path)
+{
+    char magic[4];
+    FILE *f = fopen(path, "rb");
+    bool yes;
+
+    if (f == NULL)
+        return false;
+    yes = fread(magic, 1, 4, f) == 4 && memcmp(magic, "RIFF", 4) == 0;
+    fclose(f);
+    return yes;
+}
+
+static int
+audio_open(struct audio_src *src, const char *path, const char *format,
+           struct errbuf *why)
+{
+    SF_INFO info;
+    bool wav;
+
+    src->sf = NULL;
+    src->fd = -1;
+    if (strcmp(path, "-") == 0) {
+        if (format != NULL && strcmp(format, "wav") == 0)
+            return errbuf_set(why, ERR_PERM, "", "stdin must be raw s16le");
+        src->fd = STDIN_FILENO;
+        return 0;
+    }
+    wav = format ? strcmp(format, "wav") == 0 : is_wav(path);
+    if (!wav) {
+        src->fd = open(path, O_RDONLY | O_CLOEXEC);
+        return src->fd == -1 ? errbuf_errno(why, "audio %s", path) : 0;
+    }
+    memset(&info, 0, sizeof info);
+    src->sf = sf_open(path, SFM_READ, &info);
+    if (src->sf == NULL)
+        return errbuf_set(why, ERR_PERM, "", "audio %s: %s", path,
+                          sf_strerror(NULL));
+    if (info.samplerate != FAXRX_RATE || info.channels != 1) {
+        sf_close(src->sf);
+        src->sf = NULL;
+        return errbuf_set(why, ERR_PERM, "",
+                          "audio %s: %d Hz, %d channels; need 8000 Hz mono",
+                          path, info.samplerate, info.channels);
+    }
+    return 0;
+}
+
+/* Read up to n samples; 0 at the end. Raw input is little-endian. */
+static int
+audio_read(struct audio_src *src, int16_t *buf, int n)
+{
+    unsigned char raw[2 * FAXRX_BLOCK];
+    size_t have = 0;
+
+    if (src->sf != NULL)
+        return (int)sf_read_short(src->sf, buf, n);
+    while (have < (size_t)n * 2) {
+        ssize_t r = read(src->fd, raw + have, (size_t)n * 2 - have);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+    }
+    for (size_t i = 0; i < have / 2; i++)
+        buf[i] = (int16_t)(raw[2 * i] | (raw[2 * i + 1] << 8));
+    return (int)(have / 2);
+}
+
+static void
+audio_close(struct audio_src *src)
+{
+    if (src->sf != NULL)
+        sf_close(src->sf);
+    if (src->fd > STDIN_FILENO)
+        close(src->fd);
+}
+
+static enum rcpt_mode
+map_mode(enum config_smtp_mode m)
+{
+    return m == CONFIG_SMTP_RELAY ? RCPT_MODE_RELAY : RCPT_MODE_DIRECT;
+}
+
+static enum rcpt_format
+map_format(enum config_format f)
+{
+    switch (f) {
+    case CONFIG_FORMAT_PDF:
+        return RCPT_FMT_PDF;
+    case CONFIG_FORMAT_TIFF:
+        return RCPT_FMT_TIFF;
+    case CONFIG_FORMAT_TIFF_S:
+        return RCPT_FMT_TIFF_S;
+    default:
+        return RCPT_FMT_AUTO;
+    }
+}
+
+static enum rcpt_tls
+map_tls(enum config_tls t)
+{
+    switch (t) {
+    case CONFIG_TLS_NONE:
+        return RCPT_TLS_NONE;
+    case CONFIG_TLS_OPPORTUNISTIC:
+        return RCPT_TLS_OPPORTUNISTIC;
+    default:
+        return RCPT_TLS_REQUIRED;
+    }
+}
+
+static int
+minute_of_day(void)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+
+    if (localtime_r(&t, &tm) == NULL)
+        return -1;
+    return tm.tm_hour * 60 + tm.tm_min;
+}
+
+/* Router for the commit: the config's route table picks the recipients.
+ * XXX(issue 3): the daemon will want the same glue; move it to a shared
+ * gateway module when the lead adds one. */
+static int
+route_job(void *arg, struct job *j, struct errbuf *why)
+{
+    const struct config *cf = arg;
+    struct route_query q = {.source = j->line,
+                            .line = j->line,
+                            .called = j->called,
+                            .caller = j->caller,
+                            .csid = j->csid,
+                            .minute_of_day = minute_of_day()};
+    char rwhy[ROUTE_WHY_MAX], subject[CONFIG_SUBJECT_MAX + 1], hp[300];
+    const struct config_route *r = route_match(cf, &q, rwhy, sizeof rwhy);
+    struct route_vars v = {.csid = j->csid,
+                           .caller = j->caller,
+                           .called = j->called,
+                           .line = j->line,
+                           .source = j->source,
+                           .job = j->id,
+                           .pages = j->pages};
+
+    if (r == NULL)
+        return errbuf_set(why, ERR_PERM, "", "no route matched: %s", rwhy);
+    for (int i = 0; i < r->n_recipients; i++) {
+        const struct config_recipient *cr = &r->recipients[i];
+        struct rcpt_spec sp = {.address = cr->address,
+                               .mode = map_mode(cr->mode),
+                               .format = map_format(cr->format),
+                               .tls = map_tls(cr->tls),
+                               .mdn = cr->mdn};
+
+        if (cr->host != NULL) {
+            snprintf(hp, sizeof hp, "%s:%d", cr->host, cr->port);
+            sp.host = hp;
+        }
+        if (job_add_rcpt(j, &sp, why) < 0)
+            return -1;
+    }
+    route_subject(r, &v, subject, sizeof subject);
+    return job_set_route(j, r->name, subject, r->notify, why);
+}
+
+static const struct config_line *
+pick_line(const struct config *cf, const char *name)
+{
+    if (name != NULL)
+        return config_line_find(cf, name);
+    for (int i = 0; i < cf->n_lines; i++)
+        if (cf->lines[i].kind == CONFIG_LINE_AUDIO)
+            return &cf->lines[i];
+    return NULL;
+}
+
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+write_file(const char *path, const char *text, struct errbuf *why)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    size_t len = strlen(text), off = 0;
+
+    if (fd == -1)
+        return errbuf_errno(why, "%s", path);
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            errbuf_errno(why, "%s", path);
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) == -1)
+        return errbuf_errno(why, "%s", path);
+    return 0;
+}
+
+/* Call over: fill the job from the record and commit it. */
+static int
+commit_call(struct queue *q, struct job *j, const struct callrec *rec,
+            struct errbuf *why)
+{
+    char path[4096], reason[300], esc[4 * CALLREC_TEXT_MAX];
+    char *log;
+    int rc;
+
+    if (job_set_line(j, rec->line, why) < 0 ||
+        job_set_csid(j, rec->remote_csid, why) < 0 ||
+        job_set_caller(j, rec->caller_id[0] ? rec->caller_id : NULL, why) < 0 ||
+        job_set_called(j, rec->called_number[0] ? rec->called_number : NULL,
+                       why) < 0)
+        return -1;
+    if (rec->result == CALLREC_PARTIAL) {
+        snprintf(reason, sizeof reason, "%s: %s", callrec_end_name(rec->end),
+                 log_esc(esc, sizeof esc, rec->t30_text));
+        if (job_set_partial(j, reason, why) < 0)
+            return -1;
+    }
+    job_set_record(j, callrec_to_json(rec));
+    if (job_path(j, "t30.log", path, sizeof path) == NULL)
+        return errbuf_set(why, ERR_PERM, "", "job path too long");
+    log = callrec_transcript(rec);
+    rc = write_file(path, log, why);
+    free(log);
+    if (rc < 0)
+        return -1;
+    return queue_commit(q, j, why);
+}
+
+struct rx_run {
+    struct config *cf;
+    struct queue *q;
+    struct job *job;
+    struct faxrx *rx;
+    struct audio_src src;
+};
+
+static void
+run_free(struct rx_run *r)
+{
+    faxrx_free(r->rx);
+    audio_close(&r->src);
+    job_free(r->job);
+    queue_close(r->q);
+    config_free(r->cf);
+}
+
+/* Open everything before the call starts; -1 with *why. */
+static int
+run_open(struct rx_run *r, const struct rx_args *a, struct errbuf *why)
+{
+    const struct config_line *cl;
+    struct faxrx_opts o;
+    struct queue_policy pol = {.n_retry = 1, .expiry_s = 1, .retention_s = 1};
+    struct queue_opts qo = {.policy = &pol};
+    char path[4096];
+
+    r->cf = load_config(a->conf);
+    if (r->cf == NULL)
+        return errbuf_set(why, ERR_PERM, "", "no usable config");
+    cl = pick_line(r->cf, a->line);
+    if (a->line != NULL && cl == NULL)
+        return errbuf_set(why, ERR_PERM, "", "no line named %s", a->line);
+    faxrx_opts_default(&o);
+    if (cl != NULL)
+        faxrx_opts_from_config(&o, cl);
+    else if (a->line != NULL)
+        o.line = a->line;
+    if (audio_open(&r->src, a->audio, a->format, why) < 0)
+        return -1;
+    pol.retry_s = r->cf->smtp.retry_s;
+    pol.n_retry = r->cf->smtp.n_retry > 0 ? (size_t)r->cf->smtp.n_retry : 1;
+    pol.expiry_s = r->cf->smtp.expiry_s > 0 ? r->cf->smtp.expiry_s : 1;
+    pol.retention_s =
+        r->cf->gateway.retention_s > 0 ? r->cf->gateway.retention_s : 1;
+    qo.router = route_job;
+    qo.router_arg = r->cf;
+    r->q = queue_open(a->spool ? a->spool
+                               : (r->cf->gateway.spool ? r->cf->gateway.spool
+                                                       : DEFAULT_SPOOL),
+                      &qo, why);
+    if (r->q == NULL)
+        return -1;
+    r->job = queue_create(r->q, "fax", why);
+    if (r->job == NULL)
+        return -1;
+    if (job_path(r->job, "pages.tif", path, sizeof path) == NULL)
+        return errbuf_set(why, ERR_PERM, "", "job path too long");
+    r->rx = faxrx_init(&o, path, wall_ms(), why);
+    return r->rx == NULL ? -1 : 0;
+}
+
+static void
+run_call(struct rx_run *r)
+{
+    int16_t buf[FAXRX_BLOCK];
+    int n;
+
+    while (!faxrx_done(r->rx)) {
+        n = audio_read(&r->src, buf, FAXRX_BLOCK);
+        if (n <= 0) {
+            faxrx_hangup(r->rx);
+            break;
+        }
+        faxrx_block(r->rx, buf, NULL, n);
+    }
+}
 
 int
 receive_cmd_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "ifaxgw receive: not implemented yet\n");
-    return 70;
+    struct rx_args a;
+    struct rx_run r = {.src = {.fd = -1}};
+    struct errbuf why;
+    const struct callrec *rec;
+    char esc[4 * T30_CSID_MAX + 4], esc2[4 * CALLREC_TEXT_MAX];
+    int rc = parse_args(argc, argv, &a);
+
+    if (rc >= 0)
+        return rc;
+    errbuf_clear(&why);
+    if (run_open(&r, &a, &why) < 0) {
+        fprintf(stderr, "ifaxgw receive: not answering: %s\n", why.text);
+        if (r.job != NULL)
+            (void)queue_abort(r.q, r.job, NULL);
+        run_free(&r);
+        return 1;
+    }
+    run_call(&r);
+    rec = faxrx_record(r.rx);
+    log_esc(esc, sizeof esc, rec->remote_csid);
+    log_esc(esc2, sizeof esc2, rec->t30_text);
+    if (rec->npages == 0) {
+        fprintf(stderr,
+                "ifaxgw receive: call failed, no page received: end=%s "
+                "t30_code=%d t30_text=\"%s\" csid=\"%s\"\n",
+                callrec_end_name(rec->end), rec->t30_code, esc2, esc);
+        (void)queue_abort(r.q, r.job, NULL);
+        run_free(&r);
+        return 1;
+    }
+    if (commit_call(r.q, r.job, rec, &why) < 0) {
+        fprintf(stderr, "ifaxgw receive: commit failed: %s\n", why.text);
+        run_free(&r);
+        return 1;
+    }
+    printf("job=%s result=%s pages=%zu csid=\"%s\" bit_rate=%d ecm=%d "
+           "t30_text=\"%s\"\n",
+           r.job->id, callrec_result_name(rec->result), rec->npages, esc,
+           rec->bit_rate, rec->ecm, esc2);
+    run_free(&r);
+    return 0;
 }

@@ -1,0 +1,468 @@
+/* page - documents of fax pages; see page.h */
+#include "gateway/page.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/page_file.h"
+#include "gateway/page_pdf.h"
+#include "gateway/page_png.h"
+#include "gateway/page_resample.h"
+#include "gateway/page_tiff.h"
+#include "gateway/xalloc.h"
+
+/* A width within 2 % over a standard one is cropped to it rather than padded
+ * to the next paper size (scanners overshoot 215 mm a little). */
+#define PAGE_WIDTH_SLACK 50 /* tolerance: 1/50 of the standard width */
+
+struct page_doc {
+    struct page_bitmap *pages;
+    unsigned char *
+        *g4; /* per page: its MMR data as loaded, MSB first, or NULL */
+    size_t *g4_len;
+    int n, cap;
+    struct page_source src;
+};
+
+static const int page_widths[3][3] = {
+    {1728, 2048, 2432}, /* 200 (8 pels/mm) */
+    {2592, 3072, 3648}, /* 300 */
+    {3456, 4096, 4864}, /* 400, 408 */
+};
+static const char *const page_paper_names[] = {"A4", "B4", "A3", "letter",
+                                               "legal"};
+
+struct page_doc *
+page_doc_new(void)
+{
+    return xcalloc(1, sizeof(struct page_doc));
+}
+
+void
+page_doc_free(struct page_doc *doc)
+{
+    if (doc == NULL)
+        return;
+    for (int i = 0; i < doc->n; i++) {
+        free(doc->pages[i].bits);
+        free(doc->g4[i]);
+    }
+    free(doc->pages);
+    free(doc->g4);
+    free(doc->g4_len);
+    free(doc);
+}
+
+/* Take bm (its bits now belong to doc) and a copy of g4. */
+static int
+page_doc_take(struct page_doc *doc, struct page_bitmap *bm,
+              const unsigned char *g4, size_t g4_len, struct errbuf *why)
+{
+    if (doc->n >= PAGE_MAX_PAGES)
+        return errbuf_set(why, ERR_PERM, "5.6.0", "over %d pages",
+                          PAGE_MAX_PAGES);
+    if (doc->n == doc->cap) {
+        doc->cap = doc->cap ? doc->cap * 2 : 8;
+        doc->pages =
+            xrealloc(doc->pages, (size_t)doc->cap * sizeof *doc->pages);
+        doc->g4 = xrealloc(doc->g4, (size_t)doc->cap * sizeof *doc->g4);
+        doc->g4_len =
+            xrealloc(doc->g4_len, (size_t)doc->cap * sizeof *doc->g4_len);
+    }
+    doc->pages[doc->n] = *bm;
+    doc->g4[doc->n] = NULL;
+    doc->g4_len[doc->n] = 0;
+    if (g4 != NULL && g4_len > 0) {
+        doc->g4[doc->n] = xmalloc(g4_len);
+        memcpy(doc->g4[doc->n], g4, g4_len);
+        doc->g4_len[doc->n] = g4_len;
+    }
+    doc->n++;
+    doc->src.pages = doc->n;
+    return 0;
+}
+
+int
+page_doc_add(struct page_doc *doc, const unsigned char *bits, int width,
+             int height, size_t stride, int xres, int yres, struct errbuf *why)
+{
+    struct page_bitmap bm = {NULL, width, height, ((size_t)width + 7) / 8,
+                             xres, yres};
+    unsigned char mask = (unsigned char)(0xff << ((8 - width % 8) % 8));
+
+    if (width <= 0 || height <= 0 || width > PAGE_MAX_WIDTH ||
+        height > PAGE_MAX_HEIGHT || stride < bm.stride || xres <= 0 ||
+        yres <= 0 || xres > 10000 || yres > 10000)
+        return errbuf_set(why, ERR_PERM, "5.6.0",
+                          "page %d: bad bitmap %dx%d stride %zu at %dx%d",
+                          doc->n + 1, width, height, stride, xres, yres);
+    bm.bits = xmalloc((size_t)height * bm.stride);
+    for (int y = 0; y < height; y++) {
+        unsigned char *d = bm.bits + (size_t)y * bm.stride;
+
+        memcpy(d, bits + (size_t)y * stride, bm.stride);
+        d[bm.stride - 1] &= mask;
+    }
+    if (doc->n == 0) {
+        doc->src.fmt.xres = xres;
+        doc->src.fmt.yres = yres;
+        doc->src.fmt.width = width;
+    }
+    if (page_doc_take(doc, &bm, NULL, 0, why) == -1) {
+        free(bm.bits);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+page_doc_on_page(void *arg, struct page_bitmap *bm, const unsigned char *g4,
+                 size_t g4_len, struct errbuf *why)
+{
+    return page_doc_take(arg, bm, g4, g4_len, why);
+}
+
+int
+page_doc_load_mem(const void *data, size_t len, struct page_doc **doc,
+                  struct errbuf *why)
+{
+    struct page_doc *d = page_doc_new();
+    struct page_source src;
+
+    *doc = NULL;
+    if (page_tiff_read(data, len, page_doc_on_page, d, &src, why) == -1) {
+        page_doc_free(d);
+        return -1;
+    }
+    d->src = src;
+    *doc = d;
+    return 0;
+}
+
+int
+page_doc_load(const char *path, struct page_doc **doc, struct errbuf *why)
+{
+    struct page_buf b;
+    int rc;
+
+    *doc = NULL;
+    if (page_file_read(path, PAGE_MAX_FILE, &b, why) == -1)
+        return -1;
+    rc = page_doc_load_mem(b.p, b.len, doc, why);
+    page_buf_release(&b);
+    if (rc == -1)
+        errbuf_prefix(why, "%s", path);
+    return rc;
+}
+
+int
+page_doc_count(const struct page_doc *doc)
+{
+    return doc->n;
+}
+
+const struct page_bitmap *
+page_doc_page(const struct page_doc *doc, int i)
+{
+    return i >= 0 && i < doc->n ? &doc->pages[i] : NULL;
+}
+
+void
+page_doc_source(const struct page_doc *doc, struct page_source *src)
+{
+    *src = doc->src;
+}
+
+/* ---- formats ---- */
+
+static int
+page_family(int xres)
+{
+    int g = page_resample_grid(xres);
+
+    return g == 200 ? 0 : g == 300 ? 1 : g == 400 ? 2 : -1;
+}
+
+/* Width after scaling w pixels from grid gx_in to gx_out. */
+static int
+page_scaled(int w, int gin, int gout)
+{
+    return (int)(((int64_t)w * gout + gin / 2) / gin);
+}
+
+/* The standard width (and paper) for a line of w pixels at xres. */
+static int
+page_standard_width(int w, int xres, enum page_paper *paper)
+{
+    int f = page_family(xres);
+
+    if (f < 0)
+        return w;
+    for (int i = 0; i < 3; i++) {
+        int std = page_widths[f][i];
+
+        if (w <= std + std / PAGE_WIDTH_SLACK || i == 2) {
+            *paper = (enum page_paper)i;
+            return std;
+        }
+    }
+    return w;
+}
+
+void
+page_format_resolve(const struct page_doc *doc, const struct page_format *want,
+                    struct page_format *out)
+{
+    const struct page_bitmap *p0 = doc->n > 0 ? &doc->pages[0] : NULL;
+    int sx = p0 ? p0->xres : 204, sy = p0 ? p0->yres : 196;
+    int sw = p0 ? p0->width : 1728;
+
+    *out = *want;
+    if (out->coding == PAGE_CODING_NONE)
+        out->coding = PAGE_CODING_MMR;
+    if (out->profile_s) {
+        bool inch = (out->xres ? out->xres : sx) == 200;
+        int gy = page_resample_grid(out->yres ? out->yres : sy);
+
+        out->coding = PAGE_CODING_MH;
+        out->xres = inch ? 200 : 204;
+        out->yres = gy > 100 ? (inch ? 200 : 196) : (inch ? 100 : 98);
+        out->width = 1728;
+        out->paper = PAGE_PAPER_A4;
+        return;
+    }
+    if (out->xres == 0)
+        out->xres = sx;
+    if (out->yres == 0)
+        out->yres = sy;
+    if (out->width == 0) {
+        int w = page_scaled(sw, page_resample_grid(sx),
+                            page_resample_grid(out->xres));
+
+        out->paper = PAGE_PAPER_A4;
+        out->width = page_standard_width(w, out->xres, &out->paper);
+    } else {
+        enum page_paper paper = PAGE_PAPER_A4;
+
+        if (page_standard_width(out->width, out->xres, &paper) == out->width &&
+            (out->paper < PAGE_PAPER_LETTER || paper != PAGE_PAPER_A4))
+            out->paper = paper;
+    }
+}
+
+/* ---- transform ---- */
+
+static void
+page_transform_one(const struct page_bitmap *s, const struct page_format *f,
+                   struct page_bitmap *d)
+{
+    int gxi = page_resample_grid(s->xres), gxo = page_resample_grid(f->xres);
+    int gyi = page_resample_grid(s->yres), gyo = page_resample_grid(f->yres);
+    int dw = gxi == gxo ? s->width : page_scaled(s->width, gxi, gxo);
+    int dh = gyi == gyo ? s->height : page_scaled(s->height, gyi, gyo);
+    struct page_bitmap tmp;
+
+    if (dw < 1)
+        dw = 1;
+    if (dh < 1)
+        dh = 1;
+    page_resample_scale(s, dw, dh, &tmp);
+    if (f->width > 0 && f->width != dw) {
+        page_resample_width(&tmp, f->width, d);
+        free(tmp.bits);
+    } else {
+        *d = tmp;
+    }
+    d->xres = f->xres;
+    d->yres = f->yres;
+}
+
+int
+page_doc_transform(const struct page_doc *src, const struct page_format *out,
+                   struct page_doc **dst, struct errbuf *why)
+{
+    struct page_format f;
+    struct page_doc *d = page_doc_new();
+
+    page_format_resolve(src, out, &f);
+    *dst = NULL;
+    if (f.xres <= 0 || f.yres <= 0 || f.xres > 10000 || f.yres > 10000 ||
+        f.width < 0 || f.width > PAGE_MAX_WIDTH) {
+        page_doc_free(d);
+        return errbuf_set(why, ERR_PERM, "5.6.3", "bad target %dx%d width %d",
+                          f.xres, f.yres, f.width);
+    }
+    for (int i = 0; i < src->n; i++) {
+        const struct page_bitmap *s = &src->pages[i];
+        struct page_bitmap bm;
+        bool same;
+
+        page_transform_one(s, &f, &bm);
+        same = bm.width == s->width && bm.height == s->height &&
+               page_resample_grid(s->yres) == page_resample_grid(f.yres);
+        if (bm.height > PAGE_MAX_HEIGHT) {
+            free(bm.bits);
+            page_doc_free(d);
+            return errbuf_set(why, ERR_PERM, "5.6.3", "page %d: %d lines",
+                              i + 1, bm.height);
+        }
+        (void)page_doc_take(d, &bm, same ? src->g4[i] : NULL,
+                            same ? src->g4_len[i] : 0, why);
+    }
+    d->src = src->src;
+    *dst = d;
+    return 0;
+}
+
+/* ---- output ---- */
+
+int
+page_doc_write_tiff(const struct page_doc *doc, const struct page_format *fmt,
+                    const char *path, struct errbuf *why)
+{
+    struct page_buf out = {NULL, 0, 0};
+    int rc;
+
+    if (doc->n == 0)
+        return errbuf_set(why, ERR_PERM, "5.6.0", "%s: no pages", path);
+    if (fmt->profile_s)
+        for (int i = 0; i < doc->n; i++)
+            if (doc->pages[i].width != 1728 ||
+                page_resample_grid(doc->pages[i].xres) != 200 ||
+                page_resample_grid(doc->pages[i].yres) > 200)
+                return errbuf_set(why, ERR_PERM, "5.6.3",
+                                  "page %d: %dx%d at %dx%d is not profile S",
+                                  i + 1, doc->pages[i].width,
+                                  doc->pages[i].height, doc->pages[i].xres,
+                                  doc->pages[i].yres);
+    rc = page_tiff_write(doc->pages, doc->n, fmt, &out, why);
+    if (rc == 0)
+        rc = page_file_write(path, out.p, out.len, false, why);
+    page_buf_release(&out);
+    return rc;
+}
+
+int
+page_doc_write_pdf(const struct page_doc *doc, const char *path,
+                   struct errbuf *why)
+{
+    struct page_buf out = {NULL, 0, 0};
+    int rc;
+
+    if (doc->n == 0)
+        return errbuf_set(why, ERR_PERM, "5.6.0", "%s: no pages", path);
+    rc = page_pdf_write(doc->pages, (const unsigned char *const *)doc->g4,
+                        doc->g4_len, doc->n, &out, why);
+    if (rc == 0)
+        rc = page_file_write(path, out.p, out.len, false, why);
+    page_buf_release(&out);
+    return rc;
+}
+
+int
+page_thumbnail_png(const struct page_doc *doc, int i, int max_width,
+                   const char *dst_path, struct errbuf *why)
+{
+    const struct page_bitmap *bm = page_doc_page(doc, i);
+    struct page_buf out = {NULL, 0, 0};
+    unsigned char *grey;
+    int dw, dh, rc;
+
+    if (bm == NULL)
+        return errbuf_set(why, ERR_PERM, "5.6.0", "no page %d", i + 1);
+    if (max_width < 1)
+        max_width = 1;
+    dw = bm->width < max_width ? bm->width : max_width;
+    dh = (int)(((int64_t)bm->height * dw * bm->xres +
+                (int64_t)bm->width * bm->yres / 2) /
+               ((int64_t)bm->width * bm->yres));
+    if (dh < 1)
+        dh = 1;
+    if (dh > PAGE_MAX_HEIGHT)
+        dh = PAGE_MAX_HEIGHT;
+    grey = page_resample_grey(bm, dw, dh);
+    rc = page_png_write(grey, dw, dh, &out, why);
+    free(grey);
+    if (rc == 0)
+        rc = page_file_write(dst_path, out.p, out.len, false, why);
+    page_buf_release(&out);
+    return rc;
+}
+
+int
+page_convert(const char *src_path, const struct page_format *out,
+             const char *dst_path, struct errbuf *why)
+{
+    struct page_doc *in = NULL, *tx = NULL;
+    struct page_format f;
+    int rc = -1;
+
+    if (page_doc_load(src_path, &in, why) == -1)
+        return -1;
+    page_format_resolve(in, out, &f);
+    if (page_doc_transform(in, &f, &tx, why) == 0)
+        rc = page_doc_write_tiff(tx, &f, dst_path, why);
+    page_doc_free(tx);
+    page_doc_free(in);
+    return rc;
+}
+
+int
+page_convert_pdf(const char *src_path, const char *dst_path, struct errbuf *why)
+{
+    struct page_doc *in = NULL;
+    int rc;
+
+    if (page_doc_load(src_path, &in, why) == -1)
+        return -1;
+    rc = page_doc_write_pdf(in, dst_path, why);
+    page_doc_free(in);
+    return rc;
+}
+
+/* ---- descriptions ---- */
+
+static const char *
+page_paper_name(enum page_paper p)
+{
+    return (unsigned)p < 5 ? page_paper_names[p] : "A4";
+}
+
+int
+page_format_features(const struct page_format *f, char *buf, size_t n)
+{
+    char ratio[32];
+    int len;
+
+    if (f->xres == f->yres)
+        (void)snprintf(ratio, sizeof ratio, "1");
+    else
+        (void)snprintf(ratio, sizeof ratio, "%d/%d", f->xres, f->yres);
+    len = snprintf(
+        buf, n,
+        "(& (image-file-structure=%s) (MRC-mode=0) (color=Binary) "
+        "(image-coding=%s)%s (dpi=%d) (dpi-xyratio=%s) (size-x=%d/%d) "
+        "(paper-size=%s))",
+        f->profile_s ? "TIFF-minimal" : "TIFF-limited",
+        page_coding_name(f->profile_s ? PAGE_CODING_MH : f->coding),
+        f->coding == PAGE_CODING_JBIG && !f->profile_s
+            ? " (image-coding-constraint=JBIG-T85) (JBIG-stripe-size=128)"
+            : "",
+        f->xres, ratio, f->width, f->xres, page_paper_name(f->paper));
+    return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+int
+page_format_filename(const struct page_format *f, char *buf, size_t n)
+{
+    enum page_coding c = f->profile_s ? PAGE_CODING_MH : f->coding;
+    int len = snprintf(buf, n, "out-%s-%s-%dx%d-%d.tif",
+                       f->profile_s            ? "S"
+                       : c == PAGE_CODING_JBIG ? "J"
+                                               : "F",
+                       page_coding_name(c), f->xres, f->yres, f->width);
+
+    return len < 0 || (size_t)len >= n ? -1 : len;
+}

@@ -1,0 +1,38 @@
+/*
+ * page_file - byte buffers and whole-or-nothing files for the page module
+ *
+ * Outputs are built in memory and land by rename(2) of a temporary file in
+ * the same directory, so a reader never sees a partial page file. Durable
+ * writes also fsync the file and the directory (the spool's discipline).
+ * Errors: -1 with *why. Threads: any.
+ */
+#ifndef IFAXGW_GATEWAY_PAGE_FILE_H
+#define IFAXGW_GATEWAY_PAGE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gateway/errbuf.h"
+
+struct page_buf {
+    unsigned char *p; /* owned; free with page_buf_release() */
+    size_t len, cap;
+};
+
+void page_buf_append(struct page_buf *b, const void *data, size_t n);
+void page_buf_release(struct page_buf *b); /* frees p, keeps b usable */
+
+/* Read a whole file of at most max bytes into *out (caller releases). */
+int page_file_read(const char *path, size_t max, struct page_buf *out,
+                   struct errbuf *why);
+
+/* Write len bytes to path via a temporary name and rename(2); with durable,
+ * fsync the file before and the directory after the rename. */
+int page_file_write(const char *path, const void *data, size_t len,
+                    bool durable, struct errbuf *why);
+
+/* Make the complete file tmp durable under the name path: fsync tmp,
+ * rename it, fsync the directory. */
+int page_file_commit(const char *tmp, const char *path, struct errbuf *why);
+
+#endif

@@ -1,0 +1,630 @@
+/* web_api - JSON API handlers; see web_api.h */
+#define _DEFAULT_SOURCE /* realpath */
+#include "gateway/web_api.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gateway/web_auth.h"
+#include "gateway/xalloc.h"
+
+#define TYPE_JSON "application/json"
+#define TYPE_TEXT "text/plain; charset=utf-8"
+#define TYPE_PNG  "image/png"
+#define LIST_LIMIT_DEFAULT 50
+
+static const char *const state_names[WEB_JOB_STATE_COUNT] = {
+    [WEB_JOB_INCOMING] = "incoming",
+    [WEB_JOB_QUEUE] = "queue",
+    [WEB_JOB_DONE] = "done",
+    [WEB_JOB_FAILED] = "failed",
+};
+
+const char *
+web_job_state_name(enum web_job_state st)
+{
+    return (unsigned)st < WEB_JOB_STATE_COUNT ? state_names[st] : "?";
+}
+
+int
+web_job_state_parse(const char *name)
+{
+    for (int i = 0; name != NULL && i < WEB_JOB_STATE_COUNT; i++)
+        if (strcmp(name, state_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+web_line_phase_name(enum web_line_phase p)
+{
+    switch (p) {
+    case WEB_LINE_DOWN:
+        return "down";
+    case WEB_LINE_IDLE:
+        return "idle";
+    case WEB_LINE_RINGING:
+        return "ringing";
+    case WEB_LINE_RECEIVING:
+        return "receiving";
+    case WEB_LINE_ERROR:
+        return "error";
+    }
+    return "?";
+}
+
+const char *
+web_scan_phase_name(enum web_scan_phase p)
+{
+    switch (p) {
+    case WEB_SCAN_ABSENT:
+        return "absent";
+    case WEB_SCAN_IDLE:
+        return "idle";
+    case WEB_SCAN_SCANNING:
+        return "scanning";
+    case WEB_SCAN_ERROR:
+        return "error";
+    }
+    return "?";
+}
+
+int
+web_api_json(struct web_reply *out, int status, json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT);
+
+    json_decref(obj);
+    if (s == NULL)
+        IFX_BUG("json_dumps failed");
+    out->status = status;
+    out->type = TYPE_JSON;
+    out->body = s;
+    out->len = strlen(s);
+    return 0;
+}
+
+int
+web_api_error(struct web_reply *out, int status, const char *fmt, ...)
+{
+    char text[ERRBUF_TEXT_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    web_api_json(out, status, json_pack("{s:s}", "error", text));
+    return 0;
+}
+
+/* Map a queue handler's result to a reply; 1 when it failed (reply set). */
+static int
+handler_failed(struct web_reply *out, int rc, const struct errbuf *why)
+{
+    switch (rc) {
+    case 0:
+        return 0;
+    case WEB_NOT_FOUND:
+        web_api_error(out, 404, "no such job");
+        return 1;
+    case WEB_CONFLICT:
+        web_api_error(out, 409, "%s", why->text);
+        return 1;
+    default:
+        web_api_error(out, why->cls == ERR_PERM ? 422 : 503, "%s", why->text);
+        return 1;
+    }
+}
+
+static json_t *
+call_json(const struct web_call *c)
+{
+    if (c->time_s == 0)
+        return json_null();
+    return json_pack("{s:I,s:s,s:s,s:i,s:s,s:s}", "time", (json_int_t)c->time_s,
+                     "csid", c->csid, "caller_id", c->caller, "pages",
+                     c->pages, "result", c->result, "job", c->job);
+}
+
+static json_t *
+lines_json(const struct web_sources *src)
+{
+    json_t *arr = json_array();
+    struct web_line *lines;
+    size_t n;
+
+    if (src->lines == NULL)
+        return arr;
+    lines = xcalloc(WEB_LINES_MAX, sizeof *lines);
+    n = src->lines(src->arg, lines, WEB_LINES_MAX);
+    for (size_t i = 0; i < n && i < WEB_LINES_MAX; i++) {
+        const struct web_line *l = &lines[i];
+
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:i,s:i,s:s,s:o}", "name", l->name,
+                           "state", web_line_phase_name(l->phase), "page",
+                           l->page, "rate", l->rate_bps, "detail", l->detail,
+                           "last_call", call_json(&l->last)));
+    }
+    free(lines);
+    return arr;
+}
+
+static json_t *
+scanner_json(const struct web_sources *src)
+{
+    struct web_scanner s;
+    json_t *profiles = json_array();
+
+    memset(&s, 0, sizeof s);
+    s.phase = WEB_SCAN_ABSENT;
+    if (src->scanner != NULL)
+        src->scanner(src->arg, &s);
+    for (size_t i = 0; i < s.nprofiles && i < WEB_PROFILES_MAX; i++)
+        json_array_append_new(profiles, json_string(s.profiles[i]));
+    return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:o,s:b}", "state",
+                     web_scan_phase_name(s.phase), "device", s.device,
+                     "profile", s.profile, "pages", s.pages, "job", s.job,
+                     "detail", s.detail, "profiles", profiles, "can_start",
+                     src->scan_start != NULL);
+}
+
+static int
+api_status(const struct web_api_env *env, int64_t now_s,
+           struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    struct web_counts c;
+    struct errbuf why;
+    json_t *queue = json_object();
+
+    memset(&c, 0, sizeof c);
+    errbuf_clear(&why);
+    if (src->counts != NULL && src->counts(src->arg, &c, &why) != 0) {
+        json_decref(queue);
+        web_api_error(out, 503, "queue: %s", why.text);
+        return 0;
+    }
+    for (int i = 0; i < WEB_JOB_STATE_COUNT; i++)
+        json_object_set_new(queue, state_names[i],
+                            json_integer((json_int_t)c.jobs[i]));
+    json_object_set_new(queue, "deferred", json_integer((json_int_t)c.deferred));
+    web_api_json(out, 200,
+                 json_pack("{s:I,s:o,s:o,s:o}", "now", (json_int_t)now_s,
+                           "lines", lines_json(src), "scanner",
+                           scanner_json(src), "queue", queue));
+    return 0;
+}
+
+/* Strict decimal in [lo, hi]; -1 when not. */
+static long
+parse_uint(const char *s, long lo, long hi)
+{
+    long v = 0;
+
+    if (s == NULL || *s == '\0' || strlen(s) > 9)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = 10 * v + (*s - '0');
+    }
+    return (v < lo || v > hi) ? -1 : v;
+}
+
+static int
+api_jobs_list(const struct web_api_env *env, const struct web_api_request *rq,
+              struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    const char *st_s = rq->query(rq->ctx, "state");
+    const char *lim_s = rq->query(rq->ctx, "limit");
+    const char *off_s = rq->query(rq->ctx, "offset");
+    long limit = LIST_LIMIT_DEFAULT, offset = 0;
+    int st = WEB_JOB_QUEUE;
+    json_t *jobs = NULL;
+    size_t total = 0;
+    struct errbuf why;
+
+    if (st_s != NULL && (st = web_job_state_parse(st_s)) < 0)
+        return web_api_error(out, 400,
+                             "state: one of incoming, queue, done, failed");
+    if (lim_s != NULL && (limit = parse_uint(lim_s, 1, WEB_LIST_LIMIT_MAX)) < 0)
+        return web_api_error(out, 400, "limit: 1 to %d", WEB_LIST_LIMIT_MAX);
+    if (off_s != NULL && (offset = parse_uint(off_s, 0, 100000000)) < 0)
+        return web_api_error(out, 400, "offset: a number from 0");
+    if (src->list == NULL)
+        return web_api_error(out, 501, "no queue");
+    errbuf_clear(&why);
+    if (handler_failed(out, src->list(src->arg, (enum web_job_state)st,
+                                      (size_t)limit, (size_t)offset, &jobs,
+                                      &total, &why),
+                       &why))
+        return 0;
+    web_api_json(out, 200,
+                 json_pack("{s:s,s:I,s:i,s:i,s:o}", "state", state_names[st],
+                           "total", (json_int_t)total, "limit", (int)limit,
+                           "offset", (int)offset, "jobs", jobs));
+    return 0;
+}
+
+static int
+api_job_show(const struct web_api_env *env, const char *id,
+             struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    json_t *job = NULL;
+    struct errbuf why;
+
+    if (src->show == NULL)
+        return web_api_error(out, 501, "no queue");
+    errbuf_clear(&why);
+    if (handler_failed(out, src->show(src->arg, id, &job, &why), &why))
+        return 0;
+    web_api_json(out, 200, job);
+    return 0;
+}
+
+static int
+api_job_page(const struct web_api_env *env, const char *id, const char *rest,
+             struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    char num[8];
+    const char *dot = strchr(rest, '.');
+    long page;
+    unsigned char *png = NULL;
+    size_t len = 0;
+    struct errbuf why;
+
+    if (dot == NULL || strcmp(dot, ".png") != 0 ||
+        (size_t)(dot - rest) >= sizeof num)
+        return web_api_error(out, 404, "no such page");
+    memcpy(num, rest, (size_t)(dot - rest));
+    num[dot - rest] = '\0';
+    if ((page = parse_uint(num, 1, WEB_PAGE_MAX)) < 0)
+        return web_api_error(out, 404, "no such page");
+    if (src->thumbnail == NULL)
+        return web_api_error(out, 501, "no thumbnails");
+    errbuf_clear(&why);
+    if (handler_failed(out,
+                       src->thumbnail(src->arg, id, (int)page, &png, &len, &why),
+                       &why))
+        return 0;
+    out->status = 200;
+    out->type = TYPE_PNG;
+    out->body = (char *)png;
+    out->len = len;
+    return 0;
+}
+
+/* The job's directory, checked to resolve inside the spool; 0 or reply. */
+static int
+job_dir_checked(const struct web_api_env *env, const char *id, char *real,
+                struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    char dir[PATH_MAX];
+    size_t n;
+    struct errbuf why;
+
+    if (src->job_dir == NULL || env->spool_real == NULL) {
+        web_api_error(out, 501, "no transcripts");
+        return -1;
+    }
+    errbuf_clear(&why);
+    if (handler_failed(out, src->job_dir(src->arg, id, dir, sizeof dir, &why),
+                       &why))
+        return -1;
+    n = strlen(env->spool_real);
+    if (realpath(dir, real) == NULL) {
+        web_api_error(out, 404, "no such job");
+        return -1;
+    }
+    if (strncmp(real, env->spool_real, n) != 0 || real[n] != '/') {
+        web_api_error(out, 403, "job directory outside the spool");
+        return -1;
+    }
+    return 0;
+}
+
+/* Read at most the last WEB_LOG_MAX bytes of fd into out. */
+static int
+read_tail(int fd, struct web_reply *out)
+{
+    struct stat st;
+    off_t start = 0;
+    size_t len, got = 0;
+    char *buf;
+
+    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+        return -1;
+    if (st.st_size > WEB_LOG_MAX)
+        start = st.st_size - WEB_LOG_MAX;
+    len = (size_t)(st.st_size - start);
+    buf = xmalloc(len + 1);
+    while (got < len) {
+        ssize_t r = pread(fd, buf + got, len - got, start + (off_t)got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    out->status = 200;
+    out->type = TYPE_TEXT;
+    out->body = buf;
+    out->len = got;
+    return 0;
+}
+
+static int
+api_job_log(const struct web_api_env *env, const char *id, const char *which,
+            struct web_reply *out)
+{
+    char real[PATH_MAX];
+    const char *file;
+    int dfd, fd;
+
+    if (strcmp(which, "t30") == 0)
+        file = "t30.log";
+    else if (strcmp(which, "smtp") == 0)
+        file = "smtp.log";
+    else
+        return web_api_error(out, 404, "logs: t30 or smtp");
+    if (job_dir_checked(env, id, real, out) != 0)
+        return 0;
+    dfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd == -1)
+        return web_api_error(out, 404, "no such job");
+    fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    close(dfd);
+    if (fd == -1)
+        return web_api_error(out, 404, "no %s transcript", which);
+    if (read_tail(fd, out) != 0)
+        web_api_error(out, 404, "no %s transcript", which);
+    close(fd);
+    return 0;
+}
+
+static bool
+local_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || strchr(".!#$%&'*+/=?^_`{|}~-", c);
+}
+
+/* A plain RFC 5321 Mailbox: dot-atom local part, host name or [literal].
+ * Anything else (quotes, spaces, CR/LF, <>) is refused outright. */
+static bool
+address_ok(const char *a)
+{
+    const char *at = strrchr(a, '@');
+    const char *p;
+
+    if (at == NULL || at == a || at[1] == '\0' || strlen(a) > WEB_ADDRESS_MAX)
+        return false;
+    for (p = a; p < at; p++)
+        if (!local_char_ok(*p))
+            return false;
+    if (at[1] == '[')
+        return strspn(at + 2, "0123456789.:abcdefABCDEFIPv") ==
+                   strlen(at + 2) - 1 &&
+               at[strlen(at) - 1] == ']';
+    for (p = at + 1; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
+/* Parse the body as a JSON object; NULL with the reply set. */
+static json_t *
+body_object(const struct web_api_request *rq, struct web_reply *out)
+{
+    json_error_t err;
+    json_t *obj;
+
+    if (rq->body == NULL || rq->body_len == 0) {
+        web_api_error(out, 400, "a JSON object body is required");
+        return NULL;
+    }
+    obj = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (obj == NULL) {
+        web_api_error(out, 400, "bad JSON at line %d column %d: %s", err.line,
+                      err.column, err.text);
+        return NULL;
+    }
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        web_api_error(out, 400, "a JSON object body is required");
+        return NULL;
+    }
+    return obj;
+}
+
+static int
+api_job_action(const struct web_api_env *env, const struct web_api_request *rq,
+               const char *id, const char *action, struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    struct errbuf why;
+    int rc;
+
+    errbuf_clear(&why);
+    if (strcmp(action, "retry") == 0) {
+        if (src->retry == NULL)
+            return web_api_error(out, 501, "no queue");
+        rc = src->retry(src->arg, id, &why);
+    } else if (strcmp(action, "delete") == 0) {
+        if (src->remove == NULL)
+            return web_api_error(out, 501, "no queue");
+        rc = src->remove(src->arg, id, &why);
+    } else if (strcmp(action, "resend") == 0) {
+        json_t *obj = body_object(rq, out);
+        const char *to = NULL;
+
+        if (obj == NULL)
+            return 0;
+        if (json_unpack(obj, "{s:s}", "to", &to) != 0 || !address_ok(to)) {
+            json_decref(obj);
+            return web_api_error(out, 422, "to: one address like fax@host");
+        }
+        if (src->resend == NULL) {
+            json_decref(obj);
+            return web_api_error(out, 501, "no queue");
+        }
+        rc = src->resend(src->arg, id, to, &why);
+        json_decref(obj);
+    } else {
+        return web_api_error(out, 404, "no such action");
+    }
+    if (handler_failed(out, rc, &why))
+        return 0;
+    web_api_json(out, 200, json_pack("{s:b,s:s,s:s}", "ok", 1, "id", id,
+                                     "action", action));
+    return 0;
+}
+
+static int
+api_scan(const struct web_api_env *env, const struct web_api_request *rq,
+         struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    const char *to[WEB_RECIPIENTS_MAX];
+    const char *profile = NULL;
+    json_t *obj, *arr = NULL, *v;
+    size_t nto = 0, i;
+    struct errbuf why;
+
+    if ((obj = body_object(rq, out)) == NULL)
+        return 0;
+    if (json_unpack(obj, "{s:s,s?o}", "profile", &profile, "to", &arr) != 0 ||
+        strlen(profile) >= WEB_NAME_MAX || (arr && !json_is_array(arr)) ||
+        (arr && json_array_size(arr) > WEB_RECIPIENTS_MAX)) {
+        json_decref(obj);
+        return web_api_error(out, 422,
+                             "need profile (string) and optional to (array "
+                             "of up to %d addresses)",
+                             WEB_RECIPIENTS_MAX);
+    }
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v) || !address_ok(json_string_value(v))) {
+            json_decref(obj);
+            return web_api_error(out, 422, "to[%zu]: not an address", i);
+        }
+        to[nto++] = json_string_value(v);
+    }
+    if (src->scan_start == NULL) {
+        json_decref(obj);
+        return web_api_error(out, 501, "no scanner");
+    }
+    errbuf_clear(&why);
+    if (src->scan_start(src->arg, profile, to, nto, &why) != 0) {
+        json_decref(obj);
+        return web_api_error(out, why.cls == ERR_PERM ? 422 : 409, "%s",
+                             why.text);
+    }
+    web_api_json(out, 202, json_pack("{s:b,s:s}", "ok", 1, "profile", profile));
+    json_decref(obj);
+    return 0;
+}
+
+/* /api/jobs/ID[/rest]: split and validate the id. */
+static int
+api_job(const struct web_api_env *env, const struct web_api_request *rq,
+        const char *tail, struct web_reply *out)
+{
+    char id[WEB_JOB_ID_MAX + 1];
+    const char *slash = strchr(tail, '/');
+    size_t n = slash ? (size_t)(slash - tail) : strlen(tail);
+    const char *rest = slash ? slash + 1 : "";
+    bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+
+    if (n == 0 || n > WEB_JOB_ID_MAX)
+        return web_api_error(out, 404, "bad job id");
+    memcpy(id, tail, n);
+    id[n] = '\0';
+    if (!web_auth_job_id_ok(id))
+        return web_api_error(out, 404, "bad job id");
+    if (get && rest[0] == '\0')
+        return api_job_show(env, id, out);
+    if (get && strncmp(rest, "pages/", 6) == 0)
+        return api_job_page(env, id, rest + 6, out);
+    if (get && strncmp(rest, "log/", 4) == 0)
+        return api_job_log(env, id, rest + 4, out);
+    if (strcmp(rq->method, "DELETE") == 0 && rest[0] == '\0')
+        return api_job_action(env, rq, id, "delete", out);
+    if (strcmp(rq->method, "POST") == 0 && strchr(rest, '/') == NULL &&
+        rest[0] != '\0')
+        return api_job_action(env, rq, id, rest, out);
+    web_api_error(out, get ? 404 : 405, "no such resource");
+    return 0;
+}
+
+void
+web_api_handle(const struct web_api_env *env, const struct web_api_request *rq,
+               struct web_reply *out)
+{
+    const char *p = rq->path;
+    bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+
+    if (strcmp(p, "/api/status") == 0)
+        (void)(get ? api_status(env, rq->now_s, out)
+                   : web_api_error(out, 405, "GET only"));
+    else if (strcmp(p, "/api/jobs") == 0)
+        (void)(get ? api_jobs_list(env, rq, out)
+                   : web_api_error(out, 405, "GET only"));
+    else if (strncmp(p, "/api/jobs/", 10) == 0)
+        (void)api_job(env, rq, p + 10, out);
+    else if (strcmp(p, "/api/scan") == 0)
+        (void)(strcmp(rq->method, "POST") == 0
+                   ? api_scan(env, rq, out)
+                   : web_api_error(out, 405, "POST only"));
+    else
+        (void)web_api_error(out, 404, "no such resource");
+}
+
+void
+web_api_metrics(const struct web_api_env *env, int64_t now_s,
+                struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    struct metrics_queue q[WEB_JOB_STATE_COUNT];
+    struct web_counts c;
+    struct errbuf why;
+    size_t nq = 0;
+
+    memset(&c, 0, sizeof c);
+    errbuf_clear(&why);
+    if (src->counts != NULL && src->counts(src->arg, &c, &why) == 0) {
+        for (int i = 0; i < WEB_JOB_STATE_COUNT; i++) {
+            q[nq].state = state_names[i];
+            q[nq].jobs = c.jobs[i];
+            q[nq].oldest_age_s =
+                c.oldest_s[i] > 0 && now_s > c.oldest_s[i]
+                    ? (double)(now_s - c.oldest_s[i])
+                    : 0.0;
+            nq++;
+        }
+    }
+    if (env->metrics == NULL) {
+        struct metrics *empty = metrics_init();
+
+        out->body = metrics_render(empty, q, nq, &out->len);
+        metrics_free(empty);
+    } else {
+        out->body = metrics_render(env->metrics, q, nq, &out->len);
+    }
+    out->status = 200;
+    out->type = METRICS_CONTENT_TYPE;
+}

@@ -1,0 +1,376 @@
+/* faxrx - one fax reception over 8 kHz audio (contract in faxrx.h) */
+#include "t30/faxrx.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <spandsp.h>
+
+#include "gateway/xalloc.h"
+
+#define PROGRESS_CHECK_MS 1000 /* how often image rows are polled */
+
+_Static_assert(CONFIG_MODEM_V27TER == FAXRX_V27TER &&
+                   CONFIG_MODEM_V29 == FAXRX_V29 &&
+                   CONFIG_MODEM_V17 == FAXRX_V17,
+               "conf/ modem bits match faxrx");
+_Static_assert(CONFIG_COMP_T4_1D == FAXRX_T4_1D &&
+                   CONFIG_COMP_T4_2D == FAXRX_T4_2D &&
+                   CONFIG_COMP_T6 == FAXRX_T6,
+               "conf/ coding bits match faxrx");
+
+struct faxrx {
+    fax_state_t *fax;
+    t30_state_t *t30;
+    struct callrec rec;
+    faxrx_record_fn record_fn;
+    void *record_arg;
+    int64_t samples; /* audio time */
+    int64_t call_limit_ms;
+    int64_t idle_limit_ms;
+    int64_t last_progress_ms; /* audio time of the last progress */
+    int64_t next_check_ms;
+    int progress_sig;        /* rows+bytes seen at the last check */
+    enum callrec_end ending; /* set before t30_terminate() */
+    bool phase_e;            /* T.30 reported the end */
+    bool done;               /* record handed out */
+};
+
+static int64_t
+now_ms(const struct faxrx *s)
+{
+    return s->samples / (FAXRX_RATE / 1000);
+}
+
+static void
+progress(struct faxrx *s)
+{
+    s->last_progress_ms = now_ms(s);
+}
+
+static int
+on_phase_b(t30_state_t *t30, void *arg, int frametype)
+{
+    struct faxrx *s = arg;
+    const char *id = t30_get_rx_ident(t30);
+
+    (void)frametype;
+    if (id != NULL && id[0] != '\0')
+        callrec_set_str(s->rec.remote_csid, sizeof s->rec.remote_csid, id);
+    progress(s);
+    return T30_ERR_OK;
+}
+
+static int
+res_dpi(int ppm)
+{
+    /* T.30 resolutions in pixels per metre back to the labelled dpi */
+    switch (ppm) {
+    case T4_X_RESOLUTION_R8:
+        return 204;
+    case T4_X_RESOLUTION_R16:
+        return 408;
+    case T4_Y_RESOLUTION_STANDARD:
+        return 98;
+    case T4_Y_RESOLUTION_FINE:
+        return 196;
+    case T4_Y_RESOLUTION_SUPERFINE:
+        return 391;
+    }
+    return (int)((ppm * 254LL + 5000) / 10000);
+}
+
+/* Phase D: a page is in the file. ECM statistics are gone by phase E. */
+static int
+on_phase_d(t30_state_t *t30, void *arg, int frametype)
+{
+    struct faxrx *s = arg;
+    struct callrec_page pg;
+    t30_stats_t st;
+
+    (void)frametype;
+    t30_get_transfer_statistics(t30, &st);
+    if ((size_t)st.pages_rx <= s->rec.npages)
+        return T30_ERR_OK; /* repeated post-page message, same page */
+    memset(&pg, 0, sizeof pg);
+    pg.number = st.pages_rx;
+    pg.xres_dpi = res_dpi(st.x_resolution);
+    pg.yres_dpi = res_dpi(st.y_resolution);
+    pg.width = st.width;
+    pg.length = st.length;
+    pg.image_size = st.image_size;
+    pg.encoding = st.encoding;
+    pg.bad_rows = st.bad_rows;
+    pg.longest_bad_row_run = st.longest_bad_row_run;
+    pg.bit_rate = st.bit_rate;
+    pg.ecm = st.error_correcting_mode != 0;
+    s->rec.bit_rate = st.bit_rate;
+    s->rec.ecm = pg.ecm;
+    (void)callrec_add_page(&s->rec, &pg);
+    progress(s);
+    return T30_ERR_OK;
+}
+
+static void
+on_phase_e(t30_state_t *t30, void *arg, int code)
+{
+    struct faxrx *s = arg;
+    const char *id = t30_get_rx_ident(t30);
+
+    if (s->rec.remote_csid[0] == '\0' && id != NULL)
+        callrec_set_str(s->rec.remote_csid, sizeof s->rec.remote_csid, id);
+    s->rec.t30_code = code;
+    callrec_set_str(s->rec.t30_text, sizeof s->rec.t30_text,
+                    t30_completion_code_to_str(code));
+    s->phase_e = true;
+}
+
+static void
+on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg, int len)
+{
+    struct faxrx *s = arg;
+
+    (void)t30;
+    callrec_add_frame(&s->rec, now_ms(s), incoming != 0, msg,
+                      len > 0 ? (size_t)len : 0);
+    if (incoming)
+        progress(s);
+}
+
+static void
+configure(struct faxrx *s, const struct faxrx_opts *o, const char *path)
+{
+    unsigned modems = o->modems ? o->modems : 7;
+    unsigned codings = o->codings ? o->codings : 7;
+    int sm = 0, sc = 0, enc;
+
+    sm |= (modems & FAXRX_V27TER) ? T30_SUPPORT_V27TER : 0;
+    sm |= (modems & FAXRX_V29) ? T30_SUPPORT_V29 : 0;
+    sm |= (modems & FAXRX_V17) ? T30_SUPPORT_V17 : 0;
+    sc |= (codings & FAXRX_T4_1D) ? T30_SUPPORT_T4_1D_COMPRESSION : 0;
+    sc |= (codings & FAXRX_T4_2D) ? T30_SUPPORT_T4_2D_COMPRESSION : 0;
+    sc |= (codings & FAXRX_T6) ? T30_SUPPORT_T6_COMPRESSION : 0;
+    switch (o->file_coding) {
+    case FAXRX_T4_1D:
+        enc = T4_COMPRESSION_ITU_T4_1D;
+        break;
+    case FAXRX_T4_2D:
+        enc = T4_COMPRESSION_ITU_T4_2D;
+        break;
+    default:
+        enc = T4_COMPRESSION_ITU_T6;
+        break;
+    }
+    fax_set_transmit_on_idle(s->fax, TRUE);
+    fax_set_tep_mode(s->fax, FALSE);
+    t30_set_tx_ident(s->t30, s->rec.local_csid);
+    t30_set_supported_modems(s->t30, sm);
+    t30_set_ecm_capability(s->t30, o->ecm ? TRUE : FALSE);
+    t30_set_supported_compressions(s->t30, sc);
+    t30_set_rx_encoding(s->t30, enc);
+    t30_set_rx_file(s->t30, path, -1);
+    t30_set_phase_b_handler(s->t30, on_phase_b, s);
+    t30_set_phase_d_handler(s->t30, on_phase_d, s);
+    t30_set_phase_e_handler(s->t30, on_phase_e, s);
+    t30_set_real_time_frame_handler(s->t30, on_frame, s);
+}
+
+void
+faxrx_opts_default(struct faxrx_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->line = "audio";
+    o->local_csid = "";
+    o->ecm = true;
+    o->modems = FAXRX_V27TER | FAXRX_V29 | FAXRX_V17;
+    o->codings = FAXRX_T4_1D | FAXRX_T4_2D | FAXRX_T6;
+    o->file_coding = FAXRX_T6;
+}
+
+void
+faxrx_opts_from_config(struct faxrx_opts *o, const struct config_line *cl)
+{
+    faxrx_opts_default(o);
+    o->line = cl->name;
+    o->local_csid = cl->station_id;
+    o->ecm = cl->ecm;
+    /* conf/ uses the same bit values as enum faxrx_modem / faxrx_coding */
+    o->modems = cl->modems & (FAXRX_V27TER | FAXRX_V29 | FAXRX_V17);
+    o->codings = cl->compressions & (FAXRX_T4_1D | FAXRX_T4_2D | FAXRX_T6);
+    o->call_timeout_s = cl->call_timeout_s;
+    o->idle_timeout_s = cl->idle_timeout_s;
+}
+
+struct faxrx *
+faxrx_init(const struct faxrx_opts *o, const char *tiff_path, int64_t start_ms,
+           struct errbuf *why)
+{
+    struct faxrx *s;
+    int fd;
+
+    /* Check before answering: SpanDSP would answer, negotiate, then fail
+     * with T30_ERR_FILEERROR and leave the sender hanging. */
+    fd = open(tiff_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd == -1) {
+        errbuf_errno(why, "fax output %s", tiff_path);
+        return NULL;
+    }
+    close(fd);
+    s = xcalloc(1, sizeof *s);
+    callrec_init(&s->rec, o->line);
+    callrec_set_str(s->rec.local_csid, sizeof s->rec.local_csid, o->local_csid);
+    s->rec.start_ms = start_ms;
+    s->call_limit_ms =
+        1000LL * (o->call_timeout_s > 0 ? o->call_timeout_s
+                                        : FAXRX_CALL_TIMEOUT_S_DEFAULT);
+    s->idle_limit_ms =
+        1000LL * (o->idle_timeout_s > 0 ? o->idle_timeout_s
+                                        : FAXRX_IDLE_TIMEOUT_S_DEFAULT);
+    s->fax = fax_init(NULL, FALSE);
+    if (s->fax == NULL) {
+        callrec_release(&s->rec);
+        free(s);
+        errbuf_set(why, ERR_TEMP, "", "fax_init failed");
+        return NULL;
+    }
+    s->t30 = fax_get_t30_state(s->fax);
+    configure(s, o, tiff_path);
+    return s;
+}
+
+void
+faxrx_set_caller(struct faxrx *s, const char *caller_id,
+                 const char *called_number)
+{
+    callrec_set_str(s->rec.caller_id, sizeof s->rec.caller_id, caller_id);
+    callrec_set_str(s->rec.called_number, sizeof s->rec.called_number,
+                    called_number);
+}
+
+void
+faxrx_set_record_handler(struct faxrx *s, faxrx_record_fn fn, void *arg)
+{
+    s->record_fn = fn;
+    s->record_arg = arg;
+}
+
+/* Close the TIFF (fax_free releases T.4), settle the record, hand it out. */
+static void
+finish(struct faxrx *s)
+{
+    enum callrec_end end = s->ending;
+    int code = s->rec.t30_code;
+    char text[CALLREC_TEXT_MAX];
+
+    callrec_set_str(text, sizeof text, s->rec.t30_text);
+    fax_free(s->fax);
+    s->fax = NULL;
+    s->t30 = NULL;
+    if (end == CALLREC_END_CALL_TIMEOUT)
+        callrec_set_str(text, sizeof text, "call time limit reached");
+    else if (end == CALLREC_END_IDLE_TIMEOUT)
+        callrec_set_str(text, sizeof text, "no progress (watchdog)");
+    callrec_finish(&s->rec, end, code, text, s->rec.start_ms + now_ms(s));
+    s->done = true;
+    if (s->record_fn != NULL)
+        s->record_fn(s->record_arg, &s->rec);
+}
+
+static void
+terminate(struct faxrx *s, enum callrec_end why)
+{
+    if (s->done)
+        return;
+    if (!s->phase_e) {
+        s->ending = why;
+        t30_terminate(s->t30); /* fires phase E with the current status */
+    }
+    finish(s);
+}
+
+/* Image rows and bytes grow during a non-ECM page, which has no frames. */
+static void
+check_progress(struct faxrx *s)
+{
+    t30_stats_t st;
+    int sig;
+
+    if (now_ms(s) < s->next_check_ms)
+        return;
+    s->next_check_ms = now_ms(s) + PROGRESS_CHECK_MS;
+    t30_get_transfer_statistics(s->t30, &st);
+    sig = st.length + st.image_size + st.pages_rx;
+    if (sig != s->progress_sig) {
+        s->progress_sig = sig;
+        progress(s);
+    }
+}
+
+bool
+faxrx_block(struct faxrx *s, const int16_t *in, int16_t *out, int n)
+{
+    int16_t scratch[FAXRX_BLOCK];
+    int16_t amp[FAXRX_BLOCK];
+    int got;
+
+    if (s->done)
+        return false;
+    if (n <= 0 || n > FAXRX_BLOCK)
+        IFX_BUG("faxrx_block: %d samples", n);
+    memcpy(amp, in, (size_t)n * sizeof *amp);
+    fax_rx(s->fax, amp, n);
+    got = fax_tx(s->fax, out ? out : scratch, n);
+    if (out != NULL && got < n)
+        memset(out + got, 0, (size_t)(n - got) * sizeof *out);
+    s->samples += n;
+    if (s->phase_e) {
+        s->ending = CALLREC_END_T30;
+        finish(s);
+        return false;
+    }
+    check_progress(s);
+    if (now_ms(s) >= s->call_limit_ms)
+        terminate(s, CALLREC_END_CALL_TIMEOUT);
+    else if (now_ms(s) - s->last_progress_ms >= s->idle_limit_ms)
+        terminate(s, CALLREC_END_IDLE_TIMEOUT);
+    return !s->done;
+}
+
+void
+faxrx_hangup(struct faxrx *s)
+{
+    if (s != NULL && !s->done)
+        terminate(s, s->phase_e ? CALLREC_END_T30 : CALLREC_END_HANGUP);
+}
+
+bool
+faxrx_done(const struct faxrx *s)
+{
+    return s->done;
+}
+
+const struct callrec *
+faxrx_record(const struct faxrx *s)
+{
+    return &s->rec;
+}
+
+int64_t
+faxrx_elapsed_ms(const struct faxrx *s)
+{
+    return now_ms(s);
+}
+
+void
+faxrx_free(struct faxrx *s)
+{
+    if (s == NULL)
+        return;
+    if (!s->done)
+        terminate(s, CALLREC_END_LOCAL);
+    callrec_release(&s->rec);
+    free(s);
+}

@@ -1,0 +1,107 @@
+/*
+ * faxrx - one fax reception over 8 kHz linear audio (SpanDSP fax_state_t)
+ *
+ * The answering side of a call: feed the far end's audio in blocks (20 ms,
+ * FAXRX_BLOCK samples, is what callers use), send back what faxrx_block()
+ * writes. Pages go to a TIFF (G4 by default) at a path the caller gives;
+ * pages confirmed in T.30 phase D stay there if the call drops later.
+ * A hard call limit and a no-progress watchdog (audio time, so a replayed
+ * recording behaves as the live call) end stalled calls; the call record
+ * (t30/callrec.h) is handed to the record handler once, after the TIFF is
+ * closed. The output path is checked writable in faxrx_init(), before
+ * anything is answered. Knows nothing about the spool or SMTP.
+ * Errors: faxrx_init() returns NULL with *why; later failures end up in the
+ * record. Threads: a session belongs to one thread; sessions are independent.
+ */
+#ifndef IFAXGW_T30_FAXRX_H
+#define IFAXGW_T30_FAXRX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "gateway/errbuf.h"
+#include "t30/callrec.h"
+
+#define FAXRX_RATE  8000 /* samples per second, G.711 line audio */
+#define FAXRX_BLOCK 160  /* samples per 20 ms block */
+
+#define FAXRX_CALL_TIMEOUT_S_DEFAULT 1800 /* 30 min: a long V.27ter fax */
+/* No frame or image row from the far end for this long ends the call. A
+ * non-ECM page carries no frames, so rows count as progress. */
+#define FAXRX_IDLE_TIMEOUT_S_DEFAULT 120
+
+enum faxrx_modem { /* bitmask */
+                   FAXRX_V27TER = 1,
+                   FAXRX_V29 = 2,
+                   FAXRX_V17 = 4
+};
+
+enum faxrx_coding { /* bitmask */
+                    FAXRX_T4_1D = 1,
+                    FAXRX_T4_2D = 2,
+                    FAXRX_T6 = 4 /* offered only with ECM (T.30 and SpanDSP) */
+};
+
+struct faxrx_opts {
+    const char *line;       /* line name for the record; borrowed */
+    const char *local_csid; /* our CSI, <= T30_CSID_MAX chars; borrowed */
+    bool ecm;
+    unsigned modems;    /* enum faxrx_modem bits; 0 = all */
+    unsigned codings;   /* enum faxrx_coding bits; 0 = all */
+    int file_coding;    /* spool file coding: FAXRX_T6 (default: G4),
+                           FAXRX_T4_2D or FAXRX_T4_1D */
+    int call_timeout_s; /* <= 0: default */
+    int idle_timeout_s; /* <= 0: default */
+};
+
+struct faxrx;
+
+/* Called once when the call is over and the TIFF closed. rec is borrowed
+ * until faxrx_free(). */
+typedef void (*faxrx_record_fn)(void *arg, const struct callrec *rec);
+
+/* Fill o with defaults: ECM on, all modems, all codings, G4 file. */
+void faxrx_opts_default(struct faxrx_opts *o);
+
+/* Fill o from a configured line (station id, ECM, modems, codings, call
+ * and idle limits); o borrows strings from cl. */
+void faxrx_opts_from_config(struct faxrx_opts *o, const struct config_line *cl);
+
+/*
+ * Start a session that writes pages to tiff_path (created or truncated
+ * now, so an unwritable spool fails here, before answering). start_ms is
+ * the wall clock at answer (ms since the epoch), for the record.
+ * Returns NULL with *why on failure. Caller frees with faxrx_free().
+ */
+struct faxrx *faxrx_init(const struct faxrx_opts *o, const char *tiff_path,
+                         int64_t start_ms, struct errbuf *why);
+
+/* Caller ID and called number from the line (hostile; copied). */
+void faxrx_set_caller(struct faxrx *s, const char *caller_id,
+                      const char *called_number);
+
+void faxrx_set_record_handler(struct faxrx *s, faxrx_record_fn fn, void *arg);
+
+/*
+ * Process n (1..FAXRX_BLOCK) samples of far-end audio in `in` and write n
+ * samples to send back into `out` (may be NULL: a recording has no return
+ * path). Returns true while the call goes on, false once it has ended
+ * (record handed out); further calls then do nothing.
+ */
+bool faxrx_block(struct faxrx *s, const int16_t *in, int16_t *out, int n);
+
+/* The far end is gone (line dropped, end of recording): terminate T.30
+ * and finish the call. No-op when it already ended. */
+void faxrx_hangup(struct faxrx *s);
+
+bool faxrx_done(const struct faxrx *s);
+/* The record so far (final once faxrx_done()). Borrowed until free. */
+const struct callrec *faxrx_record(const struct faxrx *s);
+/* Audio time since start, ms. */
+int64_t faxrx_elapsed_ms(const struct faxrx *s);
+
+/* Terminate if still active, free everything; NULL is a no-op. */
+void faxrx_free(struct faxrx *s);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * fax_record - record the calling side of a fax call to a WAV file.
+ *
+ * A SpanDSP sender (fax_state_t, calling party) sends a TIFF to an
+ * answering receiver (t30/faxrx with the same options as a gateway line)
+ * in memory; the sender's transmitted audio is written to an 8 kHz 16-bit
+ * mono WAV, which is what `ifaxgw receive --audio` decodes.
+ *   fax_record [-m v17|v29|v27ter] [-E] [-c mh|mr|mmr] [-i TSI]
+ *              [-l LASTPAGE] [-p N] [-r RAW] IN.tif OUT.wav
+ * -E: no ECM (both ends); -c: codings offered up to this one; -l: last page
+ * (0-based); -p N: stop 8 s after the receiver confirmed page N (a call
+ * dropped during page N+1); -r: also write raw s16le. Prints the call
+ * result on stdout. Exit 0 when the loopback ended as asked.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+#include <spandsp.h>
+
+#include "t30/faxrx.h"
+
+struct opts {
+    unsigned modems;
+    bool ecm;
+    unsigned codings;
+    const char *tsi;
+    int last_page;
+    int cut_after_page;
+    const char *raw;
+};
+
+static int sender_code = -1;
+
+static void
+on_e(t30_state_t *t30, void *arg, int code)
+{
+    (void)t30;
+    (void)arg;
+    sender_code = code;
+}
+
+static fax_state_t *
+sender_new(const struct opts *o, const char *doc)
+{
+    fax_state_t *fax = fax_init(NULL, TRUE);
+    t30_state_t *t30 = fax_get_t30_state(fax);
+    int sm = 0, sc = 0;
+
+    sm |= (o->modems & FAXRX_V27TER) ? T30_SUPPORT_V27TER : 0;
+    sm |= (o->modems & FAXRX_V29) ? T30_SUPPORT_V29 : 0;
+    sm |= (o->modems & FAXRX_V17) ? T30_SUPPORT_V17 : 0;
+    sc |= (o->codings & FAXRX_T4_1D) ? T30_SUPPORT_T4_1D_COMPRESSION : 0;
+    sc |= (o->codings & FAXRX_T4_2D) ? T30_SUPPORT_T4_2D_COMPRESSION : 0;
+    sc |= (o->codings & FAXRX_T6) ? T30_SUPPORT_T6_COMPRESSION : 0;
+    fax_set_transmit_on_idle(fax, TRUE);
+    fax_set_tep_mode(fax, FALSE);
+    t30_set_tx_ident(t30, o->tsi);
+    t30_set_supported_modems(t30, sm);
+    t30_set_ecm_capability(t30, o->ecm);
+    t30_set_supported_compressions(t30, sc);
+    t30_set_tx_file(t30, doc, 0, o->last_page);
+    t30_set_phase_e_handler(t30, on_e, NULL);
+    return fax;
+}
+
+static int
+parse(int argc, char **argv, struct opts *o)
+{
+    int c;
+
+    o->modems = FAXRX_V27TER | FAXRX_V29 | FAXRX_V17;
+    o->ecm = true;
+    o->codings = FAXRX_T4_1D | FAXRX_T4_2D | FAXRX_T6;
+    o->tsi = "+1 555 0100";
+    o->last_page = -1;
+    o->cut_after_page = 0;
+    o->raw = NULL;
+    while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:")) != -1) {
+        switch (c) {
+        case 'm':
+            o->modems = !strcmp(optarg, "v17")   ? FAXRX_V17
+                        : !strcmp(optarg, "v29") ? FAXRX_V29
+                                                 : FAXRX_V27TER;
+            break;
+        case 'E':
+            o->ecm = false;
+            break;
+        case 'c':
+            o->codings = !strcmp(optarg, "mh") ? FAXRX_T4_1D
+                         : !strcmp(optarg, "mr")
+                             ? FAXRX_T4_1D | FAXRX_T4_2D
+                             : FAXRX_T4_1D | FAXRX_T4_2D | FAXRX_T6;
+            break;
+        case 'i':
+            o->tsi = optarg;
+            break;
+        case 'l':
+            o->last_page = atoi(optarg);
+            break;
+        case 'p':
+            o->cut_after_page = atoi(optarg);
+            break;
+        case 'r':
+            o->raw = optarg;
+            break;
+        default:
+            return -1;
+        }
+    }
+    return argc - optind == 2 ? optind : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct opts o;
+    struct faxrx_opts fo;
+    struct errbuf why;
+    struct faxrx *rx;
+    fax_state_t *snd;
+    SF_INFO info = {.samplerate = 8000,
+                    .channels = 1,
+                    .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *sf;
+    FILE *raw = NULL;
+    int16_t a[FAXRX_BLOCK], b[FAXRX_BLOCK];
+    char tmp[] = "/tmp/fax_record.XXXXXX", path[64];
+    int64_t cut_ms = -1;
+    int i = parse(argc, argv, &o);
+
+    if (i < 0) {
+        fprintf(stderr, "usage: fax_record [-m v17|v29|v27ter] [-E] "
+                        "[-c mh|mr|mmr] [-i TSI] [-l LAST] [-p N] [-r RAW] "
+                        "IN.tif OUT.wav\n");
+        return 2;
+    }
+    if (mkdtemp(tmp) == NULL)
+        return 1;
+    snprintf(path, sizeof path, "%s/rx.tif", tmp);
+    faxrx_opts_default(&fo);
+    fo.ecm = o.ecm;
+    fo.modems = o.modems;
+    fo.codings = o.codings;
+    rx = faxrx_init(&fo, path, 0, &why);
+    if (rx == NULL) {
+        fprintf(stderr, "fax_record: %s\n", why.text);
+        return 1;
+    }
+    sf = sf_open(argv[i + 1], SFM_WRITE, &info);
+    if (sf == NULL || (o.raw && (raw = fopen(o.raw, "wb")) == NULL)) {
+        fprintf(stderr, "fax_record: cannot write output\n");
+        return 1;
+    }
+    snd = sender_new(&o, argv[i]);
+    for (long n = 0; n < 40L * 60 * 50; n++) {
+        memset(a, 0, sizeof a);
+        fax_tx(snd, a, FAXRX_BLOCK);
+        sf_write_short(sf, a, FAXRX_BLOCK);
+        if (raw != NULL)
+            fwrite(a, sizeof a[0], FAXRX_BLOCK, raw); /* host is LE */
+        if (!faxrx_done(rx))
+            faxrx_block(rx, a, b, FAXRX_BLOCK);
+        else
+            memset(b, 0, sizeof b);
+        fax_rx(snd, b, FAXRX_BLOCK);
+        if (o.cut_after_page > 0 && cut_ms < 0 &&
+            (int)faxrx_record(rx)->npages >= o.cut_after_page)
+            cut_ms = faxrx_elapsed_ms(rx) + 8000;
+        if (cut_ms >= 0 && faxrx_elapsed_ms(rx) >= cut_ms)
+            break;
+        if (faxrx_done(rx) && sender_code >= 0)
+            break;
+    }
+    sf_close(sf);
+    if (raw != NULL)
+        fclose(raw);
+    faxrx_hangup(rx);
+    printf("sender_code=%d receiver_result=%s pages=%zu seconds=%lld\n",
+           sender_code, callrec_result_name(faxrx_record(rx)->result),
+           faxrx_record(rx)->npages, (long long)faxrx_elapsed_ms(rx) / 1000);
+    fax_free(snd);
+    faxrx_free(rx);
+    unlink(path);
+    rmdir(tmp);
+    return 0;
+}

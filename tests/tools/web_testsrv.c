@@ -1,0 +1,721 @@
+/*
+ * web_testsrv - runs gateway/web on a temp spool for the API, browser and
+ * bench tests.
+ *
+ *   web_testsrv mkjobs SPOOL STATE N [CSID]   make N jobs in SPOOL/STATE
+ *   web_testsrv serve SPOOL [--token T] [--rate PER_MIN] [--max-body N]
+ *                           [--threads N]     prints "port=N", serves until
+ *                                             SIGTERM or SIGINT
+ *
+ * XXX issue 8: gateway/queue.c and gateway/page.c are still skeletons, so
+ * the job handlers here are an in-test provider over a spool of job
+ * directories (meta.json already in the web API's job shape, t30.log,
+ * smtp.log) with thumbnails drawn by cairo; lines and the scanner are
+ * simulated. The web module itself is the real code.
+ */
+#define _DEFAULT_SOURCE /* mkdtemp-free dirent d_type, realpath */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cairo.h>
+#include <jansson.h>
+
+#include "gateway/errbuf.h"
+#include "gateway/metrics.h"
+#include "gateway/web.h"
+#include "gateway/web_auth.h"
+#include "gateway/xalloc.h"
+
+struct tjob {
+    char id[WEB_JOB_ID_MAX + 1];
+    enum web_job_state state;
+    int64_t time_s;
+    json_t *meta;
+};
+
+struct provider {
+    pthread_mutex_t lock;
+    char *spool;
+    struct tjob *jobs; /* newest first */
+    size_t n, cap;
+    unsigned seq;
+    /* simulated scanner */
+    int64_t scan_started_ms;
+    char scan_profile[WEB_NAME_MAX];
+    json_t *scan_to;
+    char scan_job[WEB_NAME_MAX];
+    struct metrics *metrics;
+};
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+write_file(const char *dir, const char *name, const char *text)
+{
+    char tmp[4096], path[4096];
+    FILE *f;
+
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if ((f = fopen(tmp, "w")) == NULL)
+        return -1;
+    fputs(text, f);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+static int
+write_meta(const char *dir, json_t *meta)
+{
+    char *s = json_dumps(meta, JSON_INDENT(1));
+    int rc = write_file(dir, "meta.json", s);
+
+    free(s);
+    return rc;
+}
+
+static void
+job_dir_of(const struct provider *p, const struct tjob *j, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s/%s", p->spool, web_job_state_name(j->state), j->id);
+}
+
+/* Insert keeping newest first. Caller holds the lock (or is alone). */
+static void
+index_add(struct provider *p, const char *id, enum web_job_state st,
+          json_t *meta)
+{
+    int64_t t = json_integer_value(json_object_get(meta, "time"));
+    size_t i;
+
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 256;
+        p->jobs = xrealloc(p->jobs, p->cap * sizeof *p->jobs);
+    }
+    for (i = p->n; i > 0 && p->jobs[i - 1].time_s < t; i--)
+        ;
+    memmove(&p->jobs[i + 1], &p->jobs[i], (p->n - i) * sizeof *p->jobs);
+    snprintf(p->jobs[i].id, sizeof p->jobs[i].id, "%s", id);
+    p->jobs[i].state = st;
+    p->jobs[i].time_s = t;
+    p->jobs[i].meta = meta;
+    p->n++;
+}
+
+static struct tjob *
+index_find(struct provider *p, const char *id)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->jobs[i].id, id) == 0)
+            return &p->jobs[i];
+    return NULL;
+}
+
+static int
+cmp_time_desc(const void *a, const void *b)
+{
+    const struct tjob *x = a, *y = b;
+
+    return (x->time_s < y->time_s) - (x->time_s > y->time_s);
+}
+
+static void
+index_load(struct provider *p)
+{
+    for (int st = 0; st < WEB_JOB_STATE_COUNT; st++) {
+        char dir[4096], path[4200];
+        DIR *d;
+        struct dirent *e;
+
+        snprintf(dir, sizeof dir, "%s/%s", p->spool, web_job_state_name(st));
+        mkdir(dir, 0755);
+        if ((d = opendir(dir)) == NULL)
+            continue;
+        while ((e = readdir(d)) != NULL) {
+            json_t *meta;
+
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s/meta.json", dir, e->d_name);
+            if ((meta = json_load_file(path, 0, NULL)) == NULL)
+                continue;
+            if (p->n == p->cap) {
+                p->cap = p->cap ? 2 * p->cap : 256;
+                p->jobs = xrealloc(p->jobs, p->cap * sizeof *p->jobs);
+            }
+            snprintf(p->jobs[p->n].id, sizeof p->jobs[p->n].id, "%s",
+                     e->d_name);
+            p->jobs[p->n].state = st;
+            p->jobs[p->n].time_s =
+                json_integer_value(json_object_get(meta, "time"));
+            p->jobs[p->n].meta = meta;
+            p->n++;
+        }
+        closedir(d);
+    }
+    qsort(p->jobs, p->n, sizeof *p->jobs, cmp_time_desc);
+}
+
+static json_t *
+job_json(const struct tjob *j)
+{
+    json_t *o = json_deep_copy(j->meta);
+
+    json_object_set_new(o, "id", json_string(j->id));
+    json_object_set_new(o, "state", json_string(web_job_state_name(j->state)));
+    return o;
+}
+
+/* --- job handlers ---------------------------------------------------- */
+
+static int
+tp_counts(void *arg, struct web_counts *c, struct errbuf *why)
+{
+    struct provider *p = arg;
+
+    (void)why;
+    memset(c, 0, sizeof *c);
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct tjob *j = &p->jobs[i];
+        json_t *r;
+        size_t k;
+
+        c->jobs[j->state]++;
+        c->oldest_s[j->state] = j->time_s; /* newest first: last is oldest */
+        if (j->state != WEB_JOB_QUEUE)
+            continue;
+        json_array_foreach(json_object_get(j->meta, "recipients"), k, r) {
+            if (strcmp(json_string_value(json_object_get(r, "state")) ?: "",
+                       "deferred") == 0) {
+                c->deferred++;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+static int
+tp_list(void *arg, enum web_job_state st, size_t limit, size_t offset,
+        json_t **jobs, size_t *total, struct errbuf *why)
+{
+    struct provider *p = arg;
+    size_t seen = 0;
+
+    (void)why;
+    *jobs = json_array();
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->jobs[i].state != st)
+            continue;
+        if (seen >= offset && seen < offset + limit)
+            json_array_append_new(*jobs, job_json(&p->jobs[i]));
+        seen++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    *total = seen;
+    return 0;
+}
+
+static int
+tp_show(void *arg, const char *id, json_t **job, struct errbuf *why)
+{
+    struct provider *p = arg;
+    struct tjob *j;
+
+    (void)why;
+    pthread_mutex_lock(&p->lock);
+    j = index_find(p, id);
+    *job = j ? job_json(j) : NULL;
+    pthread_mutex_unlock(&p->lock);
+    return j ? 0 : WEB_NOT_FOUND;
+}
+
+static int
+tp_job_dir(void *arg, const char *id, char *dir, size_t n, struct errbuf *why)
+{
+    struct provider *p = arg;
+    struct tjob *j;
+
+    (void)why;
+    pthread_mutex_lock(&p->lock);
+    j = index_find(p, id);
+    if (j != NULL)
+        job_dir_of(p, j, dir, n);
+    pthread_mutex_unlock(&p->lock);
+    return j ? 0 : WEB_NOT_FOUND;
+}
+
+struct pngbuf {
+    unsigned char *b;
+    size_t len, cap;
+};
+
+static cairo_status_t
+png_write(void *closure, const unsigned char *data, unsigned int len)
+{
+    struct pngbuf *pb = closure;
+
+    if (pb->len + len > pb->cap) {
+        pb->cap = 2 * (pb->len + len);
+        pb->b = xrealloc(pb->b, pb->cap);
+    }
+    memcpy(pb->b + pb->len, data, len);
+    pb->len += len;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* A fax-like page: a heading, text bars and the page number. */
+static int
+tp_thumbnail(void *arg, const char *id, int page, unsigned char **png,
+             size_t *len, struct errbuf *why)
+{
+    struct provider *p = arg;
+    struct tjob *j;
+    int pages;
+    cairo_surface_t *s;
+    cairo_t *cr;
+    struct pngbuf pb = {0};
+    char label[64];
+
+    pthread_mutex_lock(&p->lock);
+    j = index_find(p, id);
+    pages = j ? (int)json_integer_value(json_object_get(j->meta, "pages")) : 0;
+    pthread_mutex_unlock(&p->lock);
+    if (j == NULL)
+        return WEB_NOT_FOUND;
+    if (page > pages)
+        return errbuf_set(why, ERR_PERM, "", "no page %d", page), WEB_NOT_FOUND;
+    s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 172, 243);
+    cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_rectangle(cr, 16, 16, 90, 10);
+    cairo_fill(cr);
+    for (int y = 40; y < 200; y += 9) {
+        cairo_rectangle(cr, 16, y, 60 + (y * 7) % 80, 3);
+        cairo_fill(cr);
+    }
+    snprintf(label, sizeof label, "page %d", page);
+    cairo_move_to(cr, 16, 228);
+    cairo_set_font_size(cr, 14);
+    cairo_show_text(cr, label);
+    cairo_destroy(cr);
+    cairo_surface_write_to_png_stream(s, png_write, &pb);
+    cairo_surface_destroy(s);
+    *png = pb.b;
+    *len = pb.len;
+    return 0;
+}
+
+/* Move j to state st on disk and in the index. Caller holds the lock. */
+static int
+move_job(struct provider *p, struct tjob *j, enum web_job_state st,
+         struct errbuf *why)
+{
+    char from[4096], to[4096];
+
+    job_dir_of(p, j, from, sizeof from);
+    snprintf(to, sizeof to, "%s/%s/%s", p->spool, web_job_state_name(st),
+             j->id);
+    if (rename(from, to) != 0)
+        return errbuf_errno(why, "rename %s", j->id);
+    j->state = st;
+    return write_meta(to, j->meta);
+}
+
+static int
+tp_retry(void *arg, const char *id, struct errbuf *why)
+{
+    struct provider *p = arg;
+    struct tjob *j;
+    json_t *r;
+    size_t k;
+    int rc;
+
+    pthread_mutex_lock(&p->lock);
+    j = index_find(p, id);
+    if (j == NULL) {
+        rc = WEB_NOT_FOUND;
+    } else if (j->state != WEB_JOB_FAILED && j->state != WEB_JOB_QUEUE) {
+        errbuf_set(why, ERR_PERM, "", "only failed or queued jobs retry");
+        rc = WEB_CONFLICT;
+    } else {
+        json_array_foreach(json_object_get(j->meta, "recipients"), k, r) {
+            const char *s = json_string_value(json_object_get(r, "state"));
+
+            if (s && strcmp(s, "delivered") != 0) {
+                json_object_set_new(r, "state", json_string("pending"));
+                json_object_set_new(r, "next_try", json_integer(0));
+            }
+        }
+        rc = move_job(p, j, WEB_JOB_QUEUE, why);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+static int
+rm_job_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4200];
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return rmdir(dir);
+}
+
+static int
+tp_remove(void *arg, const char *id, struct errbuf *why)
+{
+    struct provider *p = arg;
+    struct tjob *j;
+    char dir[4096];
+    int rc = WEB_NOT_FOUND;
+
+    pthread_mutex_lock(&p->lock);
+    j = index_find(p, id);
+    if (j != NULL) {
+        job_dir_of(p, j, dir, sizeof dir);
+        rc = rm_job_dir(dir) == 0 ? 0 : errbuf_errno(why, "remove %s", id);
+        json_decref(j->meta);
+        p->n--;
+        memmove(j, j + 1, (size_t)(&p->jobs[p->n] - j) * sizeof *j);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+/* A new queued job from meta (stolen). Caller holds the lock. */
+static int
+add_job(struct provider *p, json_t *meta, char *id_out, size_t n,
+        struct errbuf *why)
+{
+    char id[WEB_JOB_ID_MAX + 1], dir[4096];
+    int64_t ms = now_ms();
+
+    snprintf(id, sizeof id, "%lld.%03d-%04x", (long long)(ms / 1000),
+             (int)(ms % 1000), ++p->seq & 0xffff);
+    snprintf(dir, sizeof dir, "%s/queue/%s", p->spool, id);
+    if (mkdir(dir, 0755) != 0) {
+        json_decref(meta);
+        return errbuf_errno(why, "mkdir %s", id);
+    }
+    json_object_set_new(meta, "time", json_integer(ms / 1000));
+    write_meta(dir, meta);
+    index_add(p, id, WEB_JOB_QUEUE, meta);
+    if (id_out != NULL)
+        snprintf(id_out, n, "%s", id);
+    return 0;
+}
+
+static json_t *
+rcpt_new(const char *to)
+{
+    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s}", "address", to, "mode",
+                     "direct", "state", "pending", "attempts", 0, "next_try",
+                     0, "reply", "", "profile", "");
+}
+
+static int
+tp_resend(void *arg, const char *id, const char *to, struct errbuf *why)
+{
+    struct provider *p = arg;
+    struct tjob *j;
+    json_t *meta;
+    int rc;
+
+    pthread_mutex_lock(&p->lock);
+    j = index_find(p, id);
+    if (j == NULL) {
+        pthread_mutex_unlock(&p->lock);
+        return WEB_NOT_FOUND;
+    }
+    meta = json_deep_copy(j->meta);
+    json_object_set_new(meta, "recipients", json_pack("[o]", rcpt_new(to)));
+    json_object_set_new(meta, "resent_from", json_string(id));
+    rc = add_job(p, meta, NULL, 0, why);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+/* --- simulated lines and scanner ----------------------------------- */
+
+static size_t
+tp_lines(void *arg, struct web_line *out, size_t max)
+{
+    struct provider *p = arg;
+    int64_t t = now_ms() / 1000;
+
+    if (max < 2)
+        return 0;
+    snprintf(out[0].name, sizeof out[0].name, "fax0");
+    out[0].phase = WEB_LINE_IDLE;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n; i++) {
+        json_t *m = p->jobs[i].meta;
+        const char *src = json_string_value(json_object_get(m, "source"));
+
+        if (src == NULL || strcmp(src, "fax") != 0)
+            continue;
+        out[0].last.time_s = p->jobs[i].time_s;
+        snprintf(out[0].last.csid, sizeof out[0].last.csid, "%s",
+                 json_string_value(json_object_get(m, "csid")) ?: "");
+        snprintf(out[0].last.caller, sizeof out[0].last.caller, "%s",
+                 json_string_value(json_object_get(m, "caller_id")) ?: "");
+        out[0].last.pages = (int)json_integer_value(json_object_get(m, "pages"));
+        snprintf(out[0].last.result, sizeof out[0].last.result, "ok");
+        snprintf(out[0].last.job, sizeof out[0].last.job, "%s", p->jobs[i].id);
+        break;
+    }
+    pthread_mutex_unlock(&p->lock);
+    snprintf(out[1].name, sizeof out[1].name, "fax1");
+    out[1].phase = WEB_LINE_RECEIVING;
+    out[1].page = (int)(t % 5) + 1;
+    out[1].rate_bps = 14400;
+    return 2;
+}
+
+#define SCAN_PAGES 3
+#define SCAN_MS_PER_PAGE 700
+
+/* Caller holds the lock: finish a simulated scan whose time is up. */
+static void
+scan_advance(struct provider *p)
+{
+    json_t *meta, *rcpts;
+    size_t k;
+    json_t *v;
+
+    if (p->scan_started_ms == 0 ||
+        now_ms() - p->scan_started_ms < SCAN_PAGES * SCAN_MS_PER_PAGE)
+        return;
+    rcpts = json_array();
+    json_array_foreach(p->scan_to, k, v)
+        json_array_append_new(rcpts, rcpt_new(json_string_value(v)));
+    meta = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o}", "source", "scan", "line",
+                     p->scan_profile, "csid", "", "caller_id", "", "pages",
+                     SCAN_PAGES, "recipients", rcpts);
+    add_job(p, meta, p->scan_job, sizeof p->scan_job, NULL);
+    json_decref(p->scan_to);
+    p->scan_to = NULL;
+    p->scan_started_ms = 0;
+}
+
+static void
+tp_scanner(void *arg, struct web_scanner *out)
+{
+    struct provider *p = arg;
+
+    pthread_mutex_lock(&p->lock);
+    scan_advance(p);
+    out->phase = p->scan_started_ms ? WEB_SCAN_SCANNING : WEB_SCAN_IDLE;
+    snprintf(out->device, sizeof out->device, "test:0");
+    snprintf(out->profile, sizeof out->profile, "%s", p->scan_profile);
+    if (p->scan_started_ms)
+        out->pages = (int)((now_ms() - p->scan_started_ms) / SCAN_MS_PER_PAGE);
+    snprintf(out->job, sizeof out->job, "%s", p->scan_job);
+    out->nprofiles = 2;
+    snprintf(out->profiles[0], sizeof out->profiles[0], "a4-fine");
+    snprintf(out->profiles[1], sizeof out->profiles[1], "a4-standard");
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int
+tp_scan_start(void *arg, const char *profile, const char *const *to,
+              size_t nto, struct errbuf *why)
+{
+    struct provider *p = arg;
+    int rc = 0;
+
+    if (strcmp(profile, "a4-fine") != 0 && strcmp(profile, "a4-standard") != 0)
+        return errbuf_set(why, ERR_PERM, "", "no scan profile %s", profile);
+    pthread_mutex_lock(&p->lock);
+    scan_advance(p);
+    if (p->scan_started_ms != 0) {
+        rc = errbuf_set(why, ERR_TEMP, "", "a scan is in progress");
+    } else {
+        p->scan_started_ms = now_ms();
+        snprintf(p->scan_profile, sizeof p->scan_profile, "%s", profile);
+        p->scan_to = json_array();
+        for (size_t i = 0; i < nto; i++)
+            json_array_append_new(p->scan_to, json_string(to[i]));
+        p->scan_job[0] = '\0';
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+/* --- commands ------------------------------------------------------- */
+
+static int
+mkjobs(const char *spool, const char *state, long n, const char *csid)
+{
+    char dir[4096];
+    int64_t base = now_ms() / 1000 - n;
+
+    snprintf(dir, sizeof dir, "%s/%s", spool, state);
+    mkdir(spool, 0755);
+    mkdir(dir, 0755);
+    for (long i = 0; i < n; i++) {
+        char jd[4200], id[64], reply[128];
+        bool done = strcmp(state, "done") == 0;
+        bool failed = strcmp(state, "failed") == 0;
+        json_t *meta;
+
+        snprintf(id, sizeof id, "%lld.000-%06lx", (long long)(base + i), i);
+        snprintf(jd, sizeof jd, "%s/%s", dir, id);
+        if (mkdir(jd, 0755) != 0) {
+            perror(jd);
+            return 1;
+        }
+        snprintf(reply, sizeof reply, "250 2.0.0 Ok: queued as %06lX", i);
+        meta = json_pack(
+            "{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:I,s:[{s:s,s:s,s:s,s:i,s:I,s:s,"
+            "s:s}]}",
+            "source", "fax", "line", "fax0", "csid", csid ? csid : "+49 30 1234567",
+            "caller_id", "+49301234567", "called", "100", "time",
+            (json_int_t)(base + i), "pages", 2, "finished",
+            (json_int_t)(done || failed ? base + i + 5 : 0), "recipients",
+            "address", "ifax@device.test", "mode", "direct", "state",
+            done ? "delivered" : failed ? "failed" : "deferred", "attempts",
+            done ? 1 : 3, "next_try",
+            (json_int_t)(done || failed ? 0 : base + n + 600), "reply",
+            done     ? reply
+            : failed ? "550 5.1.1 <ifax@device.test>: no such mailbox"
+                     : "451 4.3.0 try again later",
+            "profile", done ? "F" : "");
+        write_meta(jd, meta);
+        json_decref(meta);
+        write_file(jd, "t30.log",
+                   "T.30 rx: DIS -> DCS 14400 V.17 MMR fine\n"
+                   "page 1 MCF\npage 2 MCF\ncall ok, 2 pages\n");
+        write_file(jd, "smtp.log",
+                   done ? "> RCPT TO:<ifax@device.test> CONNEG\n"
+                          "< 250 2.1.5 Ok\n> DATA\n< 250 2.0.0 Ok\n"
+                        : "> RCPT TO:<ifax@device.test>\n< 451 4.3.0 later\n");
+    }
+    return 0;
+}
+
+static void
+metrics_seed(struct provider *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        json_t *m = p->jobs[i].meta, *r;
+        const char *src = json_string_value(json_object_get(m, "source"));
+        size_t k;
+
+        if (src && strcmp(src, "fax") == 0)
+            metrics_add(p->metrics, METRICS_CALLS,
+                        json_string_value(json_object_get(m, "line")), "ok", 1);
+        metrics_add(p->metrics, METRICS_PAGES, src, NULL,
+                    (uint64_t)json_integer_value(json_object_get(m, "pages")));
+        json_array_foreach(json_object_get(m, "recipients"), k, r) {
+            const char *st = json_string_value(json_object_get(r, "state"));
+
+            if (st && strcmp(st, "pending") != 0)
+                metrics_add(p->metrics, METRICS_DELIVERIES, st,
+                            json_string_value(json_object_get(r, "profile")),
+                            1);
+            if (st && strcmp(st, "failed") == 0)
+                metrics_add(p->metrics, METRICS_FAILURES, "smtp-permanent",
+                            NULL, 1);
+        }
+    }
+}
+
+static int
+serve(int argc, char **argv)
+{
+    struct provider p = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct web_conf cf = {0};
+    struct web_sources src = {0};
+    struct web_server *w;
+    struct errbuf why;
+    sigset_t set;
+    int sig;
+
+    p.spool = argv[2];
+    cf.spool = argv[2];
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--token") == 0)
+            cf.token = argv[i + 1];
+        else if (strcmp(argv[i], "--rate") == 0)
+            cf.rate_per_min = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--max-body") == 0)
+            cf.max_body = (size_t)atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--threads") == 0)
+            cf.threads = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--listen") == 0)
+            cf.listen = argv[i + 1];
+    }
+    mkdir(p.spool, 0755);
+    index_load(&p);
+    p.metrics = metrics_init();
+    metrics_seed(&p);
+    src = (struct web_sources){&p, tp_lines, tp_scanner, tp_scan_start,
+                               tp_counts, tp_list, tp_show, tp_job_dir,
+                               tp_thumbnail, tp_retry, tp_remove, tp_resend};
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    errbuf_clear(&why);
+    if ((w = web_init(&cf, &src, p.metrics, &why)) == NULL) {
+        fprintf(stderr, "web_testsrv: %s\n", why.text);
+        return 1;
+    }
+    printf("port=%d\n", web_port(w));
+    fflush(stdout);
+    sigwait(&set, &sig);
+    web_free(w);
+    metrics_free(p.metrics);
+    for (size_t i = 0; i < p.n; i++)
+        json_decref(p.jobs[i].meta);
+    free(p.jobs);
+    json_decref(p.scan_to);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc >= 5 && strcmp(argv[1], "mkjobs") == 0)
+        return mkjobs(argv[2], argv[3], atol(argv[4]),
+                      argc > 5 ? argv[5] : NULL);
+    if (argc >= 3 && strcmp(argv[1], "serve") == 0)
+        return serve(argc, argv);
+    fprintf(stderr, "usage: web_testsrv mkjobs SPOOL STATE N [CSID]\n"
+                    "       web_testsrv serve SPOOL [--token T] [--rate N] "
+                    "[--max-body N] [--threads N] [--listen ADDR]\n");
+    return 2;
+}
