@@ -957,6 +957,12 @@ queue_release(struct queue *q, struct job *j, struct errbuf *why)
     bool final = rc == 0 && job_final(j);
     if (final)
         rc = finish_locked(q, j, why);
+    struct stat st;
+    ino_t ino = fstatat(j->lock_fd, META, &st, 0) == 0 ? st.st_ino : 0;
+    /* unlock before the index says idle, or the next claimer would find
+     * the directory still locked and take it for another process's */
+    close(j->lock_fd);
+    j->lock_fd = -1;
     pthread_mutex_lock(&q->mu);
     struct qent *e = ent_find(q, j->id);
     if (e != NULL) {
@@ -966,15 +972,13 @@ queue_release(struct queue *q, struct job *j, struct errbuf *why)
             e->busy = false;
             e->due_ms =
                 rc == 0 ? job_next_due_ms(j) : spool_now_ms() + QUEUE_BUSY_MS;
-            struct stat st;
-            if (fstatat(j->lock_fd, META, &st, 0) == 0)
-                e->meta_ino = st.st_ino;
+            e->meta_ino = ino;
         }
     }
     changed_locked(q);
     pthread_mutex_unlock(&q->mu);
     j->claimed = false;
-    job_free(j); /* closes lock_fd: unlocks */
+    job_free(j);
     return rc;
 }
 
