@@ -506,8 +506,7 @@ gen(char *buf, size_t *n, size_t cap, uint32_t *s, int depth)
         k = 0;
     if (k <= 2) { /* comparison or set */
         int tag = (int)(rng(s) % 4);
-        const char *t = "abcd" + tag;
-        char tagc[2] = {t[0], 0};
+        char tagc[2] = {"abcd"[tag], 0};
         if (tag <= 1 && rng(s) % 4 == 0) {
             int lo = 1 + (int)(rng(s) % 3), hi = lo + (int)(rng(s) % 2);
             *n += (size_t)snprintf(buf + *n, cap - *n, "(%s=[%d..%d,%d])",
