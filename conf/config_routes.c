@@ -754,15 +754,24 @@ config_routes_link(struct config_reader *rd, const config_setting_t *root,
 
     for (int i = 0; i < cf->n_profiles; i++) {
         struct config_scan_profile *p = &cf->profiles[i];
+        const config_setting_t *l, *at = NULL;
 
-        if (p->own_route != NULL)
+        if (p->own_route != NULL) {
             p->route = p->own_route;
-        else if (p->route_name != NULL &&
-                 (p->route = config_route_find(cf, p->route_name)) == NULL)
-            config_read_problem_at(rd, p->src_line,
-                                   "scan_profiles[%d].route: no route named "
-                                   "'%s'",
-                                   i, p->route_name);
+            continue;
+        }
+        if (p->route_name == NULL ||
+            (p->route = config_route_find(cf, p->route_name)) != NULL)
+            continue;
+        /* Blame the route key itself (profile i is list element i: only
+         * groups were kept, and a non-group entry fails the load anyway). */
+        l = config_setting_get_member(root, "scan_profiles");
+        if (l != NULL && config_setting_get_elem(l, (unsigned)i) != NULL)
+            at = config_setting_get_member(
+                config_setting_get_elem(l, (unsigned)i), "route");
+        config_read_problem_at(
+            rd, at != NULL ? (int)config_setting_source_line(at) : p->src_line,
+            "scan_profiles[%d].route: no route named '%s'", i, p->route_name);
     }
     for (int i = 0; i < cf->n_routes; i++) {
         if (catch_all >= 0 && cf->routes[i].name != NULL)

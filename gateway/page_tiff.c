@@ -296,7 +296,7 @@ page_tiff_fields(TIFF *tif, struct page_tiff_dir *dir, struct page_bitmap *bm,
     case COMPRESSION_CCITTRLE:
     case COMPRESSION_CCITTFAX3:
     case COMPRESSION_CCITTFAX4:
-    case COMPRESSION_JBIG:
+    case COMPRESSION_T85:
         break;
     default:
         return errbuf_set(why, ERR_PERM, "5.6.0", "compression %u unsupported",
@@ -327,7 +327,7 @@ page_tiff_coding(const struct page_tiff_dir *dir)
                                                    : PAGE_CODING_MH;
     case COMPRESSION_CCITTFAX4:
         return PAGE_CODING_MMR;
-    case COMPRESSION_JBIG:
+    case COMPRESSION_T85:
         return PAGE_CODING_JBIG;
     default:
         return PAGE_CODING_NONE;
@@ -342,7 +342,7 @@ page_tiff_page(TIFF *tif, struct page_tiff_diag *d, struct page_tiff_dir *dir,
     if (page_tiff_fields(tif, dir, bm, why) == -1)
         return -1;
     raw->len = 0;
-    if (dir->comp == COMPRESSION_JBIG) {
+    if (dir->comp == COMPRESSION_T85) {
         int xres = bm->xres, yres = bm->yres;
 
         if (page_tiff_read_raw(tif, raw, why) == -1 ||
