@@ -186,8 +186,7 @@ mx_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
         if (m->host[0] == '\0' || strcmp(m->host, ".") == 0)
             continue; /* RFC 7505 "." target */
         if (a->n < DNS_MX_MAX && strlen(m->host) <= DNS_HOST_MAX) {
-            snprintf(a->mx[a->n].host, sizeof a->mx[a->n].host, "%s",
-                     m->host);
+            snprintf(a->mx[a->n].host, sizeof a->mx[a->n].host, "%s", m->host);
             a->mx[a->n++].pref = m->priority;
         }
     }
@@ -224,16 +223,14 @@ addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 static int
 dns_fail(int st, const char *name, struct errbuf *why)
 {
-    char esc[128];
+    const char *esc = name; /* errbuf_set escapes the text itself */
 
-    log_esc(esc, sizeof esc, name);
     if (st == ARES_ENOTFOUND || st == ARES_EBADNAME)
         return errbuf_set(why, ERR_PERM, "5.1.2", "%s: %s", esc,
                           ares_strerror(st));
     if (st == ARES_ENODATA)
         return errbuf_set(why, ERR_PERM, "5.1.2", "%s: no address", esc);
-    return errbuf_set(why, ERR_TEMP, "4.4.3", "%s: %s", esc,
-                      ares_strerror(st));
+    return errbuf_set(why, ERR_TEMP, "4.4.3", "%s: %s", esc, ares_strerror(st));
 }
 
 /* A/AAAA of host appended to out. 0, or -1 with why. */
@@ -255,7 +252,7 @@ resolve_host(struct resolver *r, const char *host, int port, int pref,
     run(r->ch);
     if (!a->done || a->n == 0)
         rc = dns_fail(a->done && a->status != ARES_SUCCESS ? a->status
-                                                            : ARES_ENODATA,
+                                                           : ARES_ENODATA,
                       host, why);
     for (size_t i = 0; i < a->n; i++)
         add_target(out, r->cap, host, a->addr[i], port, pref);
@@ -384,8 +381,8 @@ channel_open(struct resolver *r, struct errbuf *why)
 }
 
 int
-dns_resolve(const char *dest, const struct dns_opts *o,
-            struct dns_targets *out, struct errbuf *why)
+dns_resolve(const char *dest, const struct dns_opts *o, struct dns_targets *out,
+            struct errbuf *why)
 {
     struct resolver r = {.o = o};
     const char *at = strrchr(dest, '@');

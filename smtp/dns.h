@@ -32,21 +32,21 @@ struct dns_pin {
 };
 
 struct dns_opts {
-    const char *servers;       /* "ip[:port],..."; NULL or "": system's */
+    const char *servers;        /* "ip[:port],..."; NULL or "": system's */
     const struct dns_pin *pins; /* borrowed; may be NULL */
     size_t npins;
-    int port;                  /* port for MX/literal targets; 0: 25 */
-    int timeout_s;             /* per query attempt, from the config; > 0 */
-    int tries;                 /* query attempts per server; 0: 2 */
-    size_t max_targets;        /* 0 or > DNS_TARGETS_MAX: DNS_TARGETS_MAX */
-    unsigned seed;             /* shuffle seed for equal preferences; 0: random */
+    int port;           /* port for MX/literal targets; 0: 25 */
+    int timeout_s;      /* per query attempt, from the config; > 0 */
+    int tries;          /* query attempts per server; 0: 2 */
+    size_t max_targets; /* 0 or > DNS_TARGETS_MAX: DNS_TARGETS_MAX */
+    unsigned seed;      /* shuffle seed for equal preferences; 0: random */
 };
 
 struct dns_target {
     char host[DNS_HOST_MAX + 1]; /* MX host, pinned host, or the literal */
     char addr[DNS_ADDR_MAX];     /* numeric IPv4 or IPv6 */
     int port;
-    int pref;                    /* MX preference; 0 for implicit/literal/pin */
+    int pref; /* MX preference; 0 for implicit/literal/pin */
 };
 
 struct dns_targets {

@@ -109,6 +109,11 @@ int featexpr_intersect(const struct featexpr *a, const struct featexpr *b,
                        size_t max_conj, struct featexpr **out,
                        struct errbuf *why);
 
+/* The distinct tags the expression compares (lower case), in order of first
+ * appearance: i < featexpr_ntags(e). Borrowed until featexpr_free(). */
+size_t featexpr_ntags(const struct featexpr *e);
+const char *featexpr_tag_name(const struct featexpr *e, size_t i);
+
 /* Count tree nodes (for tests and limits). */
 size_t featexpr_size(const struct featexpr *e);
 

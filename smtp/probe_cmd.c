@@ -23,11 +23,16 @@
  * none); XXX issue 6: replaced by the config's smtp timeouts once conf/
  * lands. */
 static const struct smtp_timeouts probe_default_timeouts = {
-    .secs = {[SMTP_STEP_CONNECT] = 60, [SMTP_STEP_GREETING] = 300,
-             [SMTP_STEP_EHLO] = 300, [SMTP_STEP_STARTTLS] = 300,
-             [SMTP_STEP_MAIL] = 300, [SMTP_STEP_RCPT] = 300,
-             [SMTP_STEP_DATA] = 120, [SMTP_STEP_BLOCK] = 180,
-             [SMTP_STEP_DOT] = 600, [SMTP_STEP_RSET] = 300,
+    .secs = {[SMTP_STEP_CONNECT] = 60,
+             [SMTP_STEP_GREETING] = 300,
+             [SMTP_STEP_EHLO] = 300,
+             [SMTP_STEP_STARTTLS] = 300,
+             [SMTP_STEP_MAIL] = 300,
+             [SMTP_STEP_RCPT] = 300,
+             [SMTP_STEP_DATA] = 120,
+             [SMTP_STEP_BLOCK] = 180,
+             [SMTP_STEP_DOT] = 600,
+             [SMTP_STEP_RSET] = 300,
              [SMTP_STEP_QUIT] = 30}};
 #define PROBE_DNS_TIMEOUT_S 5 /* per query attempt */
 
@@ -73,14 +78,30 @@ parse_args(int argc, char **argv, struct probe_args *a)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': a->conf = optarg; break;
-        case 'H': a->host = optarg; break;
-        case 'D': a->dns = optarg; break;
-        case 'e': a->helo = optarg; break;
-        case 'f': a->from = optarg; break;
-        case 'a': a->ca = optarg; break;
-        case 'v': a->transcript = true; break;
-        case 'T': a->timeout_s = atoi(optarg); break;
+        case 'c':
+            a->conf = optarg;
+            break;
+        case 'H':
+            a->host = optarg;
+            break;
+        case 'D':
+            a->dns = optarg;
+            break;
+        case 'e':
+            a->helo = optarg;
+            break;
+        case 'f':
+            a->from = optarg;
+            break;
+        case 'a':
+            a->ca = optarg;
+            break;
+        case 'v':
+            a->transcript = true;
+            break;
+        case 'T':
+            a->timeout_s = atoi(optarg);
+            break;
         case 't':
             if (strcmp(optarg, "none") == 0)
                 a->tls = SMTP_TLS_NONE;
@@ -91,8 +112,11 @@ parse_args(int argc, char **argv, struct probe_args *a)
             else
                 return -1;
             break;
-        case 'h': usage(stdout); exit(0);
-        default: return -1;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -1;
         }
     }
     if (optind != argc - 1 || a->timeout_s < 0)
@@ -124,8 +148,10 @@ print_ext(struct smtp_session *s)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{SMTP_EXT_CONNEG, "CONNEG"}, {SMTP_EXT_DSN, "DSN"},
-                 {SMTP_EXT_SIZE, "SIZE"},     {SMTP_EXT_8BITMIME, "8BITMIME"},
+    } names[] = {{SMTP_EXT_CONNEG, "CONNEG"},
+                 {SMTP_EXT_DSN, "DSN"},
+                 {SMTP_EXT_SIZE, "SIZE"},
+                 {SMTP_EXT_8BITMIME, "8BITMIME"},
                  {SMTP_EXT_PIPELINE, "PIPELINING"},
                  {SMTP_EXT_STARTTLS, "STARTTLS"},
                  {SMTP_EXT_ENHANCED, "ENHANCEDSTATUSCODES"}};
@@ -175,11 +201,13 @@ probe(const struct probe_args *a, struct smtp_timeouts *to)
                              .npins = a->host ? 1 : 0,
                              .timeout_s = a->timeout_s ? a->timeout_s
                                                        : PROBE_DNS_TIMEOUT_S};
-    struct smtp_opts sopts = {.helo_name = a->helo, .timeouts = to,
-                              .tls = a->tls, .ca_file = a->ca, .dsn = true,
-                              .transcript = a->transcript
-                                                ? smtp_transcript_stdio
-                                                : NULL,
+    struct smtp_opts sopts = {.helo_name = a->helo,
+                              .timeouts = to,
+                              .tls = a->tls,
+                              .ca_file = a->ca,
+                              .dsn = true,
+                              .transcript =
+                                  a->transcript ? smtp_transcript_stdio : NULL,
                               .transcript_arg = stderr};
     struct dns_targets *t = calloc(1, sizeof *t);
     struct smtp_rcpt_result *res = calloc(1, sizeof *res);
@@ -199,8 +227,7 @@ probe(const struct probe_args *a, struct smtp_timeouts *to)
     print_lines("ehlo reply", smtp_session_ehlo(s));
     if (smtp_session_mail(s, a->from, NULL, 0, &why) == -1)
         goto fail;
-    if (smtp_session_rcpt(s, a->addr, true, res, &why) == -1 &&
-        res->code == 0)
+    if (smtp_session_rcpt(s, a->addr, true, res, &why) == -1 && res->code == 0)
         goto fail;
     print_rcpt(res, smtp_session_ext(s));
     if (res->code / 100 != 2)
@@ -224,9 +251,8 @@ out:
 int
 probe_cmd_main(int argc, char **argv)
 {
-    struct probe_args a = {.helo = "ifaxgw.invalid",
-                           .from = "",
-                           .tls = SMTP_TLS_OPPORTUNISTIC};
+    struct probe_args a = {
+        .helo = "ifaxgw.invalid", .from = "", .tls = SMTP_TLS_OPPORTUNISTIC};
     struct smtp_timeouts to = probe_default_timeouts;
     struct errbuf why;
 
