@@ -50,7 +50,7 @@ print_errors(const struct config_errors *e)
     if (e->dropped > 0)
         fprintf(stderr, "... and %d more problems\n", e->dropped);
     for (int i = 0; i < e->nwarn; i++)
-        fprintf(stderr, "warning: %s\n", e->warn[i]);
+        fprintf(stderr, "%s\n", e->warn[i]);
 }
 
 static void

@@ -12,7 +12,7 @@
 #include "gateway/log.h"
 #include "gateway/xalloc.h"
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 vproblem(struct config_reader *rd, bool warn, int line, const char *fmt,
          va_list ap)
 {
@@ -39,7 +39,8 @@ vproblem(struct config_reader *rd, bool warn, int line, const char *fmt,
     for (char *p = text; *p != '\0'; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
             *p = '?';
-    snprintf(slot, len, "%s:%d: %s", rd->file, line, text);
+    snprintf(slot, len, "%s:%d: %s%s", rd->file, line, warn ? "warning: " : "",
+             text);
 }
 
 void

@@ -785,11 +785,11 @@ config_routes_link(struct config_reader *rd, const config_setting_t *root,
     }
     if (catch_all < 0 && config_route_find(cf, CONFIG_DEFAULT_ROUTE) == NULL &&
         (cf->n_lines > 0 || cf->n_profiles > 0))
-        config_read_warn(rd, config_setting_source_line(root),
+        config_read_warn(rd, 1,
                          "no catch-all route and no route named \"default\": "
                          "a job no route matches fails (kept in failed/)");
     if (cf->n_lines == 0 && cf->n_profiles == 0)
-        config_read_warn(rd, config_setting_source_line(root),
+        config_read_warn(rd, 1,
                          "no lines and no scan_profiles: nothing to receive");
 }
 

@@ -421,3 +421,57 @@ dns_resolve(const char *dest, const struct dns_opts *o, struct dns_targets *out,
     ares_destroy(r.ch);
     return rc;
 }
+
+static char *
+hostport_text(const char *host, int port)
+{
+    bool v6 = strchr(host, ':') != NULL;
+
+    if (port <= 0)
+        return xasprintf(v6 ? "[%s]" : "%s", host);
+    return xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+void
+dns_conf_init(struct dns_conf *dc, const struct config_smtp *cs)
+{
+    size_t len = 0;
+
+    memset(dc, 0, sizeof *dc);
+    for (int i = 0; i < cs->n_dns; i++) {
+        char *one =
+            hostport_text(cs->dns_servers[i].host, cs->dns_servers[i].port);
+        char *all = xasprintf("%s%s%s", dc->servers ? dc->servers : "",
+                              len ? "," : "", one);
+        free(dc->servers);
+        free(one);
+        dc->servers = all;
+        len = strlen(all);
+    }
+    if (cs->n_pins > 0)
+        dc->pins = xcalloc((size_t)cs->n_pins, sizeof *dc->pins);
+    for (int i = 0; i < cs->n_pins; i++) {
+        dc->pins[i].match = xstrdup(cs->pins[i].domain);
+        dc->pins[i].target =
+            hostport_text(cs->pins[i].to.host, cs->pins[i].to.port);
+    }
+    dc->npins = (size_t)cs->n_pins;
+    dc->opts.servers = dc->servers;
+    dc->opts.pins = dc->pins;
+    dc->opts.npins = dc->npins;
+    dc->opts.port = cs->port;
+    dc->opts.timeout_s = DNS_QUERY_TIMEOUT_S;
+    dc->opts.tries = DNS_QUERY_TRIES;
+}
+
+void
+dns_conf_release(struct dns_conf *dc)
+{
+    for (size_t i = 0; i < dc->npins; i++) {
+        free((char *)dc->pins[i].match);
+        free((char *)dc->pins[i].target);
+    }
+    free(dc->pins);
+    free(dc->servers);
+    memset(dc, 0, sizeof *dc);
+}

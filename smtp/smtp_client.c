@@ -35,15 +35,6 @@ struct smtp_session {
     char line[SMTP_LINE_MAX + 2];
 };
 
-static const char *const step_names[SMTP_STEP_COUNT] = {
-    [SMTP_STEP_CONNECT] = "connect", [SMTP_STEP_GREETING] = "greeting",
-    [SMTP_STEP_EHLO] = "ehlo",       [SMTP_STEP_STARTTLS] = "starttls",
-    [SMTP_STEP_MAIL] = "mail",       [SMTP_STEP_RCPT] = "rcpt",
-    [SMTP_STEP_DATA] = "data",       [SMTP_STEP_BLOCK] = "data-block",
-    [SMTP_STEP_DOT] = "dot",         [SMTP_STEP_RSET] = "rset",
-    [SMTP_STEP_QUIT] = "quit",
-};
-
 static const struct {
     const char *kw;
     unsigned bit;
@@ -60,9 +51,7 @@ static const struct {
 const char *
 smtp_step_name(enum smtp_step step)
 {
-    if ((unsigned)step >= SMTP_STEP_COUNT)
-        return "?";
-    return step_names[step];
+    return config_smtp_step_name(step); /* the config key names the step */
 }
 
 void

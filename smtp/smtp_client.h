@@ -23,33 +23,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "conf/config.h"
 #include "gateway/errbuf.h"
 #include "smtp/dns.h"
 #include "smtp/smtp_reply.h"
 
-#ifndef IFAXGW_SMTP_STEP_DEFINED
-#define IFAXGW_SMTP_STEP_DEFINED
-/* XXX issue 6: local copy until conf/config.h lands; the same names. */
-enum smtp_step {
-    SMTP_STEP_CONNECT,  /* TCP connect */
-    SMTP_STEP_GREETING, /* 220, RFC 5321 4.5.3.2.1: 5 min */
-    SMTP_STEP_EHLO,     /* EHLO/HELO reply: 5 min (advice) */
-    SMTP_STEP_STARTTLS, /* STARTTLS reply and the TLS handshake */
-    SMTP_STEP_MAIL,     /* 4.5.3.2.2: 5 min */
-    SMTP_STEP_RCPT,     /* 4.5.3.2.3: 5 min */
-    SMTP_STEP_DATA,     /* 354, 4.5.3.2.4: 2 min */
-    SMTP_STEP_BLOCK,    /* each data block sent, 4.5.3.2.5: 3 min */
-    SMTP_STEP_DOT,      /* reply to ".", 4.5.3.2.6: 10 min */
-    SMTP_STEP_RSET,     /* RSET reply: 5 min (advice) */
-    SMTP_STEP_QUIT,     /* 221: short, the message is already accepted */
-    SMTP_STEP_COUNT
-};
-
-struct smtp_timeouts {
-    int secs[SMTP_STEP_COUNT]; /* conf/ fills every entry; 0 is rejected */
-};
-#endif
-
+/* enum smtp_step and struct smtp_timeouts come from conf/config.h (P5). */
 const char *smtp_step_name(enum smtp_step step);
 
 enum smtp_tls_policy {
