@@ -52,6 +52,9 @@ struct conneg_choice {
                                  "image/tiff-fx" */
     char features[CONNEG_FEATURES_MAX]; /* Content-Features value */
     int candidates_tried;
+    /* Tags the capability compares that no fax schema defines (e.g. the
+     * seed's "imagecoding"): never true of our content. "" if none. */
+    char warning[CONNEG_ERRTEXT_MAX];
     /* Set when outcome is FALLBACK_UNKNOWN because the capability did not
      * parse; line/col are 1-based positions in the reply (0 if bare text). */
     bool parse_failed;
@@ -87,7 +90,7 @@ void conneg_caps_where(const struct conneg_caps *caps, size_t pos, int *line,
                        int *col);
 
 /* True if text looks like reply lines rather than a bare filter. */
-bool conneg_is_reply(const char *text);
+bool conneg_caps_is_reply(const char *text);
 
 /* Choose the output for caps (a bare filter, or NULL for "unknown").
  * Returns 0 with *out filled (outcome tells chosen or fallback), -1 with

@@ -186,8 +186,7 @@ mx_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
         if (m->host[0] == '\0' || strcmp(m->host, ".") == 0)
             continue; /* RFC 7505 "." target */
         if (a->n < DNS_MX_MAX && strlen(m->host) <= DNS_HOST_MAX) {
-            snprintf(a->mx[a->n].host, sizeof a->mx[a->n].host, "%s",
-                     m->host);
+            snprintf(a->mx[a->n].host, sizeof a->mx[a->n].host, "%s", m->host);
             a->mx[a->n++].pref = m->priority;
         }
     }
@@ -224,16 +223,14 @@ addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 static int
 dns_fail(int st, const char *name, struct errbuf *why)
 {
-    char esc[128];
+    const char *esc = name; /* errbuf_set escapes the text itself */
 
-    log_esc(esc, sizeof esc, name);
     if (st == ARES_ENOTFOUND || st == ARES_EBADNAME)
         return errbuf_set(why, ERR_PERM, "5.1.2", "%s: %s", esc,
                           ares_strerror(st));
     if (st == ARES_ENODATA)
         return errbuf_set(why, ERR_PERM, "5.1.2", "%s: no address", esc);
-    return errbuf_set(why, ERR_TEMP, "4.4.3", "%s: %s", esc,
-                      ares_strerror(st));
+    return errbuf_set(why, ERR_TEMP, "4.4.3", "%s: %s", esc, ares_strerror(st));
 }
 
 /* A/AAAA of host appended to out. 0, or -1 with why. */
@@ -255,7 +252,7 @@ resolve_host(struct resolver *r, const char *host, int port, int pref,
     run(r->ch);
     if (!a->done || a->n == 0)
         rc = dns_fail(a->done && a->status != ARES_SUCCESS ? a->status
-                                                            : ARES_ENODATA,
+                                                           : ARES_ENODATA,
                       host, why);
     for (size_t i = 0; i < a->n; i++)
         add_target(out, r->cap, host, a->addr[i], port, pref);
@@ -384,8 +381,8 @@ channel_open(struct resolver *r, struct errbuf *why)
 }
 
 int
-dns_resolve(const char *dest, const struct dns_opts *o,
-            struct dns_targets *out, struct errbuf *why)
+dns_resolve(const char *dest, const struct dns_opts *o, struct dns_targets *out,
+            struct errbuf *why)
 {
     struct resolver r = {.o = o};
     const char *at = strrchr(dest, '@');
@@ -423,4 +420,58 @@ dns_resolve(const char *dest, const struct dns_opts *o,
     }
     ares_destroy(r.ch);
     return rc;
+}
+
+static char *
+hostport_text(const char *host, int port)
+{
+    bool v6 = strchr(host, ':') != NULL;
+
+    if (port <= 0)
+        return xasprintf(v6 ? "[%s]" : "%s", host);
+    return xasprintf(v6 ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+void
+dns_conf_init(struct dns_conf *dc, const struct config_smtp *cs)
+{
+    size_t len = 0;
+
+    memset(dc, 0, sizeof *dc);
+    for (int i = 0; i < cs->n_dns; i++) {
+        char *one =
+            hostport_text(cs->dns_servers[i].host, cs->dns_servers[i].port);
+        char *all = xasprintf("%s%s%s", dc->servers ? dc->servers : "",
+                              len ? "," : "", one);
+        free(dc->servers);
+        free(one);
+        dc->servers = all;
+        len = strlen(all);
+    }
+    if (cs->n_pins > 0)
+        dc->pins = xcalloc((size_t)cs->n_pins, sizeof *dc->pins);
+    for (int i = 0; i < cs->n_pins; i++) {
+        dc->pins[i].match = xstrdup(cs->pins[i].domain);
+        dc->pins[i].target =
+            hostport_text(cs->pins[i].to.host, cs->pins[i].to.port);
+    }
+    dc->npins = (size_t)cs->n_pins;
+    dc->opts.servers = dc->servers;
+    dc->opts.pins = dc->pins;
+    dc->opts.npins = dc->npins;
+    dc->opts.port = cs->port;
+    dc->opts.timeout_s = DNS_QUERY_TIMEOUT_S;
+    dc->opts.tries = DNS_QUERY_TRIES;
+}
+
+void
+dns_conf_release(struct dns_conf *dc)
+{
+    for (size_t i = 0; i < dc->npins; i++) {
+        free((char *)dc->pins[i].match);
+        free((char *)dc->pins[i].target);
+    }
+    free(dc->pins);
+    free(dc->servers);
+    memset(dc, 0, sizeof *dc);
 }

@@ -17,12 +17,15 @@
 
 #include <stddef.h>
 
+#include "conf/config.h"
 #include "gateway/errbuf.h"
 
-#define DNS_TARGETS_MAX 16  /* RFC 5321 5.1: MAY cap; SHOULD try at least 2 */
-#define DNS_HOST_MAX    255 /* RFC 5321 4.5.3.1.2 domain, octets */
-#define DNS_ADDR_MAX    46  /* INET6_ADDRSTRLEN */
-#define DNS_PORT_SMTP   25
+#define DNS_TARGETS_MAX     16 /* RFC 5321 5.1: MAY cap; SHOULD try at least 2 */
+#define DNS_HOST_MAX        255 /* RFC 5321 4.5.3.1.2 domain, octets */
+#define DNS_ADDR_MAX        46  /* INET6_ADDRSTRLEN */
+#define DNS_PORT_SMTP       25
+#define DNS_QUERY_TIMEOUT_S 5 /* per attempt; the config has no DNS timeout */
+#define DNS_QUERY_TRIES     2 /* attempts per server */
 
 /* A pinned route: match is a domain or a full address (case-insensitive);
  * target is "host[:port]", "ip[:port]" or "[ipv6]:port". */
@@ -32,21 +35,21 @@ struct dns_pin {
 };
 
 struct dns_opts {
-    const char *servers;       /* "ip[:port],..."; NULL or "": system's */
+    const char *servers;        /* "ip[:port],..."; NULL or "": system's */
     const struct dns_pin *pins; /* borrowed; may be NULL */
     size_t npins;
-    int port;                  /* port for MX/literal targets; 0: 25 */
-    int timeout_s;             /* per query attempt, from the config; > 0 */
-    int tries;                 /* query attempts per server; 0: 2 */
-    size_t max_targets;        /* 0 or > DNS_TARGETS_MAX: DNS_TARGETS_MAX */
-    unsigned seed;             /* shuffle seed for equal preferences; 0: random */
+    int port;           /* port for MX/literal targets; 0: 25 */
+    int timeout_s;      /* per query attempt, from the config; > 0 */
+    int tries;          /* query attempts per server; 0: 2 */
+    size_t max_targets; /* 0 or > DNS_TARGETS_MAX: DNS_TARGETS_MAX */
+    unsigned seed;      /* shuffle seed for equal preferences; 0: random */
 };
 
 struct dns_target {
     char host[DNS_HOST_MAX + 1]; /* MX host, pinned host, or the literal */
     char addr[DNS_ADDR_MAX];     /* numeric IPv4 or IPv6 */
     int port;
-    int pref;                    /* MX preference; 0 for implicit/literal/pin */
+    int pref; /* MX preference; 0 for implicit/literal/pin */
 };
 
 struct dns_targets {
@@ -62,6 +65,19 @@ struct dns_targets {
  */
 int dns_resolve(const char *dest, const struct dns_opts *o,
                 struct dns_targets *out, struct errbuf *why);
+
+/* dns_opts built from the config's smtp section: servers, pins, port. */
+struct dns_conf {
+    struct dns_opts opts; /* ready for dns_resolve() */
+    char *servers;        /* owned */
+    struct dns_pin *pins; /* owned, with their strings */
+    size_t npins;
+};
+
+/* Fill dc from cs (which may be freed afterwards). Release with
+ * dns_conf_release(); safe twice. */
+void dns_conf_init(struct dns_conf *dc, const struct config_smtp *cs);
+void dns_conf_release(struct dns_conf *dc);
 
 /* Parse "host[:port]" / "[v6]:port" into host (size n) and *port (left
  * unchanged when absent). Returns 0 or -1 with why (PERM). */

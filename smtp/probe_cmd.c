@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "conf/config.h"
 #include "gateway/commands.h"
 #include "gateway/errbuf.h"
 #include "gateway/log.h"
@@ -19,21 +21,9 @@
 #define PROBE_EXIT_USAGE 2
 #define PROBE_EXIT_TEMP  3 /* temporary: 4xx, timeouts, refused */
 
-/* RFC 5321 4.5.3.2 minimums (advice of standards.md 6.1 where the RFC gives
- * none); XXX issue 6: replaced by the config's smtp timeouts once conf/
- * lands. */
-static const struct smtp_timeouts probe_default_timeouts = {
-    .secs = {[SMTP_STEP_CONNECT] = 60, [SMTP_STEP_GREETING] = 300,
-             [SMTP_STEP_EHLO] = 300, [SMTP_STEP_STARTTLS] = 300,
-             [SMTP_STEP_MAIL] = 300, [SMTP_STEP_RCPT] = 300,
-             [SMTP_STEP_DATA] = 120, [SMTP_STEP_BLOCK] = 180,
-             [SMTP_STEP_DOT] = 600, [SMTP_STEP_RSET] = 300,
-             [SMTP_STEP_QUIT] = 30}};
-#define PROBE_DNS_TIMEOUT_S 5 /* per query attempt */
-
 struct probe_args {
     const char *addr, *host, *dns, *helo, *from, *ca, *conf;
-    enum smtp_tls_policy tls;
+    int tls;       /* enum smtp_tls_policy, -1: the config's */
     int timeout_s; /* 0: the defaults above */
     bool transcript;
 };
@@ -73,14 +63,30 @@ parse_args(int argc, char **argv, struct probe_args *a)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': a->conf = optarg; break;
-        case 'H': a->host = optarg; break;
-        case 'D': a->dns = optarg; break;
-        case 'e': a->helo = optarg; break;
-        case 'f': a->from = optarg; break;
-        case 'a': a->ca = optarg; break;
-        case 'v': a->transcript = true; break;
-        case 'T': a->timeout_s = atoi(optarg); break;
+        case 'c':
+            a->conf = optarg;
+            break;
+        case 'H':
+            a->host = optarg;
+            break;
+        case 'D':
+            a->dns = optarg;
+            break;
+        case 'e':
+            a->helo = optarg;
+            break;
+        case 'f':
+            a->from = optarg;
+            break;
+        case 'a':
+            a->ca = optarg;
+            break;
+        case 'v':
+            a->transcript = true;
+            break;
+        case 'T':
+            a->timeout_s = atoi(optarg);
+            break;
         case 't':
             if (strcmp(optarg, "none") == 0)
                 a->tls = SMTP_TLS_NONE;
@@ -91,8 +97,11 @@ parse_args(int argc, char **argv, struct probe_args *a)
             else
                 return -1;
             break;
-        case 'h': usage(stdout); exit(0);
-        default: return -1;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -1;
         }
     }
     if (optind != argc - 1 || a->timeout_s < 0)
@@ -124,8 +133,10 @@ print_ext(struct smtp_session *s)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{SMTP_EXT_CONNEG, "CONNEG"}, {SMTP_EXT_DSN, "DSN"},
-                 {SMTP_EXT_SIZE, "SIZE"},     {SMTP_EXT_8BITMIME, "8BITMIME"},
+    } names[] = {{SMTP_EXT_CONNEG, "CONNEG"},
+                 {SMTP_EXT_DSN, "DSN"},
+                 {SMTP_EXT_SIZE, "SIZE"},
+                 {SMTP_EXT_8BITMIME, "8BITMIME"},
                  {SMTP_EXT_PIPELINE, "PIPELINING"},
                  {SMTP_EXT_STARTTLS, "STARTTLS"},
                  {SMTP_EXT_ENHANCED, "ENHANCEDSTATUSCODES"}};
@@ -167,19 +178,19 @@ exit_for(const struct errbuf *why)
 }
 
 static int
-probe(const struct probe_args *a, struct smtp_timeouts *to)
+probe(const struct probe_args *a, const struct config *cf,
+      struct smtp_timeouts *to)
 {
     struct dns_pin pin = {.match = a->addr, .target = a->host};
-    struct dns_opts dopts = {.servers = a->dns,
-                             .pins = a->host ? &pin : NULL,
-                             .npins = a->host ? 1 : 0,
-                             .timeout_s = a->timeout_s ? a->timeout_s
-                                                       : PROBE_DNS_TIMEOUT_S};
-    struct smtp_opts sopts = {.helo_name = a->helo, .timeouts = to,
-                              .tls = a->tls, .ca_file = a->ca, .dsn = true,
-                              .transcript = a->transcript
-                                                ? smtp_transcript_stdio
-                                                : NULL,
+    struct dns_conf dc;
+    struct dns_opts dopts;
+    struct smtp_opts sopts = {.helo_name = a->helo,
+                              .timeouts = to,
+                              .tls = a->tls,
+                              .ca_file = a->ca,
+                              .dsn = true,
+                              .transcript =
+                                  a->transcript ? smtp_transcript_stdio : NULL,
                               .transcript_arg = stderr};
     struct dns_targets *t = calloc(1, sizeof *t);
     struct smtp_rcpt_result *res = calloc(1, sizeof *res);
@@ -187,6 +198,16 @@ probe(const struct probe_args *a, struct smtp_timeouts *to)
     struct errbuf why;
     int rc = PROBE_EXIT_OK;
 
+    dns_conf_init(&dc, &cf->smtp);
+    dopts = dc.opts;
+    if (a->dns != NULL)
+        dopts.servers = a->dns;
+    if (a->host != NULL) {
+        dopts.pins = &pin;
+        dopts.npins = 1;
+    }
+    if (a->timeout_s > 0)
+        dopts.timeout_s = a->timeout_s;
     errbuf_clear(&why);
     if (t == NULL || res == NULL) {
         rc = PROBE_EXIT_TEMP;
@@ -199,8 +220,7 @@ probe(const struct probe_args *a, struct smtp_timeouts *to)
     print_lines("ehlo reply", smtp_session_ehlo(s));
     if (smtp_session_mail(s, a->from, NULL, 0, &why) == -1)
         goto fail;
-    if (smtp_session_rcpt(s, a->addr, true, res, &why) == -1 &&
-        res->code == 0)
+    if (smtp_session_rcpt(s, a->addr, true, res, &why) == -1 && res->code == 0)
         goto fail;
     print_rcpt(res, smtp_session_ext(s));
     if (res->code / 100 != 2)
@@ -216,37 +236,65 @@ fail:
     smtp_session_quit(s);
 out:
     smtp_session_free(s);
+    dns_conf_release(&dc);
     free(t);
     free(res);
     return rc;
 }
 
+static struct config *
+load_config(const char *path)
+{
+    struct config_errors errs;
+    struct config *cf;
+
+    if (path == NULL && access(CONFIG_DEFAULT_FILE, R_OK) != 0)
+        return config_default();
+    cf = config_load(path ? path : CONFIG_DEFAULT_FILE, &errs);
+    for (int i = 0; cf == NULL && i < errs.count; i++)
+        fprintf(stderr, "ifaxgw probe: %s\n", errs.msg[i]);
+    return cf;
+}
+
 int
 probe_cmd_main(int argc, char **argv)
 {
-    struct probe_args a = {.helo = "ifaxgw.invalid",
-                           .from = "",
-                           .tls = SMTP_TLS_OPPORTUNISTIC};
-    struct smtp_timeouts to = probe_default_timeouts;
+    struct probe_args a = {.tls = -1};
+    struct smtp_timeouts to;
+    struct config *cf;
     struct errbuf why;
+    int rc;
 
     if (parse_args(argc, argv, &a) == -1) {
         usage(stderr);
         return PROBE_EXIT_USAGE;
     }
-    if (a.conf != NULL) {
-        fprintf(stderr, "ifaxgw probe: -c is read once conf/ lands "
-                        "(issue 6); use the options\n");
+    cf = load_config(a.conf);
+    if (cf == NULL)
         return PROBE_EXIT_USAGE;
-    }
-    if (smtp_addr_check(a.addr, false, &why) == -1 ||
-        smtp_addr_check(a.from, true, &why) == -1) {
-        fprintf(stderr, "ifaxgw probe: %s\n", why.text);
-        return PROBE_EXIT_USAGE;
-    }
+    if (a.helo == NULL)
+        a.helo = cf->smtp.hostname;
+    if (a.from == NULL)
+        a.from = cf->smtp.from ? cf->smtp.from : "";
+    if (a.ca == NULL)
+        a.ca = cf->smtp.ca_file;
+    if (a.tls == -1)
+        a.tls = cf->smtp.direct_tls == CONFIG_TLS_NONE ? SMTP_TLS_NONE
+                : cf->smtp.direct_tls == CONFIG_TLS_REQUIRED
+                    ? SMTP_TLS_REQUIRED
+                    : SMTP_TLS_OPPORTUNISTIC;
+    to = cf->smtp.timeouts;
     if (a.timeout_s > 0)
         for (int i = 0; i < SMTP_STEP_COUNT; i++)
             to.secs[i] = a.timeout_s;
+    if (smtp_addr_check(a.addr, false, &why) == -1 ||
+        smtp_addr_check(a.from, true, &why) == -1) {
+        fprintf(stderr, "ifaxgw probe: %s\n", why.text);
+        config_free(cf);
+        return PROBE_EXIT_USAGE;
+    }
     signal(SIGPIPE, SIG_IGN); /* TLS writes to a closed peer */
-    return probe(&a, &to);
+    rc = probe(&a, cf, &to);
+    config_free(cf);
+    return rc;
 }

@@ -35,7 +35,6 @@ const char *smtp_addr_domain(const char *addr);
  * is, everything else "+XX". Returns the length, or -1 with why (PERM,
  * "5.5.4") if src has bytes outside printable ASCII or dst is too small.
  */
-int smtp_xtext_encode(char *dst, size_t n, const char *src,
-                      struct errbuf *why);
+int smtp_xtext_encode(char *dst, size_t n, const char *src, struct errbuf *why);
 
 #endif

@@ -15,9 +15,10 @@
 #include "smtp/smtp_addr.h"
 #include "smtp/smtp_conn.h"
 
-#define SMTP_CMD_MAX   1100 /* MAIL/RCPT with every parameter: path 256 +
-                               ORCPT 500 + the rest, well over 512 */
-#define SMTP_BLOCK_MAX 16384 /* body bytes read per block from the caller */
+#define SMTP_CMD_MAX                                                           \
+    1100 /* MAIL/RCPT with every parameter: path 256 +                         \
+            ORCPT 500 + the rest, well over 512 */
+#define SMTP_BLOCK_MAX      16384 /* body bytes read per block from the caller */
 #define SMTP_NOTIFY_DEFAULT "SUCCESS,FAILURE,DELAY"
 
 struct smtp_session {
@@ -34,31 +35,23 @@ struct smtp_session {
     char line[SMTP_LINE_MAX + 2];
 };
 
-static const char *const step_names[SMTP_STEP_COUNT] = {
-    [SMTP_STEP_CONNECT] = "connect", [SMTP_STEP_GREETING] = "greeting",
-    [SMTP_STEP_EHLO] = "ehlo",       [SMTP_STEP_STARTTLS] = "starttls",
-    [SMTP_STEP_MAIL] = "mail",       [SMTP_STEP_RCPT] = "rcpt",
-    [SMTP_STEP_DATA] = "data",       [SMTP_STEP_BLOCK] = "data-block",
-    [SMTP_STEP_DOT] = "dot",         [SMTP_STEP_RSET] = "rset",
-    [SMTP_STEP_QUIT] = "quit",
-};
-
 static const struct {
     const char *kw;
     unsigned bit;
 } ext_table[] = {
-    {"CONNEG", SMTP_EXT_CONNEG},     {"DSN", SMTP_EXT_DSN},
-    {"SIZE", SMTP_EXT_SIZE},         {"8BITMIME", SMTP_EXT_8BITMIME},
-    {"PIPELINING", SMTP_EXT_PIPELINE}, {"STARTTLS", SMTP_EXT_STARTTLS},
+    {"CONNEG", SMTP_EXT_CONNEG},
+    {"DSN", SMTP_EXT_DSN},
+    {"SIZE", SMTP_EXT_SIZE},
+    {"8BITMIME", SMTP_EXT_8BITMIME},
+    {"PIPELINING", SMTP_EXT_PIPELINE},
+    {"STARTTLS", SMTP_EXT_STARTTLS},
     {"ENHANCEDSTATUSCODES", SMTP_EXT_ENHANCED},
 };
 
 const char *
 smtp_step_name(enum smtp_step step)
 {
-    if ((unsigned)step >= SMTP_STEP_COUNT)
-        return "?";
-    return step_names[step];
+    return config_smtp_step_name(step); /* the config key names the step */
 }
 
 void
@@ -151,7 +144,7 @@ read_reply(struct smtp_session *s, struct smtp_reply *r, struct errbuf *why)
 
     smtp_reply_init(r);
     do {
-        if (smtp_conn_readline(&s->conn, s->line, sizeof s->line, &n,
+        if (smtp_conn_readline(&s->conn, s->line, SMTP_LINE_MAX + 1, &n,
                                s->deadline_ms, why) == -1)
             return io_fail(s, why);
         note_mem(s, '<', s->line, n);
@@ -196,7 +189,8 @@ parse_ehlo(struct smtp_session *s)
     s->size_max = 0;
     p = memchr(p, '\n', (size_t)(end - p)); /* line 1: the server's name */
     while (p != NULL && p < end) {
-        const char *line = p + 1, *eol = memchr(line, '\n', (size_t)(end - line));
+        const char *line = p + 1,
+                   *eol = memchr(line, '\n', (size_t)(end - line));
         size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line);
         size_t kw = 0;
 
@@ -440,10 +434,9 @@ rcpt_once(struct smtp_session *s, const char *addr, bool conneg,
     if (dsn_on(s)) {
         if (smtp_xtext_encode(x, sizeof x - 7, addr, why) == -1)
             return -1;
-        o += (size_t)snprintf(cmd + o, sizeof cmd - o,
-                              " NOTIFY=%s ORCPT=rfc822;%s",
-                              s->o->notify ? s->o->notify : SMTP_NOTIFY_DEFAULT,
-                              x);
+        o += (size_t)snprintf(
+            cmd + o, sizeof cmd - o, " NOTIFY=%s ORCPT=rfc822;%s",
+            s->o->notify ? s->o->notify : SMTP_NOTIFY_DEFAULT, x);
     }
     if (conneg)
         snprintf(cmd + o, sizeof cmd - o, " CONNEG");

@@ -23,33 +23,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "conf/config.h"
 #include "gateway/errbuf.h"
 #include "smtp/dns.h"
 #include "smtp/smtp_reply.h"
 
-#ifndef IFAXGW_SMTP_STEP_DEFINED
-#define IFAXGW_SMTP_STEP_DEFINED
-/* XXX issue 6: local copy until conf/config.h lands; the same names. */
-enum smtp_step {
-    SMTP_STEP_CONNECT,  /* TCP connect */
-    SMTP_STEP_GREETING, /* 220, RFC 5321 4.5.3.2.1: 5 min */
-    SMTP_STEP_EHLO,     /* EHLO/HELO reply: 5 min (advice) */
-    SMTP_STEP_STARTTLS, /* STARTTLS reply and the TLS handshake */
-    SMTP_STEP_MAIL,     /* 4.5.3.2.2: 5 min */
-    SMTP_STEP_RCPT,     /* 4.5.3.2.3: 5 min */
-    SMTP_STEP_DATA,     /* 354, 4.5.3.2.4: 2 min */
-    SMTP_STEP_BLOCK,    /* each data block sent, 4.5.3.2.5: 3 min */
-    SMTP_STEP_DOT,      /* reply to ".", 4.5.3.2.6: 10 min */
-    SMTP_STEP_RSET,     /* RSET reply: 5 min (advice) */
-    SMTP_STEP_QUIT,     /* 221: short, the message is already accepted */
-    SMTP_STEP_COUNT
-};
-
-struct smtp_timeouts {
-    int secs[SMTP_STEP_COUNT]; /* conf/ fills every entry; 0 is rejected */
-};
-#endif
-
+/* enum smtp_step and struct smtp_timeouts come from conf/config.h (P5). */
 const char *smtp_step_name(enum smtp_step step);
 
 enum smtp_tls_policy {
@@ -62,13 +41,13 @@ enum smtp_tls_policy {
 };
 
 /* EHLO keywords we act on (RFC 5321 4.1.1.1, case-insensitive) */
-#define SMTP_EXT_CONNEG    0x01u /* RFC 4141 */
-#define SMTP_EXT_DSN       0x02u /* RFC 3461 */
-#define SMTP_EXT_SIZE      0x04u /* RFC 1870 */
-#define SMTP_EXT_8BITMIME  0x08u /* RFC 6152 */
-#define SMTP_EXT_PIPELINE  0x10u /* RFC 2920 */
-#define SMTP_EXT_STARTTLS  0x20u /* RFC 3207 */
-#define SMTP_EXT_ENHANCED  0x40u /* RFC 2034 ENHANCEDSTATUSCODES */
+#define SMTP_EXT_CONNEG   0x01u /* RFC 4141 */
+#define SMTP_EXT_DSN      0x02u /* RFC 3461 */
+#define SMTP_EXT_SIZE     0x04u /* RFC 1870 */
+#define SMTP_EXT_8BITMIME 0x08u /* RFC 6152 */
+#define SMTP_EXT_PIPELINE 0x10u /* RFC 2920 */
+#define SMTP_EXT_STARTTLS 0x20u /* RFC 3207 */
+#define SMTP_EXT_ENHANCED 0x40u /* RFC 2034 ENHANCEDSTATUSCODES */
 
 /*
  * Transcript sink: one complete line per call, NUL-terminated, already
@@ -82,7 +61,7 @@ typedef void (*smtp_transcript_fn)(void *arg, const char *line);
 void smtp_transcript_stdio(void *arg, const char *line);
 
 struct smtp_opts {
-    const char *helo_name;               /* our FQDN for EHLO; borrowed */
+    const char *helo_name;                /* our FQDN for EHLO; borrowed */
     const struct smtp_timeouts *timeouts; /* borrowed for the session's life */
     enum smtp_tls_policy tls;
     const char *ca_file;  /* REQUIRED: PEM bundle, NULL = system store */
@@ -130,13 +109,14 @@ int smtp_session_mail(struct smtp_session *s, const char *from,
                       const char *envid, size_t size, struct errbuf *why);
 
 struct smtp_rcpt_result {
-    int code;             /* final RCPT reply code */
-    char status[12];      /* its enhanced status, or "" */
-    bool conneg_sent;     /* the accepted/refused RCPT carried CONNEG */
-    bool conneg_refused;  /* CONNEG got 504/555/501; re-sent without it:
-                             capabilities unknown */
-    struct smtp_reply reply; /* the RCPT reply that counts: text holds every
-                                line (codes stripped) for conneg_caps_from_reply */
+    int code;            /* final RCPT reply code */
+    char status[12];     /* its enhanced status, or "" */
+    bool conneg_sent;    /* the accepted/refused RCPT carried CONNEG */
+    bool conneg_refused; /* CONNEG got 504/555/501; re-sent without it:
+                            capabilities unknown */
+    struct smtp_reply
+        reply; /* the RCPT reply that counts: text holds every
+                  line (codes stripped) for conneg_caps_from_reply */
 };
 
 /*
@@ -159,11 +139,11 @@ typedef ssize_t (*smtp_body_fn)(void *arg, char *buf, size_t n,
                                 struct errbuf *why);
 
 struct smtp_data_result {
-    int code;               /* reply to ".", 0 when none arrived */
+    int code; /* reply to ".", 0 when none arrived */
     char status[12];
     bool possible_duplicate; /* no reply to "." (timeout, reset): the peer
                                may have accepted it; RFC 5321 4.5.3.2.6 */
-    char text[512];         /* first line of the final reply, raw */
+    char text[512];          /* first line of the final reply, raw */
 };
 
 /*

@@ -83,17 +83,15 @@ smtp_conn_connect(struct smtp_conn *c, const char *addr, int port,
     }
     if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == -1) {
         if (errno != EINPROGRESS) {
-            errbuf_errno(why, "connect");
+            errbuf_errno(why, "tcp");
             goto fail;
         }
-        if (wait_fd(c, POLLOUT, deadline_ms, why) == -1) {
-            errbuf_prefix(why, "connect");
+        if (wait_fd(c, POLLOUT, deadline_ms, why) == -1)
             goto fail;
-        }
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
             err != 0) {
             errno = err ? err : errno;
-            errbuf_errno(why, "connect");
+            errbuf_errno(why, "tcp");
             goto fail;
         }
     }
@@ -101,6 +99,8 @@ smtp_conn_connect(struct smtp_conn *c, const char *addr, int port,
     return 0;
 fail:
     why->cls = ERR_TEMP; /* refused, unreachable: the world may change */
+    if (why->status[0] == '\0' || strcmp(why->status, "4.4.2") == 0)
+        snprintf(why->status, sizeof why->status, "4.4.1");
     freeaddrinfo(ai);
     smtp_conn_close(c);
     return -1;
@@ -214,8 +214,8 @@ smtp_conn_readline(struct smtp_conn *c, char *line, size_t max, size_t *n,
             if (keep > 0 && c->buf[c->start + keep - 1] == '\r')
                 keep--;
             if (keep >= max)
-                return errbuf_set(why, ERR_TEMP, "4.5.0",
-                                  "line over %zu bytes", max - 1);
+                return errbuf_set(why, ERR_TEMP, "4.5.0", "line over %zu bytes",
+                                  max - 1);
             memcpy(line, c->buf + c->start, keep);
             line[keep] = '\0';
             *n = keep;

@@ -21,13 +21,14 @@
 
 #include "gateway/errbuf.h"
 
-#define SMTP_CONN_BUF 8192 /* read buffer, bytes; lines longer than it
-                              fail before it fills (SMTP_LINE_MAX < it) */
+#define SMTP_CONN_BUF                                                          \
+    8192 /* read buffer, bytes; lines longer than it                           \
+            fail before it fills (SMTP_LINE_MAX < it) */
 
 struct smtp_conn {
-    int fd;           /* -1 when closed */
-    void *ssl_ctx;    /* SSL_CTX *, NULL before STARTTLS */
-    void *ssl;        /* SSL *, NULL before STARTTLS */
+    int fd;            /* -1 when closed */
+    void *ssl_ctx;     /* SSL_CTX *, NULL before STARTTLS */
+    void *ssl;         /* SSL *, NULL before STARTTLS */
     size_t start, end; /* unread bytes are buf[start..end) */
     char buf[SMTP_CONN_BUF];
 };
@@ -51,8 +52,8 @@ int smtp_conn_connect(struct smtp_conn *c, const char *addr, int port,
  * removed), its length in *n. A line of max or more bytes: -1, TEMP "line
  * over N bytes". EOF, reset, timeout: -1, TEMP.
  */
-int smtp_conn_readline(struct smtp_conn *c, char *line, size_t max,
-                       size_t *n, int64_t deadline_ms, struct errbuf *why);
+int smtp_conn_readline(struct smtp_conn *c, char *line, size_t max, size_t *n,
+                       int64_t deadline_ms, struct errbuf *why);
 
 /* Write all of buf. 0 or -1 with why (TEMP). */
 int smtp_conn_write(struct smtp_conn *c, const void *buf, size_t n,

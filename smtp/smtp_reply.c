@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "gateway/log.h"
-
 static int
 is_digit(char c)
 {
@@ -50,12 +48,9 @@ static int
 bad_line(struct smtp_reply *r, const char *line, size_t n, const char *what,
          struct errbuf *why)
 {
-    char esc[80];
-
-    r->pending = 0;
-    log_esc_mem(esc, sizeof esc, line, n < 60 ? n : 60);
-    return errbuf_set(why, ERR_TEMP, "4.5.0", "bad reply line (%s): \"%s\"",
-                      what, esc);
+    r->pending = 0; /* errbuf_set escapes the text itself */
+    return errbuf_set(why, ERR_TEMP, "4.5.0", "bad reply line (%s): \"%.*s\"",
+                      what, (int)(n < 60 ? n : 60), line);
 }
 
 /* The enhanced status of the first line counts; it must match the class
@@ -85,14 +80,15 @@ smtp_reply_add(struct smtp_reply *r, const char *line, size_t n,
         n--;
     if (n > SMTP_LINE_MAX)
         return bad_line(r, line, n, "line too long", why);
-    if (n < 3 || !is_digit(line[0]) || !is_digit(line[1]) ||
-        !is_digit(line[2]))
+    if (n < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2]))
         return bad_line(r, line, n, "no code", why);
     code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
     if (code < 200 || code > 599)
         return bad_line(r, line, n, "code out of range", why);
     if (n > 3 && line[3] != ' ' && line[3] != '-')
         return bad_line(r, line, n, "bad separator", why);
+    if (memchr(line, '\0', n) != NULL) /* would cut the text for C callers */
+        return bad_line(r, line, n, "NUL byte", why);
     if (r->pending != 0 && code != r->pending)
         return bad_line(r, line, n, "code changed", why);
     text = line + (n > 3 ? 4 : 3);
@@ -163,7 +159,6 @@ int
 smtp_reply_error(const struct smtp_reply *r, struct errbuf *why,
                  const char *what)
 {
-    char esc[200];
     const char *nl = memchr(r->text, '\n', r->len);
     size_t first = nl ? (size_t)(nl - r->text) : r->len;
     enum err_class cls = smtp_reply_class(r);
@@ -173,6 +168,7 @@ smtp_reply_error(const struct smtp_reply *r, struct errbuf *why,
         cls = ERR_TEMP; /* a positive reply where none fits: broken peer */
     if (status[0] == '\0')
         status = cls == ERR_PERM ? "5.0.0" : "4.0.0";
-    log_esc_mem(esc, sizeof esc, r->text, first);
-    return errbuf_set(why, cls, status, "%s: %d %s", what, r->code, esc);
+    /* errbuf_set escapes the text itself */
+    return errbuf_set(why, cls, status, "%s: %d %.*s", what, r->code,
+                      (int)(first > 200 ? 200 : first), r->text);
 }

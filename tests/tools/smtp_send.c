@@ -5,7 +5,7 @@
  *             [--from ADDR] [--msg FILE | --size BYTES] [--timeout S]
  *             [--tls none|opportunistic|required] [--ca FILE] [--tls-name N]
  *             [--no-conneg] [--no-dsn] [--envid ID] [--transcript FILE]
- *             [--resolve-only]
+ *             [--resolve-only] [--port P] [--seed N]
  * Prints "key=value" lines; exit 0 delivered to every recipient, 1 a
  * permanent failure, 3 a temporary one, 2 usage. */
 #define _GNU_SOURCE /* getopt_long */
@@ -27,7 +27,8 @@ struct args {
     int nto;
     const char *host, *dns, *from, *msgfile, *ca, *tls_name, *envid, *tfile;
     long size;
-    int timeout_s;
+    int timeout_s, port;
+    unsigned seed;
     enum smtp_tls_policy tls;
     bool conneg, dsn, resolve_only;
 };
@@ -101,13 +102,20 @@ run(const struct args *a)
 {
     struct smtp_timeouts to;
     struct dns_pin pin = {.match = a->to[0], .target = a->host};
-    struct dns_opts dopts = {.servers = a->dns, .pins = &pin,
+    struct dns_opts dopts = {.servers = a->dns,
+                             .pins = &pin,
                              .npins = a->host ? 1 : 0,
-                             .timeout_s = a->timeout_s, .tries = 1};
+                             .timeout_s = a->timeout_s,
+                             .tries = 1,
+                             .port = a->port,
+                             .seed = a->seed};
     FILE *tf = a->tfile ? fopen(a->tfile, "w") : NULL;
-    struct smtp_opts o = {.helo_name = "gw.test", .timeouts = &to,
-                          .tls = a->tls, .ca_file = a->ca,
-                          .tls_name = a->tls_name, .dsn = a->dsn,
+    struct smtp_opts o = {.helo_name = "gw.test",
+                          .timeouts = &to,
+                          .tls = a->tls,
+                          .ca_file = a->ca,
+                          .tls_name = a->tls_name,
+                          .dsn = a->dsn,
                           .transcript = tf ? smtp_transcript_stdio : NULL,
                           .transcript_arg = tf};
     static struct dns_targets t;
@@ -173,16 +181,21 @@ int
 main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"to", 1, NULL, 'r'},        {"host", 1, NULL, 'H'},
-        {"dns", 1, NULL, 'D'},       {"from", 1, NULL, 'f'},
-        {"msg", 1, NULL, 'm'},       {"size", 1, NULL, 's'},
-        {"timeout", 1, NULL, 'T'},   {"tls", 1, NULL, 't'},
-        {"ca", 1, NULL, 'a'},        {"tls-name", 1, NULL, 'n'},
-        {"no-conneg", 0, NULL, 'C'}, {"no-dsn", 0, NULL, 'N'},
-        {"envid", 1, NULL, 'e'},     {"transcript", 1, NULL, 'x'},
-        {"resolve-only", 0, NULL, 'R'}, {NULL, 0, NULL, 0}};
-    struct args a = {.from = "gw@gw.test", .size = 2000, .timeout_s = 30,
-                     .tls = SMTP_TLS_NONE, .conneg = true, .dsn = true};
+        {"to", 1, NULL, 'r'},           {"host", 1, NULL, 'H'},
+        {"dns", 1, NULL, 'D'},          {"from", 1, NULL, 'f'},
+        {"msg", 1, NULL, 'm'},          {"size", 1, NULL, 's'},
+        {"timeout", 1, NULL, 'T'},      {"tls", 1, NULL, 't'},
+        {"ca", 1, NULL, 'a'},           {"tls-name", 1, NULL, 'n'},
+        {"no-conneg", 0, NULL, 'C'},    {"no-dsn", 0, NULL, 'N'},
+        {"envid", 1, NULL, 'e'},        {"transcript", 1, NULL, 'x'},
+        {"resolve-only", 0, NULL, 'R'}, {"port", 1, NULL, 'p'},
+        {"seed", 1, NULL, 'S'},         {NULL, 0, NULL, 0}};
+    struct args a = {.from = "gw@gw.test",
+                     .size = 2000,
+                     .timeout_s = 30,
+                     .tls = SMTP_TLS_NONE,
+                     .conneg = true,
+                     .dsn = true};
     int c;
 
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -192,26 +205,59 @@ main(int argc, char **argv)
                 return 2;
             a.to[a.nto++] = optarg;
             break;
-        case 'H': a.host = optarg; break;
-        case 'D': a.dns = optarg; break;
-        case 'f': a.from = optarg; break;
-        case 'm': a.msgfile = optarg; break;
-        case 's': a.size = atol(optarg); break;
-        case 'T': a.timeout_s = atoi(optarg); break;
-        case 'a': a.ca = optarg; break;
-        case 'n': a.tls_name = optarg; break;
-        case 'C': a.conneg = false; break;
-        case 'N': a.dsn = false; break;
-        case 'e': a.envid = optarg; break;
-        case 'x': a.tfile = optarg; break;
-        case 'R': a.resolve_only = true; break;
+        case 'H':
+            a.host = optarg;
+            break;
+        case 'D':
+            a.dns = optarg;
+            break;
+        case 'f':
+            a.from = optarg;
+            break;
+        case 'm':
+            a.msgfile = optarg;
+            break;
+        case 's':
+            a.size = atol(optarg);
+            break;
+        case 'T':
+            a.timeout_s = atoi(optarg);
+            break;
+        case 'a':
+            a.ca = optarg;
+            break;
+        case 'n':
+            a.tls_name = optarg;
+            break;
+        case 'C':
+            a.conneg = false;
+            break;
+        case 'N':
+            a.dsn = false;
+            break;
+        case 'e':
+            a.envid = optarg;
+            break;
+        case 'x':
+            a.tfile = optarg;
+            break;
+        case 'R':
+            a.resolve_only = true;
+            break;
+        case 'p':
+            a.port = atoi(optarg);
+            break;
+        case 'S':
+            a.seed = (unsigned)strtoul(optarg, NULL, 10);
+            break;
         case 't':
             a.tls = strcmp(optarg, "required") == 0 ? SMTP_TLS_REQUIRED
                     : strcmp(optarg, "opportunistic") == 0
                         ? SMTP_TLS_OPPORTUNISTIC
                         : SMTP_TLS_NONE;
             break;
-        default: return 2;
+        default:
+            return 2;
         }
     }
     if (a.nto == 0 || a.timeout_s <= 0)
