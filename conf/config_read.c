@@ -12,7 +12,7 @@
 #include "gateway/log.h"
 #include "gateway/xalloc.h"
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 vproblem(struct config_reader *rd, bool warn, int line, const char *fmt,
          va_list ap)
 {
@@ -39,7 +39,8 @@ vproblem(struct config_reader *rd, bool warn, int line, const char *fmt,
     for (char *p = text; *p != '\0'; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
             *p = '?';
-    snprintf(slot, len, "%s:%d: %s", rd->file, line, text);
+    snprintf(slot, len, "%s:%d: %s%s", rd->file, line, warn ? "warning: " : "",
+             text);
 }
 
 void
@@ -153,8 +154,9 @@ config_read_member(struct config_reader *rd, const config_setting_t *g,
     if (want == CONFIG_TYPE_INT && type == CONFIG_TYPE_INT64)
         type = CONFIG_TYPE_INT;
     if (type != want) {
-        config_read_problem(rd, m, "%s.%s: expected %s, got %s", path, key,
-                            want_name(want), config_read_type_name(m));
+        config_read_problem(rd, m, "%s%s%s: expected %s, got %s", path,
+                            *path != '\0' ? "." : "", key, want_name(want),
+                            config_read_type_name(m));
         return NULL;
     }
     return m;

@@ -68,6 +68,12 @@ callrec_add_frame(struct callrec *r, int64_t t_ms, bool incoming,
 {
     struct callrec_frame *f;
 
+    f = r->nframes > 0 ? &r->frames[r->nframes - 1] : NULL;
+    if (f != NULL && len >= 3 && f->len >= 3 && msg[2] == T4_FCD &&
+        f->data[2] == T4_FCD && f->incoming == incoming) {
+        f->count++;
+        return;
+    }
     if (r->nframes >= CALLREC_FRAMES_MAX) {
         r->frames_dropped++;
         return;
@@ -79,9 +85,10 @@ callrec_add_frame(struct callrec *r, int64_t t_ms, bool incoming,
     f = &r->frames[r->nframes++];
     f->t_ms = t_ms;
     f->incoming = incoming;
+    f->count = 1;
+    f->len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
     if (len > CALLREC_FRAME_BYTES)
         len = CALLREC_FRAME_BYTES;
-    f->len = (uint16_t)len;
     if (len > 0)
         memcpy(f->data, msg, len);
 }
@@ -228,13 +235,19 @@ static void
 frame_line(const struct callrec_frame *f, char *out, size_t size)
 {
     const char *name = f->len >= 3 ? t30_frametype(f->data[2]) : "short";
+    size_t kept = f->len < CALLREC_FRAME_BYTES ? f->len : CALLREC_FRAME_BYTES;
     int o;
 
     o = snprintf(out, size, "%+" PRId64 ".%03d %s %-4s", f->t_ms / 1000,
                  (int)(f->t_ms % 1000), f->incoming ? "<-" : "->",
                  name ? name : "?");
-    for (size_t i = 0; i < f->len && o > 0 && (size_t)o + 4 < size; i++)
+    if (f->count > 1 && o > 0 && (size_t)o < size)
+        o += snprintf(out + o, size - (size_t)o, " x%u", (unsigned)f->count);
+    for (size_t i = 0; i < kept && o > 0 && (size_t)o + 4 < size; i++)
         o += snprintf(out + o, size - (size_t)o, " %02x", f->data[i]);
+    if (kept < f->len && o > 0 && (size_t)o + 16 < size)
+        o += snprintf(out + o, size - (size_t)o, " ...(%u bytes)",
+                      (unsigned)f->len);
     if (o > 0 && (size_t)o + 2 < size)
         snprintf(out + o, size - (size_t)o, "\n");
 }
@@ -242,7 +255,7 @@ frame_line(const struct callrec_frame *f, char *out, size_t size)
 char *
 callrec_transcript(const struct callrec *r)
 {
-    char line[3 * CALLREC_FRAME_BYTES + 64];
+    char line[3 * CALLREC_FRAME_BYTES + 96];
     char e1[4 * T30_CSID_MAX + 4], e2[4 * CALLREC_TEXT_MAX + 4];
     size_t len = 0, cap = 0;
     char *buf = NULL;

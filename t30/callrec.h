@@ -25,7 +25,7 @@
 #define CALLREC_ID_MAX      64   /* caller ID / called number / line name */
 #define CALLREC_PAGES_MAX   1000 /* pages kept per call; more is an error */
 #define CALLREC_FRAMES_MAX  2000 /* transcript frames kept per call */
-#define CALLREC_FRAME_BYTES 260  /* T.30 HDLC frame incl. address/control */
+#define CALLREC_FRAME_BYTES 64   /* bytes kept per frame (DIS/DCS fit) */
 #define CALLREC_TEXT_MAX    128  /* completion text */
 
 /* How the call ended for the gateway (the T.30 code is kept apart). */
@@ -58,10 +58,14 @@ struct callrec_page {
     bool ecm;
 };
 
+/* One frame, or a run of ECM data frames (T.4 FCD) one way, kept as the
+ * first frame's header and a count. */
 struct callrec_frame {
-    int64_t t_ms;  /* since call start */
-    bool incoming; /* true: from the far end */
-    uint16_t len;  /* bytes in data */
+    int64_t t_ms;   /* since call start */
+    bool incoming;  /* true: from the far end */
+    uint16_t len;   /* bytes on the line; data keeps the first
+                       CALLREC_FRAME_BYTES */
+    uint32_t count; /* frames in this entry (> 1 only for FCD runs) */
     uint8_t data[CALLREC_FRAME_BYTES];
 };
 
@@ -98,7 +102,8 @@ void callrec_free(struct callrec *r);
 void callrec_set_str(char *field, size_t size, const char *value);
 
 /* Append one T.30 frame seen at t_ms since start (cut at
- * CALLREC_FRAME_BYTES; past CALLREC_FRAMES_MAX only counted). */
+ * CALLREC_FRAME_BYTES; consecutive FCD frames one way share an entry;
+ * past CALLREC_FRAMES_MAX only counted). */
 void callrec_add_frame(struct callrec *r, int64_t t_ms, bool incoming,
                        const uint8_t *msg, size_t len);
 
