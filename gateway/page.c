@@ -132,7 +132,8 @@ page_doc_load_mem(const void *data, size_t len, struct page_doc **doc,
     struct page_source src;
 
     *doc = NULL;
-    if (page_tiff_read(data, len, page_doc_on_page, d, &src, why) == -1) {
+    if (page_tiff_read(data, len, PAGE_MAX_PIXELS, page_doc_on_page, d, &src,
+                       why) == -1) {
         page_doc_free(d);
         return -1;
     }

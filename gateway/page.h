@@ -26,6 +26,7 @@
 #define PAGE_MAX_WIDTH  16384 /* pixels per line; A3 at 400 dpi is 4864 */
 #define PAGE_MAX_HEIGHT 65536 /* lines per page; 14 m at 400 lpi... enough */
 #define PAGE_MAX_FILE   (256u << 20) /* bytes of one input file */
+#define PAGE_MAX_PIXELS (1ul << 30)  /* bitmap bytes of one document */
 #define PAGE_FEATURES_MAX                                                      \
     512 /* a feature collection from page_format_features */
 

@@ -35,6 +35,7 @@ page_jbig_encode(const struct page_bitmap *bm, struct page_buf *out)
 
 struct page_jbig_dec {
     struct page_bitmap *bm;
+    unsigned long max_height;
     size_t cap_rows;
     int too_tall;
 };
@@ -47,7 +48,7 @@ page_jbig_line(const struct jbg85_dec_state *s, unsigned char *start,
     struct page_bitmap *bm = d->bm;
 
     (void)s;
-    if (y >= PAGE_MAX_HEIGHT || len != bm->stride) {
+    if (y >= d->max_height || len != bm->stride) {
         d->too_tall = 1;
         return 1; /* interrupt: the caller reports it */
     }
@@ -67,10 +68,10 @@ page_jbig_line(const struct jbg85_dec_state *s, unsigned char *start,
 
 int
 page_jbig_decode(const unsigned char *data, size_t len, int width,
-                 struct page_bitmap *bm, struct errbuf *why)
+                 int max_height, struct page_bitmap *bm, struct errbuf *why)
 {
     struct jbg85_dec_state s;
-    struct page_jbig_dec d = {bm, 0, 0};
+    struct page_jbig_dec d = {bm, (unsigned long)max_height, 0, 0};
     unsigned char *linebuf;
     size_t cnt = 0;
     int rc;
@@ -91,7 +92,7 @@ page_jbig_decode(const unsigned char *data, size_t len, int width,
         rc = jbg85_dec_end(&s); /* NEWLEN may still be pending (T.85 Cor.1) */
     if (d.too_tall) {
         errbuf_set(why, ERR_PERM, "5.6.0", "JBIG page over %d lines",
-                   PAGE_MAX_HEIGHT);
+                   max_height);
         goto fail;
     }
     if (rc != JBG_EOK || bm->height == 0) {

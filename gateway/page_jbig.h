@@ -23,8 +23,10 @@ void page_jbig_encode(const struct page_bitmap *bm, struct page_buf *out);
 
 /* Decode a BIE into bm (bits allocated; caller frees bm->bits). The width
  * must equal width (the TIFF's ImageWidth); the height comes from the
- * stream (NEWLEN honoured). Resolution fields are left 0. */
+ * stream (NEWLEN honoured), at most max_height lines. Resolution fields are
+ * left 0. */
 int page_jbig_decode(const unsigned char *data, size_t len, int width,
-                     struct page_bitmap *bm, struct errbuf *why);
+                     int max_height, struct page_bitmap *bm,
+                     struct errbuf *why);
 
 #endif

@@ -39,9 +39,14 @@ page_pdf_page(cairo_surface_t *pdf, const struct page_bitmap *bm,
     if (cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_CCITT_FAX, data,
                                     g4_len, free, data) != CAIRO_STATUS_SUCCESS)
         free(data);
-    cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_CCITT_FAX_PARAMS,
-                                (unsigned char *)xstrdup(params),
-                                strlen(params), free, NULL);
+    {
+        char *p = xstrdup(params);
+
+        if (cairo_surface_set_mime_data(img, CAIRO_MIME_TYPE_CCITT_FAX_PARAMS,
+                                        (unsigned char *)p, strlen(p), free,
+                                        p) != CAIRO_STATUS_SUCCESS)
+            free(p);
+    }
     cr = cairo_create(pdf);
     cairo_scale(cr, sx, sy);
     cairo_set_source_surface(cr, img, 0, 0);

@@ -3,6 +3,7 @@
 #include "gateway/page_tiff.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,13 @@ page_tiff_munmap(thandle_t h, void *base, toff_t size)
     (void)base;
     (void)size;
 }
+
+static int page_tiff_on_error(TIFF *tif, void *user, const char *module,
+                              const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int page_tiff_on_warning(TIFF *tif, void *user, const char *module,
+                                const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 static int
 page_tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt,
@@ -337,16 +345,24 @@ page_tiff_coding(const struct page_tiff_dir *dir)
 /* One page: fields, pixels, and for single-strip MMR the strip itself. */
 static int
 page_tiff_page(TIFF *tif, struct page_tiff_diag *d, struct page_tiff_dir *dir,
-               struct page_bitmap *bm, struct page_buf *raw, struct errbuf *why)
+               struct page_bitmap *bm, struct page_buf *raw, size_t budget,
+               struct errbuf *why)
 {
     if (page_tiff_fields(tif, dir, bm, why) == -1)
         return -1;
+    if ((size_t)bm->height * bm->stride > budget)
+        return errbuf_set(why, ERR_PERM, "5.3.4",
+                          "document over %zu bytes of pixels", budget);
     raw->len = 0;
     if (dir->comp == COMPRESSION_T85) {
         int xres = bm->xres, yres = bm->yres;
 
         if (page_tiff_read_raw(tif, raw, why) == -1 ||
-            page_jbig_decode(raw->p, raw->len, bm->width, bm, why) == -1)
+            page_jbig_decode(raw->p, raw->len, bm->width,
+                             budget / bm->stride < PAGE_MAX_HEIGHT
+                                 ? (int)(budget / bm->stride)
+                                 : PAGE_MAX_HEIGHT,
+                             bm, why) == -1)
             return -1;
         bm->xres = xres;
         bm->yres = yres;
@@ -373,9 +389,11 @@ page_tiff_page(TIFF *tif, struct page_tiff_diag *d, struct page_tiff_dir *dir,
 }
 
 int
-page_tiff_read(const unsigned char *data, size_t len, page_tiff_page_fn fn,
-               void *arg, struct page_source *src, struct errbuf *why)
+page_tiff_read(const unsigned char *data, size_t len, size_t max_bytes,
+               page_tiff_page_fn fn, void *arg, struct page_source *src,
+               struct errbuf *why)
 {
+    size_t used = 0;
     struct page_tiff_mem m = {(unsigned char *)(uintptr_t)data, len, 0, 0};
     struct page_tiff_diag d = {"", 0, 0};
     struct page_buf raw = {NULL, 0, 0};
@@ -397,7 +415,8 @@ page_tiff_read(const unsigned char *data, size_t len, page_tiff_page_fn fn,
             errbuf_set(why, ERR_PERM, "5.6.0", "page %d: %s", page + 1, d.err);
             goto fail;
         }
-        if (page_tiff_page(tif, &d, &dir, &bm, &raw, why) == -1) {
+        if (page_tiff_page(tif, &d, &dir, &bm, &raw, max_bytes - used, why) ==
+            -1) {
             errbuf_prefix(why, "page %d", page + 1);
             goto fail;
         }
@@ -411,6 +430,7 @@ page_tiff_read(const unsigned char *data, size_t len, page_tiff_page_fn fn,
         }
         if (fn(arg, &bm, raw.len ? raw.p : NULL, raw.len, why) == -1)
             goto fail;
+        used += (size_t)bm.height * bm.stride;
         bm.bits = NULL;
         page++;
     } while (TIFFReadDirectory(tif));

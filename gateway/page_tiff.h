@@ -26,8 +26,10 @@ typedef int (*page_tiff_page_fn)(void *arg, struct page_bitmap *bm,
                                  const unsigned char *g4, size_t g4_len,
                                  struct errbuf *why);
 
-int page_tiff_read(const unsigned char *data, size_t len, page_tiff_page_fn fn,
-                   void *arg, struct page_source *src, struct errbuf *why);
+/* max_bytes bounds the pixels of all pages together (bitmap bytes). */
+int page_tiff_read(const unsigned char *data, size_t len, size_t max_bytes,
+                   page_tiff_page_fn fn, void *arg, struct page_source *src,
+                   struct errbuf *why);
 
 /* Append bm coded as coding (MH, MR, MMR, JBIG) to out: the strip bytes.
  * lsb_first: FillOrder 2. MH/MR get byte-aligned EOLs (T4Options bit 2) and
