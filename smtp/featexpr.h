@@ -20,12 +20,12 @@
 
 #include "gateway/errbuf.h"
 
-#define FEATEXPR_INPUT_MAX 65536   /* bytes of filter text (RFC 4141 listing) */
-#define FEATEXPR_DEPTH_MAX 64      /* nested parentheses */
-#define FEATEXPR_NODES_MAX 20000   /* tree nodes after set/where expansion */
-#define FEATEXPR_DNF_MAX   100000  /* conjunctions enumerated per question */
-#define FEATEXPR_TAG_MAX   128     /* characters in a feature tag */
-#define FEATEXPR_COLL_MAX  32      /* features in one collection */
+#define FEATEXPR_INPUT_MAX 65536  /* bytes of filter text (RFC 4141 listing) */
+#define FEATEXPR_DEPTH_MAX 64     /* nested parentheses */
+#define FEATEXPR_NODES_MAX 20000  /* tree nodes after set/where expansion */
+#define FEATEXPR_DNF_MAX   100000 /* conjunctions enumerated per question */
+#define FEATEXPR_TAG_MAX   128    /* characters in a feature tag */
+#define FEATEXPR_COLL_MAX  32     /* features in one collection */
 
 /* Parse flags. */
 #define FEATEXPR_LENIENT_CMP 0x1u /* accept '>' / '<' as !(<=) / !(>=) */
@@ -42,10 +42,10 @@ enum featexpr_vtype {
 
 struct featexpr_value {
     enum featexpr_vtype type;
-    int64_t num, den;  /* NUMBER */
-    bool b;            /* BOOL */
-    const char *text;  /* TOKEN/STRING text, or NUMBER unit ("" = none);
-                          borrowed from whoever built the value */
+    int64_t num, den; /* NUMBER */
+    bool b;           /* BOOL */
+    const char *text; /* TOKEN/STRING text, or NUMBER unit ("" = none);
+                         borrowed from whoever built the value */
 };
 
 /* A fully or partly specified feature collection: one value per tag.
@@ -86,6 +86,8 @@ int featexpr_coll_token(struct featexpr_coll *c, const char *tag,
                         const char *token, struct errbuf *why);
 int featexpr_coll_string(struct featexpr_coll *c, const char *tag,
                          const char *s, struct errbuf *why);
+int featexpr_coll_bool(struct featexpr_coll *c, const char *tag, bool b,
+                       struct errbuf *why);
 
 /* Plain evaluation: every tag the expression names must be in c; a tag that
  * is missing makes its comparisons false. 1 true, 0 false. */
@@ -102,9 +104,10 @@ int featexpr_satisfiable(const struct featexpr *e, struct errbuf *why);
 
 /* RFC 2533 5: the feature set both a and b describe (b may be NULL to
  * reduce a alone). 1 non-empty, *out = the surviving conjunctions as one
- * reduced DNF expression (caller frees); 0 empty, *out = NULL; -1 limit or
- * size error (why filled), *out = NULL. Conjunctions are enumerated lazily;
- * at most max_conj survivors are kept (0 = FEATEXPR_DNF_MAX). */
+ * reduced DNF expression (caller frees); 0 empty, *out = NULL; -1 (why
+ * filled, *out = NULL) when enumeration passes FEATEXPR_DNF_MAX
+ * conjunctions, more than max_conj survive (0 = FEATEXPR_DNF_MAX), or the
+ * result is over FEATEXPR_NODES_MAX. Conjunctions are enumerated lazily. */
 int featexpr_intersect(const struct featexpr *a, const struct featexpr *b,
                        size_t max_conj, struct featexpr **out,
                        struct errbuf *why);

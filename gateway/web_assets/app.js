@@ -228,6 +228,7 @@ async function openDetail(id) {
     return;
   }
   $('detail').hidden = false;
+  $('detail').scrollIntoView({ block: 'start' });
   $('detail-id').textContent = job.id + ' (' + job.state + ')';
   const dl = $('detail-fields');
   dl.replaceChildren();

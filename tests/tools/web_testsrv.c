@@ -2,7 +2,8 @@
  * web_testsrv - runs gateway/web on a temp spool for the API, browser and
  * bench tests.
  *
- *   web_testsrv mkjobs SPOOL STATE N [CSID]   make N jobs in SPOOL/STATE
+ *   web_testsrv mkjobs SPOOL STATE N [CSID [AGE]]
+ *                          make N jobs in SPOOL/STATE, the newest AGE s old
  *   web_testsrv serve SPOOL [--token T] [--rate PER_MIN] [--max-body N]
  *                           [--threads N]     prints "port=N", serves until
  *                                             SIGTERM or SIGINT
@@ -577,10 +578,11 @@ tp_scan_start(void *arg, const char *profile, const char *const *to,
 /* --- commands ------------------------------------------------------- */
 
 static int
-mkjobs(const char *spool, const char *state, long n, const char *csid)
+mkjobs(const char *spool, const char *state, long n, const char *csid,
+       long age)
 {
     char dir[4096];
-    int64_t base = now_ms() / 1000 - n;
+    int64_t base = now_ms() / 1000 - n - age;
 
     snprintf(dir, sizeof dir, "%s/%s", spool, state);
     mkdir(spool, 0755);
@@ -711,10 +713,11 @@ main(int argc, char **argv)
 {
     if (argc >= 5 && strcmp(argv[1], "mkjobs") == 0)
         return mkjobs(argv[2], argv[3], atol(argv[4]),
-                      argc > 5 ? argv[5] : NULL);
+                      argc > 5 && argv[5][0] ? argv[5] : NULL,
+                      argc > 6 ? atol(argv[6]) : 0);
     if (argc >= 3 && strcmp(argv[1], "serve") == 0)
         return serve(argc, argv);
-    fprintf(stderr, "usage: web_testsrv mkjobs SPOOL STATE N [CSID]\n"
+    fprintf(stderr, "usage: web_testsrv mkjobs SPOOL STATE N [CSID [AGE]]\n"
                     "       web_testsrv serve SPOOL [--token T] [--rate N] "
                     "[--max-body N] [--threads N] [--listen ADDR]\n");
     return 2;

@@ -10,9 +10,7 @@
 
 #include <cmocka.h>
 
-#include "conf/address.h"
 #include "conf/config.h"
-#include "conf/snapshot.h"
 
 #define MINIMAL                                                                \
     "lines = ( { name = \"fax1\"; device = \"/dev/ttyUSB0\"; } );\n"           \
@@ -462,93 +460,6 @@ test_config_warns_without_catch_all(void **state)
     config_free(cf);
 }
 
-static void
-test_address_valid_cases(void **state)
-{
-    static const char *const good[] = {"a@b.example",       "fax@[127.0.0.1]",
-                                       "x.y+z@m-1.example", "fax@[IPv6:::1]",
-                                       "\"a b\"@c.example", "a@localhost"};
-    static const char *const bad[] = {"",
-                                      "a",
-                                      "@b.example",
-                                      "a@",
-                                      "a..b@c.example",
-                                      "a@b..c",
-                                      "a@[1.2.3]",
-                                      "a@[IPv6:zz]",
-                                      "a@1.2.3.4",
-                                      "a b@c.example",
-                                      "a@-b.example",
-                                      "a@b.example\r\nRCPT TO:<x@y>"};
-    char why[100];
-
-    (void)state;
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-        if (!address_valid(good[i], why, sizeof why))
-            fail_msg("'%s' should be valid: %s", good[i], why);
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        if (address_valid(bad[i], why, sizeof why))
-            fail_msg("'%s' should be invalid", bad[i]);
-}
-
-static void
-test_address_hostport_cases(void **state)
-{
-    char host[ADDRESS_HOST_MAX + 1], why[100];
-    int port;
-
-    (void)state;
-    assert_int_equal(address_hostport("mx.example:2525", host, sizeof host,
-                                      &port, why, sizeof why),
-                     0);
-    assert_string_equal(host, "mx.example");
-    assert_int_equal(port, 2525);
-    assert_int_equal(
-        address_hostport("[::1]:25", host, sizeof host, &port, why, sizeof why),
-        0);
-    assert_string_equal(host, "::1");
-    assert_int_equal(address_hostport("2001:db8::5", host, sizeof host, &port,
-                                      why, sizeof why),
-                     0);
-    assert_int_equal(port, 0);
-    assert_int_equal(
-        address_hostport("h:0", host, sizeof host, &port, why, sizeof why), -1);
-    assert_int_equal(
-        address_hostport("h:25x", host, sizeof host, &port, why, sizeof why),
-        -1);
-    assert_int_equal(
-        address_hostport("[::1", host, sizeof host, &port, why, sizeof why),
-        -1);
-    assert_int_equal(
-        address_hostport(":25", host, sizeof host, &port, why, sizeof why), -1);
-}
-
-static void
-test_snapshot_swap_keeps_readers_safe(void **state)
-{
-    struct config *a = config_load_string(MINIMAL, "a.conf", NULL);
-    struct config *b = config_load_string(MINIMAL, "b.conf", NULL);
-    const struct config *held, *now;
-
-    (void)state;
-    assert_null(snapshot_get());
-    snapshot_swap(a);
-    held = snapshot_get();
-    assert_ptr_equal(held, a);
-    snapshot_swap(b); /* a stays alive: held */
-    assert_string_equal(held->file, "a.conf");
-    now = snapshot_get();
-    assert_ptr_equal(now, b);
-    snapshot_put(held); /* frees a (ASan checks) */
-    snapshot_put(now);
-    assert_int_equal(snapshot_reload("/nonexistent/ifaxgw.conf", NULL), -1);
-    now = snapshot_get();
-    assert_ptr_equal(now, b); /* a bad reload keeps the old config */
-    snapshot_put(now);
-    snapshot_swap(NULL);
-    assert_null(snapshot_get());
-}
-
 int
 main(void)
 {
@@ -563,9 +474,6 @@ main(void)
         cmocka_unit_test(test_config_file_errors),
         cmocka_unit_test(test_config_routes_and_recipients_parsed),
         cmocka_unit_test(test_config_warns_without_catch_all),
-        cmocka_unit_test(test_address_valid_cases),
-        cmocka_unit_test(test_address_hostport_cases),
-        cmocka_unit_test(test_snapshot_swap_keeps_readers_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# test_web_browser.sh - the status page in Debian's chromium (playwright-core):
+# tests/peers/browser_test.js against tests/tools/web_testsrv on a temp
+# spool. Saves a screenshot as $IFAXGW_BUILD/tests/web-screenshot.png.
+set -euo pipefail
+src=${IFAXGW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+tools=${IFAXGW_TOOLS:-$src/build/tests}
+out=${IFAXGW_BUILD:-$src/build}/tests
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [ ! -d "$src/tests/peers/node_modules/playwright-core" ]; then
+    echo "playwright-core missing: run contrib/install-deps.sh" >&2
+    exit 1
+fi
+token=tok-$RANDOM$RANDOM
+# the hostile CSID is the newest fax, so the line's last call shows it too
+"$tools/web_testsrv" mkjobs "$tmp/spool" done 4 '<script>alert(1)</script>' 0
+"$tools/web_testsrv" mkjobs "$tmp/spool" failed 2 '' 100
+"$tools/web_testsrv" mkjobs "$tmp/spool" queue 1 '' 200
+mkfifo "$tmp/port"
+"$tools/web_testsrv" serve "$tmp/spool" --token "$token" >"$tmp/port" 2>"$tmp/server.log" &
+pid=$!
+read -r line <"$tmp/port"
+port=${line#port=}
+echo "web_testsrv on port $port"
+mkdir -p "$out"
+rc=0
+node "$src/tests/peers/browser_test.js" "http://127.0.0.1:$port" "$token" \
+    "$out/web-screenshot.png" 2> >(grep -v 'unexpected operator' >&2) || rc=$?
+if grep -q "$token" "$tmp/server.log"; then
+    echo "FAIL the token appears in the server log"; rc=1
+fi
+exit $rc
