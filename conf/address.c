@@ -18,6 +18,13 @@ say(char *why, size_t n, const char *text)
     return -1;
 }
 
+static bool
+invalid(char *why, size_t n, const char *text)
+{
+    say(why, n, text);
+    return false;
+}
+
 /* RFC 5322 3.2.3 atext */
 static bool
 is_atext(int c)
@@ -114,23 +121,23 @@ address_valid(const char *s, char *why, size_t why_len)
     size_t len = strlen(s);
 
     if (len == 0)
-        return say(why, why_len, "empty address") == 0;
+        return invalid(why, why_len, "empty address");
     if (len > ADDRESS_MAX)
-        return say(why, why_len, "address longer than 254 bytes") == 0;
+        return invalid(why, why_len, "address longer than 254 bytes");
     at = strrchr(s, '@');
     if (at == NULL)
-        return say(why, why_len, "no '@' (want local@domain)") == 0;
+        return invalid(why, why_len, "no '@' (want local@domain)");
     if (!local_valid(s, (size_t)(at - s)))
-        return say(why, why_len, "bad local part before '@'") == 0;
+        return invalid(why, why_len, "bad local part before '@'");
     if (at[1] == '[') {
         if (!literal_valid(at + 1, strlen(at + 1)))
-            return say(why, why_len,
-                       "bad address literal (want [192.0.2.1] or "
-                       "[IPv6:2001:db8::1])") == 0;
+            return invalid(why, why_len,
+                           "bad address literal (want [192.0.2.1] or "
+                           "[IPv6:2001:db8::1])");
         return true;
     }
     if (!address_domain_valid(at + 1))
-        return say(why, why_len, "bad domain after '@'") == 0;
+        return invalid(why, why_len, "bad domain after '@'");
     return true;
 }
 

@@ -157,7 +157,7 @@ read_gateway(struct config_reader *rd, const config_setting_t *root,
     config_setting_t *g;
     int lvl = (int)cf->gateway.log_level;
 
-    g = config_read_member(rd, root, "top level", "gateway", CONFIG_TYPE_GROUP);
+    g = config_read_member(rd, root, "", "gateway", CONFIG_TYPE_GROUP);
     if (g == NULL)
         return;
     config_read_keys(rd, g, "gateway", keys);
@@ -187,7 +187,7 @@ read_web(struct config_reader *rd, const config_setting_t *root,
         "enable", "listen", "port", "token", "max_body", "rate_per_min", NULL};
     config_setting_t *g;
 
-    g = config_read_member(rd, root, "top level", "web", CONFIG_TYPE_GROUP);
+    g = config_read_member(rd, root, "", "web", CONFIG_TYPE_GROUP);
     if (g == NULL)
         return;
     config_read_keys(rd, g, "web", keys);
@@ -420,7 +420,7 @@ read_smtp(struct config_reader *rd, const config_setting_t *root,
     char why[100];
     int v;
 
-    g = config_read_member(rd, root, "top level", "smtp", CONFIG_TYPE_GROUP);
+    g = config_read_member(rd, root, "", "smtp", CONFIG_TYPE_GROUP);
     if (g == NULL)
         return;
     config_read_keys(rd, g, "smtp", keys);

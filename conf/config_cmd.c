@@ -289,7 +289,7 @@ config_cmd_route(int argc, char **argv)
     struct config_errors *errs;
     struct config *cf;
     const struct config_route *rt;
-    char why[ROUTE_WHY_MAX], now[8];
+    char why[ROUTE_WHY_MAX], now[8], e[200];
     int rc = route_args(argc, argv, &a);
 
     if (rc != -1)
@@ -313,6 +313,13 @@ config_cmd_route(int argc, char **argv)
     free(errs);
     if (cf == NULL)
         return 1;
+    if (a.q.line != NULL && config_line_find(cf, a.q.line) == NULL)
+        fprintf(stderr, "note: the config has no line '%s'\n",
+                log_esc(e, sizeof e, a.q.line));
+    if (a.q.source != NULL && strncmp(a.q.source, "scan:", 5) == 0 &&
+        config_profile_find(cf, a.q.source + 5) == NULL)
+        fprintf(stderr, "note: the config has no scan profile '%s'\n",
+                log_esc(e, sizeof e, a.q.source + 5));
     rt = route_match(cf, &a.q, why, sizeof why);
     if (rt != NULL)
         print_route(rt, &a.q, why, a.time);

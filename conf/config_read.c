@@ -154,8 +154,9 @@ config_read_member(struct config_reader *rd, const config_setting_t *g,
     if (want == CONFIG_TYPE_INT && type == CONFIG_TYPE_INT64)
         type = CONFIG_TYPE_INT;
     if (type != want) {
-        config_read_problem(rd, m, "%s.%s: expected %s, got %s", path, key,
-                            want_name(want), config_read_type_name(m));
+        config_read_problem(rd, m, "%s%s%s: expected %s, got %s", path,
+                            *path != '\0' ? "." : "", key, want_name(want),
+                            config_read_type_name(m));
         return NULL;
     }
     return m;

@@ -83,7 +83,7 @@ group_list(struct config_reader *rd, const config_setting_t *root,
     config_setting_t *l;
 
     *n = 0;
-    l = config_read_member(rd, root, "top level", key, CONFIG_TYPE_LIST);
+    l = config_read_member(rd, root, "", key, CONFIG_TYPE_LIST);
     if (l == NULL)
         return NULL;
     *n = config_setting_length(l);
@@ -551,7 +551,7 @@ config_routes_read_scanner(struct config_reader *rd,
     config_setting_t *g, *l;
     int n;
 
-    g = config_read_member(rd, root, "top level", "scanner", CONFIG_TYPE_GROUP);
+    g = config_read_member(rd, root, "", "scanner", CONFIG_TYPE_GROUP);
     if (g != NULL) {
         config_read_keys(rd, g, "scanner", keys);
         config_read_str(rd, g, "scanner", "device", 256, &cf->scanner_device);

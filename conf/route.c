@@ -150,6 +150,8 @@ route_match(const struct config *cf, const struct route_query *q, char *why,
             size_t why_len)
 {
     struct why w = {why, why_len, 0};
+    char missed[ROUTE_WHY_MAX / 2] = ""; /* "name (criterion), ..." */
+    struct why miss = {missed, sizeof missed, 0};
     const struct config_route *rt;
     const char *src = q->source != NULL ? q->source : nz(q->line);
 
@@ -162,16 +164,17 @@ route_match(const struct config *cf, const struct route_query *q, char *why,
 
         if (route_try(&cf->routes[i], q, &w, &failed))
             return &cf->routes[i];
+        why_add(&miss, "%s%s (%s)", i > 0 ? ", " : "", cf->routes[i].name,
+                failed);
     }
     rt = config_route_find(cf, CONFIG_DEFAULT_ROUTE);
     if (rt != NULL) {
-        why_add(&w, "no route matched; taking route '%s'", rt->name);
+        why_add(&w, "no route matched [%s]; taking route '%s'", missed,
+                rt->name);
         return rt;
     }
-    why_add(&w,
-            "no route matched (%d tried) and there is no route named "
-            "\"%s\"",
-            cf->n_routes, CONFIG_DEFAULT_ROUTE);
+    why_add(&w, "no route matched [%s] and there is no route named \"%s\"",
+            missed, CONFIG_DEFAULT_ROUTE);
     return NULL;
 }
 

@@ -186,6 +186,8 @@ test_route_match_why_names_criteria(void **state)
     q.csid = "\r\n";
     assert_null(route_match(cf, &q, why, sizeof why));
     assert_non_null(strstr(why, "no route matched"));
+    assert_non_null(strstr(why, "blocked (caller), night (source), acme "
+                                "(csid), sales (called)"));
 }
 
 static void
