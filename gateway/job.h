@@ -20,13 +20,13 @@
 
 #include "gateway/errbuf.h"
 
-#define JOB_ID_MAX       48   /* "20261122T193000.123-1a2b3c4d" and NUL */
-#define JOB_RCPT_MAX     64   /* recipients per job */
-#define JOB_ADDR_MAX     320  /* RFC 5321 4.5.3.1.3 path 256, with slack */
-#define JOB_TEXT_MAX     1024 /* csid, caller, called, route, subject... */
-#define JOB_REPLY_MAX    4096 /* stored reply / capability text per rcpt */
-#define JOB_META_MAX     (1024 * 1024) /* meta.json bigger than this: broken */
-#define JOB_MSGID_MAX    (JOB_ID_MAX + 300)
+#define JOB_ID_MAX    48   /* "20261122T193000.123-1a2b3c4d" and NUL */
+#define JOB_RCPT_MAX  64   /* recipients per job */
+#define JOB_ADDR_MAX  320  /* RFC 5321 4.5.3.1.3 path 256, with slack */
+#define JOB_TEXT_MAX  1024 /* csid, caller, called, route, subject... */
+#define JOB_REPLY_MAX 4096 /* stored reply / capability text per rcpt */
+#define JOB_META_MAX  (1024 * 1024) /* meta.json bigger than this: broken */
+#define JOB_MSGID_MAX (JOB_ID_MAX + 300)
 
 enum job_state {
     JOB_INCOMING, /* being received or scanned; not accepted yet */
@@ -54,7 +54,7 @@ const char *rcpt_mode_name(enum rcpt_mode m); /* "direct", "relay" */
 int rcpt_mode_parse(const char *name);
 
 enum rcpt_format {
-    RCPT_FMT_AUTO,  /* direct: CONNEG; relay: pdf */
+    RCPT_FMT_AUTO, /* direct: CONNEG; relay: pdf */
     RCPT_FMT_PDF,
     RCPT_FMT_TIFF,  /* TIFF-F (MH/MR/MMR as the pages are) */
     RCPT_FMT_TIFF_S /* RFC 3949 profile S only */
@@ -116,6 +116,8 @@ struct job {
     int64_t created_ms;   /* epoch ms */
     int64_t committed_ms; /* epoch ms, 0 before commit */
     int64_t finished_ms;  /* epoch ms of the move to done/failed, 0 */
+    int64_t retried_ms;   /* epoch ms of the last manual retry, 0; expiry
+                             counts from max(created_ms, retried_ms) */
     char *message_id;     /* "<id@host>", fixed at commit */
     char *route;          /* route name chosen at commit */
     char *subject;        /* subject from the route template */
@@ -128,6 +130,7 @@ struct job {
     char *dir;   /* spool/<state>/<id> */
     int lock_fd; /* flock'ed directory fd, -1 */
     bool claimed;
+    bool dirty; /* in-memory state newer than meta.json */
 };
 
 /* Free a handle (not the files). NULL is a no-op. Returns NULL. A claimed
@@ -171,7 +174,9 @@ job_meta_ok(const struct job *j)
     return j->meta_ok;
 }
 
-/* meta.json <-> struct job. job_to_json returns a new reference. job_from_json
+/* meta.json <-> struct job. job_to_json returns a new reference; it has no
+ * "state": the directory holding the job is its state (callers showing a
+ * job add j->state themselves). job_from_json
  * fills a zeroed job (strings copied, bounded by the limits above); a field
  * of the wrong type is ERR_PERM. Both used by the queue, the web and tests. */
 json_t *job_to_json(const struct job *j);

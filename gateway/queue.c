@@ -1,187 +1,1335 @@
-/* queue.c: skeleton; see the header contract */
+/* queue - the durable job spool (contract in gateway/queue.h) */
+#define _DEFAULT_SOURCE /* flock(2), getrandom(2) */
 #include "gateway/queue.h"
 
-#include <stddef.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/spool.h"
+#include "gateway/xalloc.h"
+
+#define QUEUE_HOST_MAX      255  /* RFC 1035 name, Message-ID right side */
+#define QUEUE_BUSY_MS       1000 /* retry a job another process holds */
+#define QUEUE_KICK_SLACK_MS 2000 /* kick mtime granularity (jiffies) */
+#define META                "meta.json"
+#define PAGES               "pages.tif"
+
+enum { DIR_TRASH = JOB_STATE_COUNT, DIR_CTL, DIR_COUNT };
+static const char *const dir_names[DIR_COUNT] = {"incoming", "queue", "done",
+                                                 "failed",   "trash", "ctl"};
+
+/* One queued job in the delivery index (daemon only). */
+struct qent {
+    char id[JOB_ID_MAX];
+    int64_t due_ms; /* job_next_due_ms() of the last meta.json seen */
+    ino_t meta_ino; /* meta.json's inode: every rewrite renames a new one */
+    bool busy;      /* claimed by a worker of this process */
+    bool seen;      /* rescan mark */
+};
+
+struct queue {
+    char *spool;
+    int dfd[DIR_COUNT];
+    int daemon_lock; /* flock'ed ctl/daemon.lock, daemon only */
+    bool daemon;
+    char host[QUEUE_HOST_MAX + 1];
+    queue_recover_fn on_recover;
+    void *recover_arg;
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;
+    struct queue_policy policy;
+    int retry_s[QUEUE_RETRY_MAX];
+    queue_router_fn router;
+    void *router_arg;
+    struct qent *ent; /* queue/ index, unordered */
+    size_t n_ent, cap_ent;
+    uint64_t gen;         /* bumped on every change; queue_wait() watches */
+    bool closing;         /* queue_shutdown() called */
+    struct timespec kick; /* ctl/kick mtime last acted on */
+    int64_t kick_seen_ms; /* when we last acted on a kick */
+    unsigned counter;     /* id uniqueness inside one millisecond */
+};
 
 const char *
 queue_recovery_name(enum queue_recovery what)
 {
-    (void)what;
+    switch (what) {
+    case QUEUE_RECOVER_COMMITTED:
+        return "committed-partial";
+    case QUEUE_RECOVER_FINISHED:
+        return "commit-finished";
+    case QUEUE_RECOVER_DISCARDED:
+        return "discarded";
+    case QUEUE_RECOVER_BROKEN:
+        return "broken";
+    case QUEUE_RECOVER_TEMPFILE:
+        return "tempfile-removed";
+    }
+    return "?";
+}
+
+/* --- small helpers --------------------------------------------------- */
+
+static void
+report(struct queue *q, enum queue_recovery what, const char *id,
+       const char *detail)
+{
+    if (q->on_recover != NULL)
+        q->on_recover(q->recover_arg, what, id, detail ? detail : "");
+}
+
+static void
+changed_locked(struct queue *q)
+{
+    q->gen++;
+    pthread_cond_broadcast(&q->cv);
+}
+
+static struct qent *
+ent_find(struct queue *q, const char *id)
+{
+    for (size_t i = 0; i < q->n_ent; i++)
+        if (strcmp(q->ent[i].id, id) == 0)
+            return &q->ent[i];
     return NULL;
 }
 
-struct queue *
-queue_open(const char *spool_dir, const struct queue_opts *o, struct errbuf *why)
+static void
+ent_remove(struct queue *q, struct qent *e)
 {
-    (void)spool_dir;
-    (void)o;
-    (void)why;
+    *e = q->ent[--q->n_ent];
+}
+
+/* Add or update the entry of a queued job; caller holds mu. */
+static struct qent *
+ent_put(struct queue *q, const char *id, int64_t due_ms, ino_t ino)
+{
+    struct qent *e = ent_find(q, id);
+
+    if (e == NULL) {
+        if (q->n_ent == q->cap_ent) {
+            q->cap_ent = q->cap_ent ? q->cap_ent * 2 : 256;
+            q->ent = xrealloc(q->ent, q->cap_ent * sizeof *q->ent);
+        }
+        e = &q->ent[q->n_ent++];
+        memset(e, 0, sizeof *e);
+        snprintf(e->id, sizeof e->id, "%s", id);
+    }
+    e->due_ms = due_ms;
+    e->meta_ino = ino;
+    e->seen = true;
+    return e;
+}
+
+static char *
+job_dir_path(const struct queue *q, enum job_state s, const char *id)
+{
+    return xasprintf("%s/%s/%s", q->spool, dir_names[s], id);
+}
+
+static struct job *
+job_new(struct queue *q, enum job_state s, const char *id)
+{
+    struct job *j = xcalloc(1, sizeof *j);
+
+    snprintf(j->id, sizeof j->id, "%s", id);
+    j->state = s;
+    j->meta_ok = true;
+    j->q = q;
+    j->dir = job_dir_path(q, s, id);
+    j->lock_fd = -1;
+    return j;
+}
+
+static void
+job_move(struct job *j, enum job_state s)
+{
+    j->state = s;
+    free(j->dir);
+    j->dir = job_dir_path(j->q, s, j->id);
+}
+
+/* Read and parse jobdfd/meta.json into j; *ino gets its inode. */
+static int
+meta_read(int jobdfd, struct job *j, ino_t *ino, struct errbuf *why)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    json_error_t jerr;
+    struct stat st;
+
+    if (spool_read_file(jobdfd, META, JOB_META_MAX, &buf, &len, why) == -1)
+        return -1;
+    json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(buf);
+    if (o == NULL)
+        return errbuf_set(why, ERR_PERM, "", "meta.json: line %d: %s",
+                          jerr.line, jerr.text);
+    int rc = job_from_json(j, o, why);
+    json_decref(o);
+    if (rc == 0 && ino != NULL)
+        *ino = fstatat(jobdfd, META, &st, 0) == 0 ? st.st_ino : 0;
+    return rc;
+}
+
+static int
+meta_write(int jobdfd, struct job *j, struct errbuf *why)
+{
+    json_t *o = job_to_json(j);
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(o);
+    if (text == NULL)
+        IFX_BUG("json_dumps failed for job %s", j->id);
+    int rc = spool_write_file(jobdfd, META, text, strlen(text), why);
+    free(text);
+    if (rc == 0)
+        rc = spool_fsync(jobdfd, "job directory", why);
+    j->dirty = rc != 0;
+    return rc;
+}
+
+/* Load <state>/<id> into a new handle; NULL with *why. */
+static struct job *
+job_load_at(struct queue *q, enum job_state s, const char *id, ino_t *ino,
+            struct errbuf *why)
+{
+    int fd = openat(q->dfd[s], id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1) {
+        if (errno == ENOENT)
+            errbuf_set(why, ERR_PERM, "", "no such job: %s", id);
+        else
+            errbuf_errno(why, "open %s", id);
+        return NULL;
+    }
+    struct job *j = job_new(q, s, id);
+    int rc = meta_read(fd, j, ino, why);
+    close(fd);
+    if (rc == -1)
+        return job_free(j);
+    j->state = s;
+    return j;
+}
+
+/* Move <from>/<id> to <to>/<id> and make both directory entries durable.
+ * -1: not moved; -2: moved, but the fsync after failed (the caller must
+ * treat the job as moved and report the error). */
+static int
+move_dir(struct queue *q, enum job_state from, int to, const char *id,
+         struct errbuf *why)
+{
+    if (renameat(q->dfd[from], id, q->dfd[to], id) == -1)
+        return errbuf_errno(why, "rename %s/%s to %s/", dir_names[from], id,
+                            dir_names[to]);
+    if (spool_fsync(q->dfd[to], dir_names[to], why) == -1 ||
+        spool_fsync(q->dfd[from], dir_names[from], why) == -1)
+        return -2;
+    return 0;
+}
+
+static void
+kick(struct queue *q)
+{
+    int fd =
+        openat(q->dfd[DIR_CTL], "kick", O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    if (fd != -1) {
+        (void)futimens(fd, NULL);
+        close(fd);
+    }
+}
+
+/* Which state directory holds id; -1 when none. */
+static int
+find_state(struct queue *q, const char *id)
+{
+    struct stat st;
+
+    for (int s = JOB_INCOMING; s < JOB_STATE_COUNT; s++)
+        if (fstatat(q->dfd[s], id, &st, 0) == 0)
+            return s;
+    return -1;
+}
+
+/* --- open and recovery ----------------------------------------------- */
+
+static int
+open_dirs(struct queue *q, struct errbuf *why)
+{
+    if (mkdir(q->spool, 0750) == -1 && errno != EEXIST)
+        return errbuf_errno(why, "mkdir %s", q->spool);
+    int top = open(q->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (top == -1)
+        return errbuf_errno(why, "open %s", q->spool);
+    for (int i = 0; i < DIR_COUNT; i++) {
+        if (mkdirat(top, dir_names[i], 0750) == -1 && errno != EEXIST) {
+            errbuf_errno(why, "mkdir %s/%s", q->spool, dir_names[i]);
+            close(top);
+            return -1;
+        }
+        q->dfd[i] =
+            openat(top, dir_names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (q->dfd[i] == -1) {
+            errbuf_errno(why, "open %s/%s", q->spool, dir_names[i]);
+            close(top);
+            return -1;
+        }
+    }
+    int rc = spool_fsync(top, q->spool, why);
+    close(top);
+    return rc;
+}
+
+static int
+take_daemon_lock(struct queue *q, struct errbuf *why)
+{
+    q->daemon_lock = openat(q->dfd[DIR_CTL], "daemon.lock",
+                            O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (q->daemon_lock == -1)
+        return errbuf_errno(why, "open %s/ctl/daemon.lock", q->spool);
+    if (flock(q->daemon_lock, LOCK_EX | LOCK_NB) == -1) {
+        if (errno == EWOULDBLOCK)
+            return errbuf_set(why, ERR_PERM, "", "another daemon uses spool %s",
+                              q->spool);
+        return errbuf_errno(why, "lock %s/ctl/daemon.lock", q->spool);
+    }
+    return 0;
+}
+
+static void
+set_host(struct queue *q, const char *host)
+{
+    char buf[QUEUE_HOST_MAX + 1] = "";
+    size_t k = 0;
+
+    if (host == NULL && gethostname(buf, sizeof buf - 1) == 0)
+        host = buf;
+    for (const char *p = host ? host : ""; *p != '\0' && k < QUEUE_HOST_MAX;
+         p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || *p == '-' || *p == '.')
+            q->host[k++] = *p;
+    q->host[k] = '\0';
+    if (k == 0 || q->host[0] == '.' || q->host[k - 1] == '.')
+        snprintf(q->host, sizeof q->host, "localhost");
+}
+
+static void
+set_policy_locked(struct queue *q, const struct queue_policy *p)
+{
+    size_t n = p->n_retry;
+
+    if (n == 0 || n > QUEUE_RETRY_MAX || p->retry_s == NULL)
+        IFX_BUG("queue policy with %zu retry entries", n);
+    memcpy(q->retry_s, p->retry_s, n * sizeof *q->retry_s);
+    q->policy = *p;
+    q->policy.retry_s = q->retry_s;
+}
+
+/* Remove trash/ leftovers of interrupted deletes. */
+static void
+recover_trash(struct queue *q)
+{
+    char **names = NULL;
+    size_t n = 0;
+    struct errbuf why;
+
+    if (spool_list(q->dfd[DIR_TRASH], &names, &n, &why) == -1)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (spool_rmtree(q->dfd[DIR_TRASH], names[i], &why) == -1)
+            report(q, QUEUE_RECOVER_BROKEN, names[i], why.text);
+    spool_names_free(names, n);
+}
+
+/* Remove our temporary files inside one job directory. */
+static void
+recover_tmp(struct queue *q, int jobdfd, const char *id)
+{
+    char tmp[64];
+
+    snprintf(tmp, sizeof tmp, META SPOOL_TMP_SUFFIX);
+    if (unlinkat(jobdfd, tmp, 0) == 0)
+        report(q, QUEUE_RECOVER_TEMPFILE, id, tmp);
+}
+
+static int commit_locked_job(struct queue *q, struct job *j, int jobdfd,
+                             struct errbuf *why);
+
+/* One incoming/<id> left by a crash. */
+static void
+recover_incoming_one(struct queue *q, const char *id)
+{
+    struct errbuf why;
+    char detail[ERRBUF_TEXT_MAX + 64];
+    int fd = spool_lock_dir(q->dfd[JOB_INCOMING], id, &why);
+
+    if (fd == -1) {
+        report(q, QUEUE_RECOVER_BROKEN, id, why.text);
+        return;
+    }
+    recover_tmp(q, fd, id);
+    struct job *j = job_new(q, JOB_INCOMING, id);
+    bool had_meta = meta_read(fd, j, NULL, &why) == 0;
+    if (!had_meta) { /* keep what the file system still knows */
+        j = job_free(j);
+        j = job_new(q, JOB_INCOMING, id);
+        j->source = xstrdup("unknown");
+    }
+    bool finishing = had_meta && j->committed_ms > 0;
+    char path[4096];
+    int pages = job_path(j, PAGES, path, sizeof path) != NULL
+                    ? job_count_pages(path, &why)
+                    : 0;
+    if (pages <= 0) {
+        close(fd);
+        j = job_free(j);
+        if (spool_rmtree(q->dfd[JOB_INCOMING], id, &why) == -1)
+            report(q, QUEUE_RECOVER_BROKEN, id, why.text);
+        else
+            report(q, QUEUE_RECOVER_DISCARDED, id, "no complete page");
+        (void)spool_fsync(q->dfd[JOB_INCOMING], "incoming", &why);
+        return;
+    }
+    if (!finishing)
+        (void)job_set_partial(j, "recovered after crash", &why);
+    if (j->created_ms == 0)
+        j->created_ms = spool_now_ms();
+    if (commit_locked_job(q, j, fd, &why) == -1) {
+        snprintf(detail, sizeof detail, "commit failed, left in incoming: %s",
+                 why.text);
+        report(q, QUEUE_RECOVER_BROKEN, id, detail);
+    } else {
+        snprintf(detail, sizeof detail, "%d page%s", j->pages,
+                 j->pages == 1 ? "" : "s");
+        report(q, finishing ? QUEUE_RECOVER_FINISHED : QUEUE_RECOVER_COMMITTED,
+               id, detail);
+    }
+    close(fd);
+    job_free(j);
+}
+
+static void
+recover_incoming(struct queue *q)
+{
+    char **names = NULL;
+    size_t n = 0;
+    struct errbuf why;
+
+    if (spool_list(q->dfd[JOB_INCOMING], &names, &n, &why) == -1)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (!spool_id_ok(names[i])) {
+            report(q, QUEUE_RECOVER_BROKEN, names[i], "not a job id, ignored");
+            continue;
+        }
+        recover_incoming_one(q, names[i]);
+    }
+    spool_names_free(names, n);
+}
+
+static int finish_locked(struct queue *q, struct job *j, struct errbuf *why);
+
+/* Index one queue/<id>; fixes what a crash can leave (temp file, a job
+ * whose recipients are all final but was not moved yet). */
+static void
+index_one(struct queue *q, const char *id)
+{
+    struct errbuf why;
+    ino_t ino = 0;
+    int fd = openat(q->dfd[JOB_QUEUED], id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd == -1)
+        return;
+    recover_tmp(q, fd, id);
+    struct job *j = job_new(q, JOB_QUEUED, id);
+    if (meta_read(fd, j, &ino, &why) == -1) {
+        close(fd);
+        job_free(j);
+        if (move_dir(q, JOB_QUEUED, JOB_FAILED, id, &why) == 0)
+            report(q, QUEUE_RECOVER_BROKEN, id,
+                   "unreadable meta.json: moved to failed/");
+        else
+            report(q, QUEUE_RECOVER_BROKEN, id, why.text);
+        return;
+    }
+    close(fd);
+    if (job_final(j) && j->n_rcpt > 0) {
+        if (finish_locked(q, j, &why) == -1)
+            report(q, QUEUE_RECOVER_BROKEN, id, why.text);
+    } else {
+        ent_put(q, id, job_next_due_ms(j), ino);
+    }
+    job_free(j);
+}
+
+static int
+build_index(struct queue *q, struct errbuf *why)
+{
+    char **names = NULL;
+    size_t n = 0;
+
+    if (spool_list(q->dfd[JOB_QUEUED], &names, &n, why) == -1)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (spool_id_ok(names[i]))
+            index_one(q, names[i]);
+    spool_names_free(names, n);
+    return 0;
+}
+
+struct queue *
+queue_open(const char *spool_dir, const struct queue_opts *o,
+           struct errbuf *why)
+{
+    struct queue *q = xcalloc(1, sizeof *q);
+
+    for (int i = 0; i < DIR_COUNT; i++)
+        q->dfd[i] = -1;
+    q->daemon_lock = -1;
+    q->spool = xstrdup(spool_dir);
+    q->daemon = o->daemon;
+    q->router = o->router;
+    q->router_arg = o->router_arg;
+    q->on_recover = o->on_recover;
+    q->recover_arg = o->recover_arg;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    set_policy_locked(q, o->policy);
+    set_host(q, o->hostname);
+    if (open_dirs(q, why) == -1)
+        goto fail;
+    if (q->daemon) {
+        if (take_daemon_lock(q, why) == -1)
+            goto fail;
+        recover_trash(q);
+        recover_incoming(q);
+        if (build_index(q, why) == -1)
+            goto fail;
+        struct stat st;
+        if (fstatat(q->dfd[DIR_CTL], "kick", &st, 0) == 0)
+            q->kick = st.st_mtim;
+    }
+    return q;
+fail:
+    errbuf_prefix(why, "spool %s", spool_dir);
+    queue_close(q);
     return NULL;
 }
 
 void
 queue_close(struct queue *q)
 {
-    (void)q;
+    if (q == NULL)
+        return;
+    for (int i = 0; i < DIR_COUNT; i++)
+        if (q->dfd[i] != -1)
+            close(q->dfd[i]);
+    if (q->daemon_lock != -1)
+        close(q->daemon_lock);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+    free(q->ent);
+    free(q->spool);
+    free(q);
 }
 
 void
 queue_set_router(struct queue *q, queue_router_fn fn, void *arg)
 {
-    (void)q;
-    (void)fn;
-    (void)arg;
+    pthread_mutex_lock(&q->mu);
+    q->router = fn;
+    q->router_arg = arg;
+    pthread_mutex_unlock(&q->mu);
 }
 
 void
 queue_set_policy(struct queue *q, const struct queue_policy *p)
 {
-    (void)q;
-    (void)p;
+    pthread_mutex_lock(&q->mu);
+    set_policy_locked(q, p);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* --- inputs ---------------------------------------------------------- */
+
+/* "20261122T193000.123-1a2b3c4d": sorts by creation time; the random part
+ * keeps ids unique across processes and restarts. */
+static void
+make_id(struct queue *q, int64_t now_ms, char *id, size_t n)
+{
+    time_t secs = (time_t)(now_ms / 1000);
+    struct tm tm;
+    uint32_t rnd = 0;
+    char stamp[32];
+
+    gmtime_r(&secs, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+        pthread_mutex_lock(&q->mu);
+        rnd = (uint32_t)getpid() * 2654435761u + q->counter++;
+        pthread_mutex_unlock(&q->mu);
+    }
+    snprintf(id, n, "%s.%03d-%08x", stamp, (int)(now_ms % 1000), (unsigned)rnd);
 }
 
 struct job *
 queue_create(struct queue *q, const char *source, struct errbuf *why)
 {
-    (void)q;
-    (void)source;
-    (void)why;
-    return NULL;
+    char id[JOB_ID_MAX];
+    int64_t now = spool_now_ms();
+
+    for (int tries = 0;; tries++) {
+        make_id(q, now, id, sizeof id);
+        if (mkdirat(q->dfd[JOB_INCOMING], id, 0750) == 0)
+            break;
+        if (errno != EEXIST || tries > 8) {
+            errbuf_errno(why, "mkdir %s/incoming/%s", q->spool, id);
+            return NULL;
+        }
+    }
+    if (spool_fsync(q->dfd[JOB_INCOMING], "incoming", why) == -1) {
+        (void)unlinkat(q->dfd[JOB_INCOMING], id, AT_REMOVEDIR);
+        return NULL;
+    }
+    struct job *j = job_new(q, JOB_INCOMING, id);
+    j->source = xstrdup(source != NULL ? source : "unknown");
+    j->created_ms = now;
+    return j;
+}
+
+static int
+route_job(struct queue *q, struct job *j, struct errbuf *why)
+{
+    pthread_mutex_lock(&q->mu);
+    queue_router_fn fn = q->router;
+    void *arg = q->router_arg;
+    pthread_mutex_unlock(&q->mu);
+
+    if (j->n_rcpt > 0)
+        return 0;
+    if (fn != NULL && fn(arg, j, why) == -1)
+        return errbuf_prefix(why, "route");
+    if (j->n_rcpt == 0)
+        return errbuf_set(why, ERR_PERM, "5.1.3",
+                          "no recipient: no route gave an address");
+    return 0;
+}
+
+/* The commit proper, on an incoming job whose directory fd is jobdfd. */
+static int
+commit_locked_job(struct queue *q, struct job *j, int jobdfd,
+                  struct errbuf *why)
+{
+    char path[4096];
+
+    if (job_path(j, PAGES, path, sizeof path) == NULL)
+        return errbuf_set(why, ERR_PERM, "", "job path too long");
+    int pages = job_count_pages(path, why);
+    if (pages == -1)
+        return -1;
+    if (pages == 0)
+        return errbuf_set(why, ERR_PERM, "", "no complete page received");
+    j->pages = pages;
+    if (route_job(q, j, why) == -1)
+        return -1;
+    if (j->message_id == NULL)
+        j->message_id = xasprintf("<%s@%s>", j->id, q->host);
+    if (j->committed_ms == 0)
+        j->committed_ms = spool_now_ms();
+    /* data first, then the meta.json that declares it committed */
+    if (spool_fsync_files(jobdfd, why) == -1 || meta_write(jobdfd, j, why))
+        return -1;
+    int moved = move_dir(q, JOB_INCOMING, JOB_QUEUED, j->id, why);
+    if (moved == -1)
+        return -1;
+    job_move(j, JOB_QUEUED); /* -2: queued but maybe not durable: index it,
+                                a repeat is better than a loss */
+    struct stat st;
+    ino_t ino = fstatat(jobdfd, META, &st, 0) == 0 ? st.st_ino : 0;
+    pthread_mutex_lock(&q->mu);
+    if (q->daemon)
+        ent_put(q, j->id, job_next_due_ms(j), ino);
+    changed_locked(q);
+    pthread_mutex_unlock(&q->mu);
+    if (!q->daemon)
+        kick(q);
+    return moved == 0 ? 0 : -1;
+}
+
+static int
+open_incoming(struct queue *q, struct job *j, struct errbuf *why)
+{
+    if (j->state != JOB_INCOMING || j->q != q)
+        IFX_BUG("job %s is not an incoming job of this queue", j->id);
+    int fd =
+        openat(q->dfd[JOB_INCOMING], j->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd == -1)
+        return errbuf_errno(why, "open incoming/%s", j->id);
+    return fd;
 }
 
 int
 queue_commit(struct queue *q, struct job *j, struct errbuf *why)
 {
-    (void)q;
-    (void)j;
-    (void)why;
-    return -1;
+    int fd = open_incoming(q, j, why);
+
+    if (fd == -1)
+        return -1;
+    int rc = commit_locked_job(q, j, fd, why);
+    close(fd);
+    if (rc == -1 && j->state == JOB_INCOMING)
+        j->committed_ms = 0; /* a later commit sets it again */
+    return rc;
+}
+
+int
+queue_save(struct queue *q, struct job *j, struct errbuf *why)
+{
+    int fd = open_incoming(q, j, why);
+
+    if (fd == -1)
+        return -1;
+    int rc = meta_write(fd, j, why);
+    close(fd);
+    return rc;
 }
 
 int
 queue_abort(struct queue *q, struct job *j, struct errbuf *why)
 {
-    (void)q;
-    (void)j;
+    if (j->state != JOB_INCOMING || j->q != q)
+        IFX_BUG("queue_abort of job %s not incoming", j->id);
+    if (spool_rmtree(q->dfd[JOB_INCOMING], j->id, why) == -1)
+        return -1;
+    return spool_fsync(q->dfd[JOB_INCOMING], "incoming", why);
+}
+
+/* --- delivery -------------------------------------------------------- */
+
+static bool
+job_rcpt_due_any(const struct job *j, int64_t now_ms)
+{
+    for (size_t i = 0; i < j->n_rcpt; i++)
+        if (job_rcpt_due(j, i, now_ms))
+            return true;
+    return false;
+}
+
+/* Oldest due entry not busy; caller holds mu. */
+static struct qent *
+pick_due(struct queue *q, int64_t now_ms)
+{
+    struct qent *best = NULL;
+
+    for (size_t i = 0; i < q->n_ent; i++) {
+        struct qent *e = &q->ent[i];
+        if (e->busy || e->due_ms > now_ms)
+            continue;
+        if (best == NULL || e->due_ms < best->due_ms ||
+            (e->due_ms == best->due_ms && strcmp(e->id, best->id) < 0))
+            best = e;
+    }
+    return best;
+}
+
+/* Lock and load a picked entry; NULL when it is gone or not due after all
+ * (the index is then corrected). *why is set only for real errors. */
+static struct job *
+claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
+{
+    struct errbuf lw;
+    ino_t ino = 0;
+    int fd = spool_lock_dir(q->dfd[JOB_QUEUED], id, &lw);
+    struct job *j = NULL;
+
+    if (fd != -1) {
+        j = job_new(q, JOB_QUEUED, id);
+        if (meta_read(fd, j, &ino, &lw) == -1) {
+            j = job_free(j);
+        } else {
+            j->lock_fd = fd;
+            fd = -1;
+        }
+    }
+    pthread_mutex_lock(&q->mu);
+    struct qent *e = ent_find(q, id);
+    if (j == NULL && fd == -1 && lw.cls == ERR_TEMP && e != NULL) {
+        e->busy = false; /* another process holds it for a moment */
+        e->due_ms = now_ms + QUEUE_BUSY_MS;
+    } else if (j == NULL && e != NULL) {
+        ent_remove(q, e); /* deleted or broken: a rescan re-reads it */
+    } else if (j != NULL && !job_rcpt_due_any(j, now_ms)) {
+        if (e != NULL) {
+            e->busy = false;
+            e->due_ms = job_next_due_ms(j);
+            e->meta_ino = ino;
+        }
+        j = job_free(j);
+    } else if (j != NULL) {
+        j->claimed = true;
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (fd != -1)
+        close(fd);
     (void)why;
-    return -1;
+    return j;
 }
 
 struct job *
 queue_claim(struct queue *q, int64_t now_ms, struct errbuf *why)
 {
-    (void)q;
-    (void)now_ms;
-    (void)why;
-    return NULL;
+    errbuf_clear(why);
+    if (!q->daemon) {
+        errbuf_set(why, ERR_PERM, "", "queue_claim: not the daemon");
+        return NULL;
+    }
+    for (;;) {
+        char id[JOB_ID_MAX];
+        pthread_mutex_lock(&q->mu);
+        struct qent *e = pick_due(q, now_ms);
+        if (e != NULL) {
+            e->busy = true;
+            snprintf(id, sizeof id, "%s", e->id);
+        }
+        pthread_mutex_unlock(&q->mu);
+        if (e == NULL)
+            return NULL;
+        struct job *j = claim_one(q, id, now_ms, why);
+        if (j != NULL)
+            return j;
+    }
 }
 
-int64_t
-queue_wait(struct queue *q, int64_t deadline_ms)
+/* Earliest due time of an idle entry; caller holds mu. */
+static int64_t
+next_due_locked(struct queue *q)
 {
-    (void)q;
-    (void)deadline_ms;
-    return -1;
+    int64_t due = INT64_MAX;
+
+    for (size_t i = 0; i < q->n_ent; i++)
+        if (!q->ent[i].busy && q->ent[i].due_ms < due)
+            due = q->ent[i].due_ms;
+    return due;
 }
 
 int
-queue_record(struct queue *q, struct job *j, size_t rcpt, const struct rcpt_outcome *o, struct errbuf *why)
+queue_wait(struct queue *q, int64_t deadline_ms)
 {
-    (void)q;
-    (void)j;
-    (void)rcpt;
-    (void)o;
-    (void)why;
-    return -1;
+    pthread_mutex_lock(&q->mu);
+    uint64_t gen = q->gen;
+    while (!q->closing && q->gen == gen) {
+        int64_t until = next_due_locked(q);
+        if (deadline_ms > 0 && deadline_ms < until)
+            until = deadline_ms;
+        if (until <= spool_now_ms())
+            break;
+        if (until == INT64_MAX) {
+            pthread_cond_wait(&q->cv, &q->mu);
+            continue;
+        }
+        struct timespec ts = {.tv_sec = (time_t)(until / 1000),
+                              .tv_nsec = (long)(until % 1000) * 1000000};
+        if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    int rc = q->closing ? -1 : 0;
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+void
+queue_shutdown(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closing = true;
+    changed_locked(q);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static int
+set_reply(char **slot, const char *text)
+{
+    size_t n = text != NULL ? strlen(text) : 0;
+
+    free(*slot);
+    *slot = xstrndup(text != NULL ? text : "",
+                     n > JOB_REPLY_MAX ? JOB_REPLY_MAX : n);
+    return 0;
+}
+
+int
+queue_record(struct queue *q, struct job *j, size_t rcpt,
+             const struct rcpt_outcome *o, struct errbuf *why)
+{
+    if (!j->claimed || j->q != q || rcpt >= j->n_rcpt)
+        IFX_BUG("queue_record: job %s not claimed or rcpt %zu out of range",
+                j->id, rcpt);
+    struct job_rcpt *r = &j->rcpt[rcpt];
+    if (r->state == RCPT_DELIVERED || r->state == RCPT_FAILED)
+        return errbuf_set(why, ERR_PERM, "", "recipient %zu already final",
+                          rcpt);
+    r->attempts++;
+    r->last_try_ms = o->now_ms;
+    set_reply(&r->reply, o->reply);
+    if (o->capability != NULL)
+        set_reply(&r->capability, o->capability);
+    if (o->profile != NULL)
+        set_reply(&r->profile, o->profile);
+    switch (o->result) {
+    case RCPT_RESULT_DELIVERED:
+        r->state = RCPT_DELIVERED;
+        r->delivered_ms = o->now_ms;
+        break;
+    case RCPT_RESULT_FAILED:
+        r->state = RCPT_FAILED;
+        break;
+    case RCPT_RESULT_DEFERRED: {
+        int64_t base =
+            j->retried_ms > j->created_ms ? j->retried_ms : j->created_ms;
+        pthread_mutex_lock(&q->mu);
+        int64_t next =
+            queue_next_try_ms(&q->policy, r->attempts, base, o->now_ms);
+        pthread_mutex_unlock(&q->mu);
+        if (next < 0) {
+            char *why_text = xasprintf("expired after %d attempts: %s",
+                                       r->attempts, r->reply);
+            set_reply(&r->reply, why_text);
+            free(why_text);
+            r->state = RCPT_FAILED;
+        } else {
+            r->state = RCPT_DEFERRED;
+            r->next_try_ms = next;
+        }
+        break;
+    }
+    }
+    return meta_write(j->lock_fd, j, why);
+}
+
+/* Move a job whose recipients are all final to done/ or failed/; caller
+ * holds the job's lock (or is recovery). Drops it from the index. */
+static int
+finish_locked(struct queue *q, struct job *j, struct errbuf *why)
+{
+    enum job_state to = JOB_DONE;
+    int fd =
+        openat(q->dfd[JOB_QUEUED], j->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    for (size_t i = 0; i < j->n_rcpt; i++)
+        if (j->rcpt[i].state == RCPT_FAILED)
+            to = JOB_FAILED;
+    if (fd == -1)
+        return errbuf_errno(why, "open queue/%s", j->id);
+    if (j->finished_ms == 0 || j->dirty) {
+        if (j->finished_ms == 0)
+            j->finished_ms = spool_now_ms();
+        if (meta_write(fd, j, why) == -1) {
+            close(fd);
+            return -1;
+        }
+    }
+    close(fd);
+    int moved = move_dir(q, JOB_QUEUED, to, j->id, why);
+    if (moved == -1)
+        return -1;
+    job_move(j, to);
+    return moved == 0 ? 0 : -1;
 }
 
 int
 queue_release(struct queue *q, struct job *j, struct errbuf *why)
 {
-    (void)q;
-    (void)j;
-    (void)why;
-    return -1;
+    int rc = 0;
+
+    if (!j->claimed || j->q != q)
+        IFX_BUG("queue_release of job %s not claimed", j->id);
+    if (j->dirty) /* a failed record: try once more, keep memory's view */
+        rc = meta_write(j->lock_fd, j, why);
+    bool final = rc == 0 && job_final(j);
+    if (final)
+        rc = finish_locked(q, j, why);
+    struct stat st;
+    ino_t ino = fstatat(j->lock_fd, META, &st, 0) == 0 ? st.st_ino : 0;
+    /* unlock before the index says idle, or the next claimer would find
+     * the directory still locked and take it for another process's */
+    close(j->lock_fd);
+    j->lock_fd = -1;
+    pthread_mutex_lock(&q->mu);
+    struct qent *e = ent_find(q, j->id);
+    if (e != NULL) {
+        if (final && j->state != JOB_QUEUED) {
+            ent_remove(q, e);
+        } else {
+            e->busy = false;
+            e->due_ms =
+                rc == 0 ? job_next_due_ms(j) : spool_now_ms() + QUEUE_BUSY_MS;
+            e->meta_ino = ino;
+        }
+    }
+    changed_locked(q);
+    pthread_mutex_unlock(&q->mu);
+    j->claimed = false;
+    job_free(j);
+    return rc;
 }
 
 int64_t
-queue_next_try_ms(const struct queue_policy *p, int attempts, int64_t created_ms, int64_t now_ms)
+queue_next_try_ms(const struct queue_policy *p, int attempts,
+                  int64_t created_ms, int64_t now_ms)
 {
-    (void)p;
-    (void)attempts;
-    (void)created_ms;
-    (void)now_ms;
-    return -1;
+    int64_t expiry = created_ms + (int64_t)p->expiry_s * 1000;
+
+    if (now_ms >= expiry)
+        return -1;
+    size_t i = attempts < 1 ? 0 : (size_t)(attempts - 1);
+    if (i >= p->n_retry)
+        i = p->n_retry - 1;
+    int64_t next = now_ms + (int64_t)p->retry_s[i] * 1000;
+    return next < expiry ? next : expiry;
+}
+
+/* --- management ------------------------------------------------------ */
+
+static void
+list_one(struct queue *q, enum job_state s, const char *id, queue_list_fn fn,
+         void *arg, int *stop)
+{
+    struct errbuf lw;
+    struct job *j = job_load_at(q, s, id, NULL, &lw);
+
+    if (j == NULL) {
+        if (find_state(q, id) != (int)s)
+            return; /* moved or deleted meanwhile: listed elsewhere */
+        j = job_new(q, s, id);
+        j->meta_ok = false;
+    }
+    *stop = fn(arg, j);
+    job_free(j);
 }
 
 int
-queue_list(struct queue *q, enum job_state state, queue_list_fn fn, void *arg, struct errbuf *why)
+queue_list(struct queue *q, enum job_state state, queue_list_fn fn, void *arg,
+           struct errbuf *why)
 {
-    (void)q;
-    (void)state;
-    (void)fn;
-    (void)arg;
-    (void)why;
-    return -1;
+    int stop = 0;
+
+    for (int s = JOB_INCOMING; s < JOB_STATE_COUNT && !stop; s++) {
+        if (state != JOB_STATE_COUNT && (int)state != s)
+            continue;
+        char **names = NULL;
+        size_t n = 0;
+        if (spool_list(q->dfd[s], &names, &n, why) == -1)
+            return -1;
+        for (size_t i = 0; i < n && !stop; i++)
+            if (spool_id_ok(names[i]))
+                list_one(q, (enum job_state)s, names[i], fn, arg, &stop);
+        spool_names_free(names, n);
+    }
+    return 0;
 }
 
 struct job *
 queue_load(struct queue *q, const char *id, struct errbuf *why)
 {
-    (void)q;
-    (void)id;
-    (void)why;
+    if (!spool_id_ok(id)) {
+        errbuf_set(why, ERR_PERM, "", "not a job id");
+        return NULL;
+    }
+    for (int tries = 0; tries < 3; tries++) {
+        int s = find_state(q, id);
+        if (s < 0)
+            break;
+        struct job *j = job_load_at(q, (enum job_state)s, id, NULL, why);
+        if (j != NULL || find_state(q, id) == s)
+            return j; /* loaded, or really broken where it is */
+    }
+    errbuf_set(why, ERR_PERM, "", "no such job: %s", id);
     return NULL;
+}
+
+/* Lock id wherever it is (not incoming, not claimed here); returns the
+ * locked directory fd and its state in *s. */
+static int
+lock_managed(struct queue *q, const char *id, enum job_state *s,
+             struct errbuf *why)
+{
+    if (!spool_id_ok(id))
+        return errbuf_set(why, ERR_PERM, "", "not a job id");
+    for (int tries = 0; tries < 3; tries++) {
+        int st = find_state(q, id);
+        if (st < 0)
+            break;
+        if (st == JOB_INCOMING)
+            return errbuf_set(why, ERR_TEMP, "",
+                              "job %s is still being received", id);
+        pthread_mutex_lock(&q->mu);
+        struct qent *e = st == JOB_QUEUED ? ent_find(q, id) : NULL;
+        bool busy = e != NULL && e->busy;
+        pthread_mutex_unlock(&q->mu);
+        if (busy)
+            return errbuf_set(why, ERR_TEMP, "",
+                              "job %s is busy (being delivered)", id);
+        int fd = spool_lock_dir(q->dfd[st], id, why);
+        if (fd != -1) {
+            *s = (enum job_state)st;
+            return fd;
+        }
+        if (why->cls == ERR_TEMP)
+            return -1;
+    }
+    return errbuf_set(why, ERR_PERM, "", "no such job: %s", id);
+}
+
+/* After a management change of a queued job: update our index, or tell
+ * the daemon through ctl/kick. */
+static void
+managed_changed(struct queue *q, const char *id, bool gone, int64_t due_ms)
+{
+    pthread_mutex_lock(&q->mu);
+    if (q->daemon) {
+        struct qent *e = ent_find(q, id);
+        if (gone && e != NULL)
+            ent_remove(q, e);
+        else if (!gone)
+            ent_put(q, id, due_ms, 0);
+    }
+    changed_locked(q);
+    pthread_mutex_unlock(&q->mu);
+    if (!q->daemon)
+        kick(q);
 }
 
 int
 queue_retry(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
 {
-    (void)q;
-    (void)id;
-    (void)now_ms;
-    (void)why;
-    return -1;
+    enum job_state s;
+    int fd = lock_managed(q, id, &s, why);
+    int rc = -1;
+
+    if (fd == -1)
+        return -1;
+    struct job *j = job_new(q, s, id);
+    if (s == JOB_DONE) {
+        errbuf_set(why, ERR_PERM, "", "job %s was delivered", id);
+        goto out;
+    }
+    if (meta_read(fd, j, NULL, why) == -1)
+        goto out;
+    for (size_t i = 0; i < j->n_rcpt; i++)
+        if (j->rcpt[i].state == RCPT_FAILED ||
+            j->rcpt[i].state == RCPT_DEFERRED) {
+            j->rcpt[i].state = RCPT_PENDING;
+            j->rcpt[i].next_try_ms = 0;
+        }
+    j->retried_ms = now_ms;
+    j->finished_ms = 0;
+    if (meta_write(fd, j, why) == -1)
+        goto out;
+    if (s == JOB_FAILED && move_dir(q, JOB_FAILED, JOB_QUEUED, id, why) == -1)
+        goto out;
+    managed_changed(q, id, false, job_next_due_ms(j));
+    rc = 0;
+out:
+    close(fd);
+    job_free(j);
+    return rc;
 }
 
 int
 queue_delete(struct queue *q, const char *id, struct errbuf *why)
 {
-    (void)q;
-    (void)id;
-    (void)why;
-    return -1;
+    enum job_state s;
+    int fd = lock_managed(q, id, &s, why);
+
+    if (fd == -1)
+        return -1;
+    /* trash/ first: the job leaves its state in one rename, the slow
+     * removal can then be interrupted without leaving half a job */
+    (void)spool_rmtree(q->dfd[DIR_TRASH], id, why);
+    int rc = move_dir(q, s, DIR_TRASH, id, why);
+    close(fd);
+    if (rc == -1)
+        return -1;
+    if (rc == -2)
+        errbuf_clear(why); /* gone from its state; a crash only delays */
+    if (s == JOB_QUEUED)
+        managed_changed(q, id, true, 0);
+    return spool_rmtree(q->dfd[DIR_TRASH], id, why);
+}
+
+static bool
+purge_due(struct queue *q, enum job_state s, const char *id, int64_t limit)
+{
+    struct errbuf lw;
+    struct job *j = job_load_at(q, s, id, NULL, &lw);
+    int64_t t = 0;
+
+    if (j != NULL) {
+        t = j->finished_ms
+                ? j->finished_ms
+                : (j->committed_ms ? j->committed_ms : j->created_ms);
+        job_free(j);
+    }
+    if (t == 0) { /* unreadable meta: the directory's age decides */
+        struct stat st;
+        if (fstatat(q->dfd[s], id, &st, 0) == -1)
+            return false;
+        t = (int64_t)st.st_mtim.tv_sec * 1000;
+    }
+    return t < limit;
 }
 
 int
 queue_purge(struct queue *q, int64_t now_ms, struct errbuf *why)
 {
-    (void)q;
-    (void)now_ms;
-    (void)why;
-    return -1;
+    pthread_mutex_lock(&q->mu);
+    int64_t limit = now_ms - (int64_t)q->policy.retention_s * 1000;
+    pthread_mutex_unlock(&q->mu);
+    int removed = 0;
+
+    for (int s = JOB_DONE; s <= JOB_FAILED; s++) {
+        char **names = NULL;
+        size_t n = 0;
+        if (spool_list(q->dfd[s], &names, &n, why) == -1)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            struct errbuf dw;
+            if (spool_id_ok(names[i]) &&
+                purge_due(q, (enum job_state)s, names[i], limit) &&
+                queue_delete(q, names[i], &dw) == 0)
+                removed++;
+        }
+        spool_names_free(names, n);
+    }
+    return removed;
+}
+
+static size_t
+count_dir(struct queue *q, int s)
+{
+    char **names = NULL;
+    size_t n = 0, k = 0;
+    struct errbuf why;
+
+    if (spool_list(q->dfd[s], &names, &n, &why) == -1)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        k += spool_id_ok(names[i]);
+    spool_names_free(names, n);
+    return k;
 }
 
 void
 queue_counts(struct queue *q, int64_t now_ms, struct queue_counts *c)
 {
-    (void)q;
-    (void)now_ms;
-    (void)c;
+    memset(c, 0, sizeof *c);
+    for (int s = JOB_INCOMING; s < JOB_STATE_COUNT; s++)
+        if (!(q->daemon && s == JOB_QUEUED))
+            c->n[s] = count_dir(q, s);
+    if (!q->daemon)
+        return;
+    pthread_mutex_lock(&q->mu);
+    c->n[JOB_QUEUED] = q->n_ent;
+    for (size_t i = 0; i < q->n_ent; i++) {
+        c->busy += q->ent[i].busy;
+        c->due += !q->ent[i].busy && q->ent[i].due_ms <= now_ms;
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Re-read queue/<id> when new or its meta.json changed; caller holds no
+ * lock. Returns true when the index changed. */
+static bool
+rescan_one(struct queue *q, const char *id)
+{
+    struct stat st;
+    struct errbuf lw;
+    char meta[JOB_ID_MAX + 16];
+
+    snprintf(meta, sizeof meta, "%s/" META, id);
+    if (fstatat(q->dfd[JOB_QUEUED], meta, &st, 0) == -1)
+        return false;
+    pthread_mutex_lock(&q->mu);
+    struct qent *e = ent_find(q, id);
+    bool same = e != NULL && (e->busy || e->meta_ino == st.st_ino);
+    if (e != NULL)
+        e->seen = true;
+    pthread_mutex_unlock(&q->mu);
+    if (same)
+        return false;
+    ino_t ino = 0;
+    struct job *j = job_load_at(q, JOB_QUEUED, id, &ino, &lw);
+    if (j == NULL)
+        return false;
+    pthread_mutex_lock(&q->mu);
+    e = ent_find(q, id);
+    if (e == NULL || !e->busy)
+        ent_put(q, id, job_next_due_ms(j), ino);
+    pthread_mutex_unlock(&q->mu);
+    job_free(j);
+    return true;
 }
 
 int
 queue_rescan(struct queue *q, bool force, struct errbuf *why)
 {
-    (void)q;
-    (void)force;
-    (void)why;
-    return -1;
+    struct stat st;
+    int64_t now = spool_now_ms();
+    bool changed = false;
+
+    if (!q->daemon)
+        return 0;
+    bool kicked = fstatat(q->dfd[DIR_CTL], "kick", &st, 0) == 0 &&
+                  (st.st_mtim.tv_sec != q->kick.tv_sec ||
+                   st.st_mtim.tv_nsec != q->kick.tv_nsec);
+    /* mtime is as coarse as a jiffy: a kick in the same tick as the last
+     * one we saw looks unchanged, so look again for a little while */
+    bool recent = now - q->kick_seen_ms < QUEUE_KICK_SLACK_MS;
+    if (!force && !kicked && !recent)
+        return 0;
+    if (kicked) {
+        q->kick = st.st_mtim;
+        q->kick_seen_ms = now;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    if (spool_list(q->dfd[JOB_QUEUED], &names, &n, why) == -1)
+        return -1;
+    pthread_mutex_lock(&q->mu);
+    for (size_t i = 0; i < q->n_ent; i++)
+        q->ent[i].seen = false;
+    pthread_mutex_unlock(&q->mu);
+    for (size_t i = 0; i < n; i++)
+        if (spool_id_ok(names[i]))
+            changed |= rescan_one(q, names[i]);
+    spool_names_free(names, n);
+    pthread_mutex_lock(&q->mu);
+    for (size_t i = 0; i < q->n_ent;) {
+        if (!q->ent[i].seen && !q->ent[i].busy &&
+            fstatat(q->dfd[JOB_QUEUED], q->ent[i].id, &st, 0) == -1) {
+            ent_remove(q, &q->ent[i]);
+            changed = true;
+        } else {
+            i++;
+        }
+    }
+    if (changed)
+        changed_locked(q);
+    pthread_mutex_unlock(&q->mu);
+    return changed ? 1 : 0;
 }
 
 const char *
 queue_spool_dir(const struct queue *q)
 {
-    (void)q;
-    return NULL;
+    return q->spool;
 }

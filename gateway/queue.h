@@ -70,7 +70,7 @@ struct queue_opts {
      * daemon on the same spool fails), recovers incoming/ and trash/, builds
      * the delivery index. false: a client (CLI): no recovery, no claims. */
     bool daemon;
-    const char *hostname; /* right side of Message-IDs; NULL: gethostname() */
+    const char *hostname;   /* right side of Message-IDs; NULL: gethostname() */
     queue_router_fn router; /* may be NULL (then every job needs recipients) */
     void *router_arg;
     queue_recover_fn on_recover; /* may be NULL */
@@ -114,6 +114,11 @@ struct job *queue_create(struct queue *q, const char *source,
  */
 int queue_commit(struct queue *q, struct job *j, struct errbuf *why);
 
+/* Write meta.json of an uncommitted job now (e.g. once the CSID is known),
+ * so start-up recovery of an interrupted call keeps the metadata. Optional:
+ * queue_commit() writes it anyway. */
+int queue_save(struct queue *q, struct job *j, struct errbuf *why);
+
 /* Remove an uncommitted job (incoming/<id>) and its files. */
 int queue_abort(struct queue *q, struct job *j, struct errbuf *why);
 
@@ -129,12 +134,17 @@ int queue_abort(struct queue *q, struct job *j, struct errbuf *why);
 struct job *queue_claim(struct queue *q, int64_t now_ms, struct errbuf *why);
 
 /*
- * Block until the queue changes (commit, release, retry, rescan found work,
- * close) or until deadline_ms (epoch ms, CLOCK_REALTIME; 0 = no deadline).
- * Returns the epoch ms of the earliest deferred retry known (0 = none), so a
- * worker can sleep exactly until then.
+ * Block until the queue changes (commit, release, retry, a rescan found
+ * work), the earliest deferred recipient in the index becomes due,
+ * deadline_ms passes (epoch ms, CLOCK_REALTIME; 0 = none), or
+ * queue_shutdown() was called. Returns 0, or -1 once shutting down (workers
+ * then exit). Workers loop: claim until NULL, then wait.
  */
-int64_t queue_wait(struct queue *q, int64_t deadline_ms);
+int queue_wait(struct queue *q, int64_t deadline_ms);
+
+/* Wake every queue_wait() for good (SIGTERM). queue_close() follows once the
+ * workers have been joined. */
+void queue_shutdown(struct queue *q);
 
 enum rcpt_result {
     RCPT_RESULT_DELIVERED, /* remote accepted: reply is its 250 text */

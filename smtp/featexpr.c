@@ -1161,6 +1161,15 @@ featexpr_coll_string(struct featexpr_coll *c, const char *tag, const char *s,
     return fx_coll_add(c, tag, &v, why);
 }
 
+int
+featexpr_coll_bool(struct featexpr_coll *c, const char *tag, bool b,
+                   struct errbuf *why)
+{
+    struct featexpr_value v = {.type = FEATEXPR_BOOL, .b = b};
+
+    return fx_coll_add(c, tag, &v, why);
+}
+
 /* ---- evaluation ---- */
 
 static bool
@@ -1268,8 +1277,10 @@ featexpr_intersect(const struct featexpr *a, const struct featexpr *b,
     if (r == 1) {
         *out = featexpr_parse_bounded(text, strlen(text), 0, SIZE_MAX, NULL,
                                       why);
-        if (*out == NULL)
+        if (*out == NULL) {
+            errbuf_prefix(why, "intersection result");
             r = -1;
+        }
     }
     free(text);
     return r;

@@ -86,6 +86,8 @@ int featexpr_coll_token(struct featexpr_coll *c, const char *tag,
                         const char *token, struct errbuf *why);
 int featexpr_coll_string(struct featexpr_coll *c, const char *tag,
                          const char *s, struct errbuf *why);
+int featexpr_coll_bool(struct featexpr_coll *c, const char *tag, bool b,
+                       struct errbuf *why);
 
 /* Plain evaluation: every tag the expression names must be in c; a tag that
  * is missing makes its comparisons false. 1 true, 0 false. */
@@ -102,9 +104,10 @@ int featexpr_satisfiable(const struct featexpr *e, struct errbuf *why);
 
 /* RFC 2533 5: the feature set both a and b describe (b may be NULL to
  * reduce a alone). 1 non-empty, *out = the surviving conjunctions as one
- * reduced DNF expression (caller frees); 0 empty, *out = NULL; -1 limit or
- * size error (why filled), *out = NULL. Conjunctions are enumerated lazily;
- * at most max_conj survivors are kept (0 = FEATEXPR_DNF_MAX). */
+ * reduced DNF expression (caller frees); 0 empty, *out = NULL; -1 (why
+ * filled, *out = NULL) when enumeration passes FEATEXPR_DNF_MAX
+ * conjunctions, more than max_conj survive (0 = FEATEXPR_DNF_MAX), or the
+ * result is over FEATEXPR_NODES_MAX. Conjunctions are enumerated lazily. */
 int featexpr_intersect(const struct featexpr *a, const struct featexpr *b,
                        size_t max_conj, struct featexpr **out,
                        struct errbuf *why);

@@ -458,8 +458,13 @@ fs_search(struct fs_solver *s, int pending, struct errbuf *why)
         if (r == 1) {
             if (s->collect)
                 fs_emit(s);
-            if (++s->nsurv >= s->max_conj)
+            if (++s->nsurv >= s->max_conj) {
+                if (s->collect && fs_backtrack(s, &pending))
+                    return errbuf_set(why, ERR_PERM, "", "intersection "
+                                      "too large: over %zu conjunctions",
+                                      s->max_conj);
                 return 1;
+            }
         }
         if (!fs_backtrack(s, &pending))
             return s->nsurv > 0;
