@@ -348,6 +348,8 @@ page_tiff_page(TIFF *tif, struct page_tiff_diag *d, struct page_tiff_dir *dir,
                struct page_bitmap *bm, struct page_buf *raw, size_t budget,
                struct errbuf *why)
 {
+    bool keep_g4 = raw->len != 0;
+
     if (page_tiff_fields(tif, dir, bm, why) == -1)
         return -1;
     if ((size_t)bm->height * bm->stride > budget)
@@ -374,7 +376,8 @@ page_tiff_page(TIFF *tif, struct page_tiff_diag *d, struct page_tiff_dir *dir,
             rc = errbuf_set(why, ERR_PERM, "5.6.0", "%s", d->err);
         if (rc == -1)
             return -1;
-        if (dir->comp == COMPRESSION_CCITTFAX4 &&
+        raw->len = 0;
+        if (keep_g4 && dir->comp == COMPRESSION_CCITTFAX4 &&
             TIFFNumberOfStrips(tif) == 1 &&
             dir->photo == PHOTOMETRIC_MINISWHITE &&
             page_tiff_read_raw(tif, raw, why) == 0) {
@@ -389,10 +392,11 @@ page_tiff_page(TIFF *tif, struct page_tiff_diag *d, struct page_tiff_dir *dir,
 }
 
 int
-page_tiff_read(const unsigned char *data, size_t len, size_t max_bytes,
-               page_tiff_page_fn fn, void *arg, struct page_source *src,
+page_tiff_read(const unsigned char *data, size_t len,
+               const struct page_tiff_opts *opts, struct page_source *src,
                struct errbuf *why)
 {
+    size_t max_bytes = opts->max_bytes;
     size_t used = 0;
     struct page_tiff_mem m = {(unsigned char *)(uintptr_t)data, len, 0, 0};
     struct page_tiff_diag d = {"", 0, 0};
@@ -428,7 +432,8 @@ page_tiff_read(const unsigned char *data, size_t len, size_t max_bytes,
             src->fmt.paper = page_tiff_paper(bm.width, bm.xres);
             src->fill_order = dir.fill;
         }
-        if (fn(arg, &bm, raw.len ? raw.p : NULL, raw.len, why) == -1)
+        if (opts->fn(opts->arg, &bm, raw.len ? raw.p : NULL, raw.len, why) ==
+            -1)
             goto fail;
         used += (size_t)bm.height * bm.stride;
         bm.bits = NULL;

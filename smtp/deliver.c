@@ -424,10 +424,9 @@ learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res)
     }
     conneg_caps_release(&caps);
     if (w->choice.parse_failed)
-        log_warn("job=%s rcpt capability unparsable at line %d col %d: %s; "
-                 "sending profile S",
-                 p->j->id, w->choice.err_line, w->choice.err_col,
-                 w->choice.err_text);
+        log_warn("job=%s rcpt=<%s> capability unparsable: %s; sending "
+                 "profile S",
+                 p->j->id, w->r->address, w->choice.err_text);
 }
 
 static bool
@@ -481,8 +480,11 @@ send_batch(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
     memset(&res, 0, sizeof res);
     rc = smtp_session_data(s, body_read, m, &res, &why);
     if (rc == 0) {
+        char reply[sizeof res.text + 8];
+
+        (void)snprintf(reply, sizeof reply, "%d %s", res.code, res.text);
         for (i = 0; i < n; i++)
-            settle(p, w[i], RCPT_RESULT_DELIVERED, res.text);
+            settle(p, w[i], RCPT_RESULT_DELIVERED, reply);
     } else if (res.possible_duplicate) {
         char e[JOB_MSGID_MAX * 2];
 
