@@ -330,6 +330,21 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
     }
 }
 
+/* The remote's own words for the record: "451 4.3.0 busy" (first line);
+ * our reason when there was no reply. Borrowed from r or why. */
+static const char *
+peer_reply(struct smtp_reply *r, const struct errbuf *why)
+{
+    size_t first = strcspn(r->text, "\n");
+    char line[SMTP_LINE_MAX];
+
+    if (r->code == 0)
+        return why->text;
+    (void)snprintf(line, sizeof line, "%.*s", (int)first, r->text);
+    (void)snprintf(r->text, sizeof r->text, "%d %s", r->code, line);
+    return r->text;
+}
+
 static enum rcpt_result
 result_for(const struct errbuf *why)
 {
@@ -530,7 +545,7 @@ rcpt_all(struct pass *p, struct smtp_session *s, struct rcpt_work **w, size_t n,
             rc = -1;
             break;
         }
-        settle(p, w[i], result_for(&why), why.text);
+        settle(p, w[i], result_for(&why), peer_reply(&res->reply, &why));
     }
     free(res);
     return rc == -1 ? -1 : (int)k;
