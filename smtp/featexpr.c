@@ -12,7 +12,7 @@
 #include "gateway/xalloc.h"
 #include "smtp/featexpr_int.h"
 
-#define FX_BLOCK_MIN 8192
+#define FX_BLOCK_MIN 32768 /* one block holds a typical capability */
 
 /* ---- arena ---- */
 
