@@ -2,7 +2,8 @@
 # ctest-labels: slow
 # A SpanDSP sender (ifaxgw-vline --send: the far end of modem A is an
 # in-process fax_state_t that calls A) sends one page to the gateway's
-# Class 1 driver on A: call OK, CSID from the sender, page pixel-identical.
+# Class 1 driver on A over an impaired line (-20 dBm0, AWGN -60 dBm0,
+# A-law round trip): call OK, CSID from the sender, page pixel-identical.
 set -euo pipefail
 tmp=$(mktemp -d)
 pids=()
@@ -26,7 +27,7 @@ wait_for() { # file pattern pid
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg4 -r204x196 -sPAPERSIZE=a4 \
     -dFIXEDMEDIA -dLastPage=1 -sOutputFile="$tmp/p1.tif" "$src/tests/data/t30/doc.ps"
 "$build/ifaxgw-vline" --a "$tmp/ttyA" --send "$tmp/p1.tif" --tsi "+49 30 1234" \
-    --number-b 4930555 >"$tmp/vline.log" 2>&1 &
+    --number-b 4930555 --level -20 --noise -60 --g711 alaw >"$tmp/vline.log" 2>&1 &
 pids+=($!)
 wait_for "$tmp/vline.log" "ready" "${pids[0]}"
 mkdir "$tmp/out"
