@@ -20,25 +20,50 @@ struct cn_grid {
 
 /* Best first (RFC 3949 4.2.1 resolutions, pixel count descending). */
 static const struct cn_grid cn_grids[] = {
-    {408, 391, 400, 400}, {300, 300, 0, 0}, {204, 391, 0, 0},
+    {408, 391, 400, 400}, {300, 300, 0, 0},    {204, 391, 0, 0},
     {204, 196, 200, 200}, {204, 98, 200, 100},
 };
 
-static const enum page_coding cn_codings[] = {
-    PAGE_CODING_JBIG, PAGE_CODING_MMR, PAGE_CODING_MR, PAGE_CODING_MH};
+static const enum page_coding cn_codings[] = {PAGE_CODING_JBIG, PAGE_CODING_MMR,
+                                              PAGE_CODING_MR, PAGE_CODING_MH};
 
 /* RFC 2879 3 + A, RFC 2534, RFC 2913: the tags whose meaning we know. A
  * known tag we do not describe is left open (the receiver's ua-media must
  * not block us: RFC 2879 4.7); an unknown one is never true of our content. */
 static const char *const cn_schema[] = {
-    "size-x", "size-y", "dpi", "dpi-xyratio", "ua-media", "paper-size",
-    "color", "color-levels", "color-space", "color-illuminant",
-    "CIELAB-L-depth", "CIELAB-a-depth", "CIELAB-b-depth", "CIELAB-L-min",
-    "CIELAB-L-max", "CIELAB-a-min", "CIELAB-a-max", "CIELAB-b-min",
-    "CIELAB-b-max", "image-file-structure", "image-coding",
-    "image-coding-constraint", "JBIG-stripe-size", "image-interleave",
-    "color-subsampling", "MRC-mode", "MRC-max-stripe-size", "type", "pix-x",
-    "pix-y", "grey", "charset", "language",
+    "size-x",
+    "size-y",
+    "dpi",
+    "dpi-xyratio",
+    "ua-media",
+    "paper-size",
+    "color",
+    "color-levels",
+    "color-space",
+    "color-illuminant",
+    "CIELAB-L-depth",
+    "CIELAB-a-depth",
+    "CIELAB-b-depth",
+    "CIELAB-L-min",
+    "CIELAB-L-max",
+    "CIELAB-a-min",
+    "CIELAB-a-max",
+    "CIELAB-b-min",
+    "CIELAB-b-max",
+    "image-file-structure",
+    "image-coding",
+    "image-coding-constraint",
+    "JBIG-stripe-size",
+    "image-interleave",
+    "color-subsampling",
+    "MRC-mode",
+    "MRC-max-stripe-size",
+    "type",
+    "pix-x",
+    "pix-y",
+    "grey",
+    "charset",
+    "language",
 };
 
 /* Placeholder value for unknown tags: a string no filter can contain
@@ -167,8 +192,7 @@ cn_build(const struct cn_ctx *cx, const struct cn_cand *cd,
         featexpr_coll_token(c, "paper-size", conneg_paper_name(cd->paper),
                             &why))
         return -1;
-    if (lb->type != NULL &&
-        featexpr_coll_string(c, "type", lb->type, &why))
+    if (lb->type != NULL && featexpr_coll_string(c, "type", lb->type, &why))
         return -1;
     for (size_t i = 0; i < cx->nunknown; i++)
         if (featexpr_coll_string(c, cx->unknown[i], cn_absent, &why))
@@ -187,8 +211,7 @@ cn_profile_s(const struct cn_cand *cd)
 /* File-structure labels for the candidate, most specific first; the RFC
  * 2531 / RFC 2879 Appendix B profile names are accepted as aliases. */
 static size_t
-cn_ifs_list(const struct cn_ctx *cx, const struct cn_cand *cd,
-            const char **out)
+cn_ifs_list(const struct cn_ctx *cx, const struct cn_cand *cd, const char **out)
 {
     size_t n = 0;
 
@@ -210,7 +233,8 @@ cn_features(struct conneg_choice *out, const struct cn_cand *cd,
     char jbig[96] = "";
 
     if (cd->coding == PAGE_CODING_JBIG)
-        snprintf(jbig, sizeof jbig, " (image-coding-constraint=JBIG-T85)"
+        snprintf(jbig, sizeof jbig,
+                 " (image-coding-constraint=JBIG-T85)"
                  " (JBIG-stripe-size=128)");
     snprintf(out->features, sizeof out->features,
              "(& (image-file-structure=%s) (MRC-mode=0) (color=Binary)"
@@ -236,8 +260,8 @@ cn_fill(struct conneg_choice *out, const struct cn_cand *cd,
     out->fmt.paper = cd->paper;
     out->fmt.profile_s = cn_profile_s(cd);
     out->profile = cd->coding == PAGE_CODING_JBIG ? 'J'
-                   : out->fmt.profile_s          ? 'S'
-                                                 : 'F';
+                   : out->fmt.profile_s           ? 'S'
+                                                  : 'F';
     out->grid_xres = gx;
     out->grid_yres = gy;
     out->relabelled = gx != lb->x || gy != lb->y;
@@ -309,12 +333,14 @@ cn_fallback(const struct conneg_source *src, struct conneg_choice *out,
 {
     static const struct cn_grid fine = {204, 196, 200, 200},
                                 std = {204, 98, 200, 100};
-    struct cn_cand cd = {
-        .paper = cn_family(src->paper) == 0 ? src->paper : PAGE_PAPER_A4,
-        .grid = cn_norm_y(src->yres) >= 196 ? &fine : &std,
-        .coding = PAGE_CODING_MH};
-    struct cn_label lb = {.x = cd.grid->x, .y = cd.grid->y,
-                          .ifs = "TIFF-minimal", .sizex_num = 2150,
+    struct cn_cand cd = {.paper = cn_family(src->paper) == 0 ? src->paper
+                                                             : PAGE_PAPER_A4,
+                         .grid = cn_norm_y(src->yres) >= 196 ? &fine : &std,
+                         .coding = PAGE_CODING_MH};
+    struct cn_label lb = {.x = cd.grid->x,
+                          .y = cd.grid->y,
+                          .ifs = "TIFF-minimal",
+                          .sizex_num = 2150,
                           .sizex_den = 254};
 
     cn_fill(out, &cd, &lb);
@@ -339,7 +365,8 @@ cn_context(struct cn_ctx *cx, const struct featexpr *caps,
         const char *t = featexpr_tag_name(caps, i);
         size_t k;
         for (k = 0; k < sizeof cn_schema / sizeof cn_schema[0]; k++)
-            if (strcasecmp(cn_schema[k], t) == 0)
+            if (tolower((unsigned char)cn_schema[k][0]) == t[0] &&
+                strcasecmp(cn_schema[k], t) == 0)
                 break;
         if (k < sizeof cn_schema / sizeof cn_schema[0] ||
             !featexpr_mentions(caps, t) ||
@@ -371,9 +398,10 @@ conneg_choose(const char *caps, const struct conneg_source *src,
 
     memset(out, 0, sizeof *out);
     if (src->xres <= 0 || src->yres <= 0 || (unsigned)src->paper > 4)
-        return errbuf_set(why, ERR_PERM, "", "source resolution %dx%d or "
-                          "paper %d invalid", src->xres, src->yres,
-                          (int)src->paper);
+        return errbuf_set(why, ERR_PERM, "",
+                          "source resolution %dx%d or "
+                          "paper %d invalid",
+                          src->xres, src->yres, (int)src->paper);
     if (caps == NULL) {
         cn_fallback(src, out, CONNEG_FALLBACK_UNKNOWN);
         return 0;
@@ -405,10 +433,11 @@ conneg_choose(const char *caps, const struct conneg_source *src,
             any_grid = true;
             for (size_t k = 0; k < sizeof cn_codings / sizeof cn_codings[0];
                  k++) {
-                struct cn_cand cd = {.paper = papers[p], .grid = gr,
+                struct cn_cand cd = {.paper = papers[p],
+                                     .grid = gr,
                                      .coding = cn_codings[k],
-                                     .inch_first = src->xres == 200 ||
-                                                   src->xres == 400};
+                                     .inch_first =
+                                         src->xres == 200 || src->xres == 400};
                 int r;
                 if (!cn_can_make(src, cd.coding))
                     continue;
@@ -488,9 +517,11 @@ cn_source_word(const char *w, struct conneg_source *src, bool *res,
         src->width = n;
         return 0;
     }
-    return errbuf_set(why, ERR_PERM, "", "source: '%.40s' is not a coding "
+    return errbuf_set(why, ERR_PERM, "",
+                      "source: '%.40s' is not a coding "
                       "(MH MR MMR JBIG), XxY resolution, width or paper "
-                      "(A4 B4 A3 letter legal)", w);
+                      "(A4 B4 A3 letter legal)",
+                      w);
 }
 
 int
@@ -521,7 +552,8 @@ conneg_source_parse(const char *desc, struct conneg_source *src,
             return -1;
     }
     if (!res)
-        return errbuf_set(why, ERR_PERM, "", "source: no XxY resolution "
+        return errbuf_set(why, ERR_PERM, "",
+                          "source: no XxY resolution "
                           "(e.g. 204x196)");
     if (src->width == 0)
         src->width = conneg_width_for(src->paper, src->xres);

@@ -27,9 +27,9 @@
 #define CONNEG_ERRTEXT_MAX  160   /* parse error description */
 
 enum conneg_outcome {
-    CONNEG_CHOSEN,            /* a candidate is within the capabilities */
-    CONNEG_FALLBACK_UNKNOWN,  /* no capability, or it did not parse: S */
-    CONNEG_FALLBACK_NOMATCH   /* capability parsed, nothing we make fits: S */
+    CONNEG_CHOSEN,           /* a candidate is within the capabilities */
+    CONNEG_FALLBACK_UNKNOWN, /* no capability, or it did not parse: S */
+    CONNEG_FALLBACK_NOMATCH  /* capability parsed, nothing we make fits: S */
 };
 
 /* The source pages and what the page module can make of them. */
@@ -38,7 +38,7 @@ struct conneg_source {
     int xres, yres;          /* labelled source resolution, e.g. 204x196 */
     int width;               /* source pixels per line (0: from paper) */
     enum page_paper paper;
-    unsigned codings;        /* 1u << PAGE_CODING_x producible; 0 = all four */
+    unsigned codings; /* 1u << PAGE_CODING_x producible; 0 = all four */
 };
 
 struct conneg_choice {
@@ -48,8 +48,8 @@ struct conneg_choice {
     bool relabelled;          /* labels differ from the grid made (T.4 pair) */
     int grid_xres, grid_yres; /* resolution the page is rendered at */
     const char *file_structure; /* "TIFF-minimal", "TIFF-limited", "TIFF" */
-    char mime_type[48];       /* "image/tiff; application=faxbw" or
-                                 "image/tiff-fx" */
+    char mime_type[48];         /* "image/tiff; application=faxbw" or
+                                   "image/tiff-fx" */
     char features[CONNEG_FEATURES_MAX]; /* Content-Features value */
     int candidates_tried;
     /* Tags the capability compares that no fax schema defines (e.g. the
@@ -58,20 +58,20 @@ struct conneg_choice {
     /* Set when outcome is FALLBACK_UNKNOWN because the capability did not
      * parse; line/col are 1-based positions in the reply (0 if bare text). */
     bool parse_failed;
-    size_t err_pos;           /* byte offset in the reassembled filter */
+    size_t err_pos; /* byte offset in the reassembled filter */
     int err_line, err_col;
     char err_text[CONNEG_ERRTEXT_MAX];
 };
 
 /* A capability reassembled from reply lines. */
 struct conneg_caps {
-    char *text;    /* the filter, NUL-terminated; NULL when none was found */
+    char *text; /* the filter, NUL-terminated; NULL when none was found */
     size_t len;
-    size_t nfrag;  /* fragments joined; frag[] maps text offsets to lines */
+    size_t nfrag; /* fragments joined; frag[] maps text offsets to lines */
     struct conneg_frag {
-        size_t off;     /* offset in text where this fragment starts */
-        int line, col;  /* 1-based line and column in the reply */
-    } *frag;
+        size_t off;    /* offset in text where this fragment starts */
+        int line, col; /* 1-based line and column in the reply */
+    } * frag;
 };
 
 /* Collect the capability from an RCPT reply: raw lines ("250-CONNEG (...",
@@ -100,8 +100,7 @@ int conneg_choose(const char *caps, const struct conneg_source *src,
 
 /* Same, from RCPT reply text (reassembled first; error positions are given
  * as reply line/column too). */
-int conneg_choose_reply(const char *reply_text,
-                        const struct conneg_source *src,
+int conneg_choose_reply(const char *reply_text, const struct conneg_source *src,
                         struct conneg_choice *out, struct errbuf *why);
 
 /* Parse a source description such as "MMR 204x196 1728 A4" (any order;

@@ -18,8 +18,8 @@
 struct cr_line {
     const char *text; /* after code, status and CONNEG token */
     size_t len;
-    bool conneg;      /* had the CONNEG token */
-    bool coded;       /* had a reply code */
+    bool conneg; /* had the CONNEG token */
+    bool coded;  /* had a reply code */
 };
 
 /* "250-", "250 " or "250" alone */
@@ -149,22 +149,17 @@ conneg_caps_release(struct conneg_caps *caps)
     memset(caps, 0, sizeof *caps);
 }
 
+/* text and frag are sized once by the caller: the joined fragments are
+ * never longer than the reply (each '\n' dropped pays for one ' '). */
 static int
-cr_append(struct conneg_caps *c, size_t *cap, const struct cr_line *l,
-          int line, int col, struct errbuf *why)
+cr_append(struct conneg_caps *c, const struct cr_line *l, int line, int col,
+          struct errbuf *why)
 {
-    size_t need = c->len + l->len + 2;
-
-    if (need > CONNEG_CAPS_MAX)
+    if (c->len + l->len + 2 > CONNEG_CAPS_MAX)
         return errbuf_set(why, ERR_TEMP, "4.5.0",
                           "CONNEG capability over %d bytes", CONNEG_CAPS_MAX);
-    if (need > *cap) {
-        *cap = need * 2 < CONNEG_CAPS_MAX ? need * 2 : CONNEG_CAPS_MAX;
-        c->text = xrealloc(c->text, *cap);
-    }
     if (c->len > 0)
         c->text[c->len++] = ' ';
-    c->frag = xrealloc(c->frag, (c->nfrag + 1) * sizeof *c->frag);
     c->frag[c->nfrag].off = c->len;
     c->frag[c->nfrag].line = line;
     c->frag[c->nfrag].col = col;
@@ -179,14 +174,16 @@ int
 conneg_caps_from_reply(const char *reply_text, struct conneg_caps *caps,
                        struct errbuf *why)
 {
-    size_t cap = 0;
+    size_t rlen = strlen(reply_text), nlines = 1;
     long depth = 0;
     int lineno = 0;
 
     memset(caps, 0, sizeof *caps);
-    if (strlen(reply_text) > 4 * (size_t)CONNEG_CAPS_MAX)
+    if (rlen > 4 * (size_t)CONNEG_CAPS_MAX)
         return errbuf_set(why, ERR_TEMP, "4.5.0", "RCPT reply over %d bytes",
                           4 * CONNEG_CAPS_MAX);
+    for (const char *p = reply_text; (p = strchr(p, '\n')) != NULL; p++)
+        nlines++;
     for (const char *p = reply_text; p != NULL;) {
         const char *line = p;
         struct cr_line l;
@@ -199,8 +196,12 @@ conneg_caps_from_reply(const char *reply_text, struct conneg_caps *caps,
             continue;
         if (l.len == 0)
             continue;
-        if (cr_append(caps, &cap, &l, lineno, (int)(l.text - line) + 1,
-                      why) == -1) {
+        if (caps->text == NULL) {
+            caps->text =
+                xmalloc(rlen < CONNEG_CAPS_MAX ? rlen + 2 : CONNEG_CAPS_MAX);
+            caps->frag = xmalloc(nlines * sizeof *caps->frag);
+        }
+        if (cr_append(caps, &l, lineno, (int)(l.text - line) + 1, why) == -1) {
             conneg_caps_release(caps);
             return -1;
         }
@@ -221,7 +222,6 @@ conneg_caps_where(const struct conneg_caps *caps, size_t pos, int *line,
     for (i = caps->nfrag - 1; i > 0 && caps->frag[i].off > pos; i--)
         ;
     *line = caps->frag[i].line;
-    *col = caps->frag[i].col + (int)(pos >= caps->frag[i].off
-                                         ? pos - caps->frag[i].off
-                                         : 0);
+    *col = caps->frag[i].col +
+           (int)(pos >= caps->frag[i].off ? pos - caps->frag[i].off : 0);
 }

@@ -55,6 +55,18 @@ struct resolver {
     uint32_t rnd;
 };
 
+/* murmur3 finaliser: neighbouring seeds give unrelated sequences */
+static uint32_t
+mix(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h ? h : 1;
+}
+
 static uint32_t
 next_rand(uint32_t *x)
 {
@@ -335,7 +347,8 @@ resolve_literal(struct resolver *r, const char *lit, struct dns_targets *out,
         memmove(ip, ip + 5, strlen(ip + 5) + 1);
         af = AF_INET6;
     }
-    if (inet_pton(af, ip, b) != 1)
+    if (inet_pton(af, ip, b) != 1 ||
+        inet_ntop(af, b, ip, sizeof ip) == NULL) /* canonical form */
         return errbuf_set(why, ERR_PERM, "5.1.2",
                           "unsupported address literal");
     add_target(out, r->cap, lit, ip, r->port, 0);
@@ -400,8 +413,7 @@ dns_resolve(const char *dest, const struct dns_opts *o, struct dns_targets *out,
     r.rnd = o->seed ? o->seed
                     : (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^
                           (uint32_t)(uintptr_t)&r;
-    if (r.rnd == 0)
-        r.rnd = 1;
+    r.rnd = mix(r.rnd);
     if (domain[0] == '\0' || strlen(domain) > DNS_HOST_MAX)
         return errbuf_set(why, ERR_PERM, "5.1.2", "bad domain");
     pin = find_pin(o, dest, domain);

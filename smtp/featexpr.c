@@ -1,4 +1,5 @@
-/* featexpr - RFC 2533 filters: parse, print, evaluate (contract in featexpr.h) */
+/* featexpr - RFC 2533 filters: parse, print, evaluate (contract in featexpr.h)
+ */
 #include "smtp/featexpr.h"
 
 #include <ctype.h>
@@ -31,6 +32,7 @@ struct fx_parser {
     int depth;
     struct featexpr *e;
     bool failed;
+    size_t ncalls; /* ext-pred invocations seen */
     size_t err_pos;
     char err[160];
 };
@@ -93,7 +95,10 @@ featexpr_same_domain(const struct featexpr_value *a,
         return false;
     if (a->type != FEATEXPR_NUMBER)
         return true;
-    return strcasecmp(a->text ? a->text : "", b->text ? b->text : "") == 0;
+    const char *ua = a->text ? a->text : "", *ub = b->text ? b->text : "";
+    if (ua[0] == '\0' || ub[0] == '\0') /* the common case: no units */
+        return ua[0] == ub[0];
+    return strcasecmp(ua, ub) == 0;
 }
 
 int
@@ -142,8 +147,7 @@ featexpr_value_text(char *buf, size_t size, const struct featexpr_value *v)
 
 /* ---- parser helpers ---- */
 
-static bool
-fx_fail(struct fx_parser *p, size_t pos, const char *fmt, ...)
+static bool fx_fail(struct fx_parser *p, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static bool
@@ -180,9 +184,8 @@ fx_here(const struct fx_parser *p, char *buf, size_t size)
 static void
 fx_ws(struct fx_parser *p)
 {
-    while (p->pos < p->len &&
-           (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
-            p->s[p->pos] == '\r' || p->s[p->pos] == '\n'))
+    while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
+                               p->s[p->pos] == '\r' || p->s[p->pos] == '\n'))
         p->pos++;
 }
 
@@ -223,11 +226,13 @@ fx_new(struct fx_parser *p, enum fx_kind kind, size_t pos)
     return n;
 }
 
+/* RFC 2506 2.2 tag characters; plain ASCII tests, no locale */
 static bool
 fx_is_tagchar(int c)
 {
-    return isalnum(c) || c == ':' || c == '/' || c == '.' || c == '-' ||
-           c == '%';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == ':' || c == '/' || c == '.' ||
+           c == '-' || c == '%';
 }
 
 /* RFC 2506 2.2 ftag; case-insensitive, so interned lower case. */
@@ -253,7 +258,8 @@ fx_tag(struct fx_parser *p)
         return -1;
     }
     for (size_t i = 0; i < e->ntags; i++)
-        if (strlen(e->tags[i].name) == n &&
+        if (e->tags[i].len == n &&
+            e->tags[i].name[0] == tolower((unsigned char)p->s[start]) &&
             strncasecmp(e->tags[i].name, p->s + start, n) == 0)
             return (int)i;
     if (e->ntags == e->tagcap) {
@@ -262,6 +268,7 @@ fx_tag(struct fx_parser *p)
     }
     memset(&e->tags[e->ntags], 0, sizeof e->tags[0]);
     e->tags[e->ntags].name = fx_strndup(e, p->s + start, n, true);
+    e->tags[e->ntags].len = n;
     return (int)e->ntags++;
 }
 
@@ -317,8 +324,8 @@ fx_number(struct fx_parser *p, struct featexpr_value *v)
     fx_ws(p);
     if (p->pos < p->len && isalpha((unsigned char)p->s[p->pos])) {
         size_t us = p->pos;
-        while (p->pos < p->len && (isalnum((unsigned char)p->s[p->pos]) ||
-                                   p->s[p->pos] == '-'))
+        while (p->pos < p->len &&
+               (isalnum((unsigned char)p->s[p->pos]) || p->s[p->pos] == '-'))
             p->pos++;
         v->text = fx_strndup(p->e, p->s + us, p->pos - us, true);
     } else {
@@ -346,8 +353,7 @@ fx_value(struct fx_parser *p, struct featexpr_value *v)
         if (p->pos >= p->len)
             return fx_fail(p, start, "unterminated string");
         v->type = FEATEXPR_STRING;
-        v->text = fx_strndup(p->e, p->s + start + 1, p->pos - start - 1,
-                             false);
+        v->text = fx_strndup(p->e, p->s + start + 1, p->pos - start - 1, false);
         p->pos++;
         return true;
     }
@@ -356,12 +362,11 @@ fx_value(struct fx_parser *p, struct featexpr_value *v)
     if (c < 0 || !isalpha(c))
         return fx_fail(p, p->pos, "expected a value, found %s",
                        fx_here(p, b, sizeof b));
-    while (p->pos < p->len && (isalnum((unsigned char)p->s[p->pos]) ||
-                               p->s[p->pos] == '-'))
+    while (p->pos < p->len &&
+           (isalnum((unsigned char)p->s[p->pos]) || p->s[p->pos] == '-'))
         p->pos++;
     if (p->pos - start > FEATEXPR_TAG_MAX)
-        return fx_fail(p, start, "token over %d characters",
-                       FEATEXPR_TAG_MAX);
+        return fx_fail(p, start, "token over %d characters", FEATEXPR_TAG_MAX);
     if ((p->pos - start == 4 && strncasecmp(p->s + start, "TRUE", 4) == 0) ||
         (p->pos - start == 5 && strncasecmp(p->s + start, "FALSE", 5) == 0)) {
         v->type = FEATEXPR_BOOL;
@@ -510,11 +515,11 @@ fx_item(struct fx_parser *p)
         struct featexpr_value args[FX_ARGS_MAX];
         if (n == NULL)
             return NULL;
+        p->ncalls++;
         n->name = p->e->tags[tag].name;
         while ((c = fx_peek(p)) >= 0 && c != ')' && c != ';') {
             if (n->nargs == FX_ARGS_MAX) {
-                fx_fail(p, p->pos, "over %d predicate parameters",
-                        FX_ARGS_MAX);
+                fx_fail(p, p->pos, "over %d predicate parameters", FX_ARGS_MAX);
                 return NULL;
             }
             if (!fx_value(p, &args[n->nargs]))
@@ -555,9 +560,10 @@ fx_list(struct fx_parser *p, enum fx_kind kind, size_t pos)
     }
     if (nk == 0) {
         char b[16];
-        fx_fail(p, p->pos, "expected '(' starting a filter after '%c', "
-                "found %s", kind == FX_AND ? '&' : '|',
-                fx_here(p, b, sizeof b));
+        fx_fail(p, p->pos,
+                "expected '(' starting a filter after '%c', "
+                "found %s",
+                kind == FX_AND ? '&' : '|', fx_here(p, b, sizeof b));
         goto out;
     }
     n = fx_list_node(p, kind, all, nk, pos);
@@ -577,12 +583,13 @@ fx_params(struct fx_parser *p, struct fx_node *n)
         p->pos++;
         fx_ws(p);
         start = p->pos;
-        while (p->pos < p->len && (isalnum((unsigned char)p->s[p->pos]) ||
-                                   p->s[p->pos] == '-'))
+        while (p->pos < p->len &&
+               (isalnum((unsigned char)p->s[p->pos]) || p->s[p->pos] == '-'))
             p->pos++;
         if (p->pos == start || !isalpha((unsigned char)p->s[start]))
             return fx_fail(p, start, "expected a parameter name after ';'");
-        bool isq = p->pos - start == 1 && tolower((unsigned char)p->s[start]) == 'q';
+        bool isq =
+            p->pos - start == 1 && tolower((unsigned char)p->s[start]) == 'q';
         if (!fx_expect(p, '=', "after a parameter name"))
             return false;
         fx_ws(p);
@@ -596,7 +603,8 @@ fx_params(struct fx_parser *p, struct fx_node *n)
             p->pos++;
             if (p->pos < p->len && p->s[p->pos] == '.') {
                 p->pos++;
-                while (p->pos < p->len && isdigit((unsigned char)p->s[p->pos])) {
+                while (p->pos < p->len &&
+                       isdigit((unsigned char)p->s[p->pos])) {
                     if (++nd > 3)
                         return fx_fail(p, qs, "q-value over 3 decimals");
                     scale /= 10;
@@ -654,7 +662,8 @@ fx_filter(struct fx_parser *p)
     size_t save = p->pos;
     fx_ws(p);
     if (p->len - p->pos >= 5 && strncasecmp(p->s + p->pos, "where", 5) == 0 &&
-        (p->pos + 5 == p->len || !fx_is_tagchar((unsigned char)p->s[p->pos + 5]))) {
+        (p->pos + 5 == p->len ||
+         !fx_is_tagchar((unsigned char)p->s[p->pos + 5]))) {
         p->pos += 5;
         if (!fx_where(p, &n))
             return NULL;
@@ -688,8 +697,10 @@ fx_call(struct fx_parser *p, struct fx_node *n, const struct fx_def *defs,
         return NULL;
     }
     if (depth >= FX_SUBST_DEPTH) {
-        fx_fail(p, n->pos, "named predicates nested deeper than %d "
-                "(recursion?)", FX_SUBST_DEPTH);
+        fx_fail(p, n->pos,
+                "named predicates nested deeper than %d "
+                "(recursion?)",
+                FX_SUBST_DEPTH);
         return NULL;
     }
     return fx_subst(p, d->body, defs, d, n->args, depth + 1);
@@ -722,8 +733,8 @@ fx_subst(struct fx_parser *p, struct fx_node *n, const struct fx_def *defs,
     if (n->nkids > 0) {
         c->kids = featexpr_alloc(p->e, n->nkids * sizeof *c->kids);
         for (size_t i = 0; i < n->nkids; i++)
-            if ((c->kids[i] = fx_subst(p, n->kids[i], defs, self, args,
-                                       depth)) == NULL)
+            if ((c->kids[i] =
+                     fx_subst(p, n->kids[i], defs, self, args, depth)) == NULL)
                 return NULL;
     }
     return c;
@@ -750,8 +761,8 @@ fx_where(struct fx_parser *p, struct fx_node **root)
             while (p->pos < p->len && (isalnum((unsigned char)p->s[p->pos]) ||
                                        p->s[p->pos] == '-'))
                 p->pos++;
-            params[d->nparams++] = fx_strndup(p->e, p->s + s, p->pos - s,
-                                              false);
+            params[d->nparams++] =
+                fx_strndup(p->e, p->s + s, p->pos - s, false);
         }
         d->params = featexpr_alloc(p->e, (d->nparams + 1) * sizeof *params);
         memcpy(d->params, params, d->nparams * sizeof *params);
@@ -760,8 +771,10 @@ fx_where(struct fx_parser *p, struct fx_node **root)
         fx_ws(p);
         if (p->len - p->pos < 2 || p->s[p->pos] != ':' ||
             p->s[p->pos + 1] != '-')
-            return fx_fail(p, p->pos, "expected ':-' after predicate %s "
-                           "(opened at offset %zu)", d->name, ps);
+            return fx_fail(p, p->pos,
+                           "expected ':-' after predicate %s "
+                           "(opened at offset %zu)",
+                           d->name, ps);
         p->pos += 2;
         if ((d->body = fx_filter(p)) == NULL)
             return false;
@@ -877,8 +890,8 @@ fx_note_domains(struct featexpr *e, const struct fx_node *n)
         }
         if (t->ndom < FEATEXPR_DOMAINS_MAX) {
             t->dom[t->ndom].type = n->v.type;
-            t->dom[t->ndom].unit = n->v.type == FEATEXPR_NUMBER ? n->v.text
-                                                                 : NULL;
+            t->dom[t->ndom].unit =
+                n->v.type == FEATEXPR_NUMBER ? n->v.text : NULL;
             t->ndom++;
         }
     }
@@ -899,17 +912,20 @@ featexpr_parse_bounded(const char *text, size_t len, unsigned flags,
     if (err_pos != NULL)
         *err_pos = 0;
     if (len > input_max) {
-        errbuf_set(why, ERR_PERM, "", "expression of %zu bytes is over the "
-                   "%zu-byte limit", len, input_max);
+        errbuf_set(why, ERR_PERM, "",
+                   "expression of %zu bytes is over the "
+                   "%zu-byte limit",
+                   len, input_max);
         return NULL;
     }
-    for (size_t i = 0; i < len; i++)
-        if (text[i] == '\0') {
-            if (err_pos != NULL)
-                *err_pos = i;
-            errbuf_set(why, ERR_PERM, "", "offset %zu: NUL byte", i);
-            return NULL;
-        }
+    const char *nul = memchr(text, '\0', len);
+    if (nul != NULL) {
+        size_t i = (size_t)(nul - text);
+        if (err_pos != NULL)
+            *err_pos = i;
+        errbuf_set(why, ERR_PERM, "", "offset %zu: NUL byte", i);
+        return NULL;
+    }
     p.e = xcalloc(1, sizeof *p.e);
     p.e->root = fx_filter(&p);
     while (!p.failed && (flags & FEATEXPR_SEQ_AND) && fx_peek(&p) == '(') {
@@ -924,9 +940,11 @@ featexpr_parse_bounded(const char *text, size_t len, unsigned flags,
         fx_fail(&p, p.pos, "unexpected %s after the end of the filter",
                 fx_here(&p, b, sizeof b));
     }
-    if (!p.failed && (call = fx_find_call(p.e->root)) != NULL)
-        fx_fail(&p, call->pos, "unknown predicate '%s' (no where/end "
-                "defines it)", call->name);
+    if (!p.failed && p.ncalls > 0 && (call = fx_find_call(p.e->root)) != NULL)
+        fx_fail(&p, call->pos,
+                "unknown predicate '%s' (no where/end "
+                "defines it)",
+                call->name);
     if (p.failed) {
         if (err_pos != NULL)
             *err_pos = p.err_pos;
@@ -943,8 +961,8 @@ struct featexpr *
 featexpr_parse(const char *text, size_t len, unsigned flags, size_t *err_pos,
                struct errbuf *why)
 {
-    return featexpr_parse_bounded(text, len, flags, FEATEXPR_INPUT_MAX,
-                                  err_pos, why);
+    return featexpr_parse_bounded(text, len, flags, FEATEXPR_INPUT_MAX, err_pos,
+                                  why);
 }
 
 struct featexpr *
@@ -1001,7 +1019,7 @@ fx_print_node(struct fx_out *o, const struct featexpr *e,
     } else if (n->is_set) {
         fx_put(o, "(");
         fx_put(o, e->tags[n->kids[0]->kind == FX_CMP ? n->kids[0]->tag
-                                                      : n->kids[0]->kids[0]->tag]
+                                                     : n->kids[0]->kids[0]->tag]
                       .name);
         fx_put(o, "=[");
         for (size_t i = 0; i < n->nkids; i++) {
@@ -1064,8 +1082,10 @@ fx_mentions(const struct featexpr *e, const struct fx_node *n, int tag,
 static int
 fx_tag_index(const struct featexpr *e, const char *tag)
 {
+    int c0 = tolower((unsigned char)tag[0]);
+
     for (size_t i = 0; i < e->ntags; i++)
-        if (strcasecmp(e->tags[i].name, tag) == 0)
+        if (e->tags[i].name[0] == c0 && strcasecmp(e->tags[i].name, tag) == 0)
             return (int)i;
     return -1;
 }
@@ -1144,8 +1164,8 @@ featexpr_coll_int(struct featexpr_coll *c, const char *tag, int64_t n,
 }
 
 int
-featexpr_coll_token(struct featexpr_coll *c, const char *tag,
-                    const char *token, struct errbuf *why)
+featexpr_coll_token(struct featexpr_coll *c, const char *tag, const char *token,
+                    struct errbuf *why)
 {
     struct featexpr_value v = {.type = FEATEXPR_TOKEN, .text = token};
 
@@ -1275,8 +1295,8 @@ featexpr_intersect(const struct featexpr *a, const struct featexpr *b,
     r = featsolve_run(ab, NULL, max_conj, &text, &nsurv, why);
     featexpr_free(ab);
     if (r == 1) {
-        *out = featexpr_parse_bounded(text, strlen(text), 0, SIZE_MAX, NULL,
-                                      why);
+        *out =
+            featexpr_parse_bounded(text, strlen(text), 0, SIZE_MAX, NULL, why);
         if (*out == NULL) {
             errbuf_prefix(why, "intersection result");
             r = -1;

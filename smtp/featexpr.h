@@ -20,12 +20,12 @@
 
 #include "gateway/errbuf.h"
 
-#define FEATEXPR_INPUT_MAX 65536   /* bytes of filter text (RFC 4141 listing) */
-#define FEATEXPR_DEPTH_MAX 64      /* nested parentheses */
-#define FEATEXPR_NODES_MAX 20000   /* tree nodes after set/where expansion */
-#define FEATEXPR_DNF_MAX   100000  /* conjunctions enumerated per question */
-#define FEATEXPR_TAG_MAX   128     /* characters in a feature tag */
-#define FEATEXPR_COLL_MAX  32      /* features in one collection */
+#define FEATEXPR_INPUT_MAX 65536  /* bytes of filter text (RFC 4141 listing) */
+#define FEATEXPR_DEPTH_MAX 64     /* nested parentheses */
+#define FEATEXPR_NODES_MAX 20000  /* tree nodes after set/where expansion */
+#define FEATEXPR_DNF_MAX   100000 /* conjunctions enumerated per question */
+#define FEATEXPR_TAG_MAX   128    /* characters in a feature tag */
+#define FEATEXPR_COLL_MAX  32     /* features in one collection */
 
 /* Parse flags. */
 #define FEATEXPR_LENIENT_CMP 0x1u /* accept '>' / '<' as !(<=) / !(>=) */
@@ -42,10 +42,10 @@ enum featexpr_vtype {
 
 struct featexpr_value {
     enum featexpr_vtype type;
-    int64_t num, den;  /* NUMBER */
-    bool b;            /* BOOL */
-    const char *text;  /* TOKEN/STRING text, or NUMBER unit ("" = none);
-                          borrowed from whoever built the value */
+    int64_t num, den; /* NUMBER */
+    bool b;           /* BOOL */
+    const char *text; /* TOKEN/STRING text, or NUMBER unit ("" = none);
+                         borrowed from whoever built the value */
 };
 
 /* A fully or partly specified feature collection: one value per tag.

@@ -27,14 +27,14 @@ enum fx_lit { FX_LIT_LE, FX_LIT_GE, FX_LIT_NL, FX_LIT_NG };
 
 struct fx_node {
     enum fx_kind kind;
-    bool is_set;  /* OR (or range AND) written as tag=[...] */
+    bool is_set;   /* OR (or range AND) written as tag=[...] */
     bool is_range; /* AND written as a..b inside a set */
-    int q;        /* q-value in thousandths, -1 if none */
-    size_t pos;   /* byte offset in the source */
+    int q;         /* q-value in thousandths, -1 if none */
+    size_t pos;    /* byte offset in the source */
     size_t nkids;
     struct fx_node **kids;
     /* FX_CMP (parse tree: op; NNF: lit) */
-    int tag;      /* index into featexpr.tags */
+    int tag; /* index into featexpr.tags */
     enum fx_op op;
     enum fx_lit lit;
     struct featexpr_value v;
@@ -51,6 +51,7 @@ struct fx_domain {
 
 struct fx_tag {
     char *name; /* lower case */
+    size_t len;
     size_t ndom;
     struct fx_domain dom[FEATEXPR_DOMAINS_MAX];
 };
@@ -74,7 +75,8 @@ void *featexpr_alloc(struct featexpr *e, size_t n);
 
 /* -1/0/1 for ordered numbers of the same unit; 2 = unordered and unequal;
  * 0 also for equal tokens (case-insensitive), strings, Booleans. */
-int featexpr_cmp(const struct featexpr_value *a, const struct featexpr_value *b);
+int featexpr_cmp(const struct featexpr_value *a,
+                 const struct featexpr_value *b);
 bool featexpr_same_domain(const struct featexpr_value *a,
                           const struct featexpr_value *b);
 /* Append a value in filter syntax to buf (bounded). */

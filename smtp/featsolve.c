@@ -14,6 +14,7 @@
  * kinds of value it is compared with (typed by use), so (!(x<=5)) (!(x>=3))
  * on a numeric tag is FALSE, as RFC 2533 5.8.1 says.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,8 @@
 #include "gateway/xalloc.h"
 #include "smtp/featexpr_int.h"
 
-#define FS_STEPS_MAX  20000000L /* node visits per question */
-#define FS_INLINE     64
+#define FS_STEPS_MAX 20000000L /* node visits per question */
+#define FS_INLINE    64
 
 struct fs_lit {
     int tag;
@@ -243,8 +244,7 @@ fs_cons(struct fs_solver *s, const struct fx_node *n, int rest)
 
 /* ---- output of one surviving conjunction, reduced per tag ---- */
 
-static void
-fs_put(struct fs_solver *s, const char *fmt, ...)
+static void fs_put(struct fs_solver *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -317,8 +317,8 @@ fs_emit_tag(struct fs_solver *s, int tag)
         /* open bounds are negations, which other kinds of value also
          * satisfy: keep one positive term to pin the kind */
         if ((!r.lo || r.lo_open) && (!r.hi || r.hi_open))
-            fs_put_lit(s, name, anchor->op == FX_LIT_LE ? "<=" : ">=",
-                       anchor->v, false);
+            fs_put_lit(s, name,
+                       anchor->op == FX_LIT_LE ? "<=" : ">=", anchor->v, false);
         return;
     }
     /* only negations: tightest bound per numeric domain, each exclusion of
@@ -360,7 +360,8 @@ fs_emit(struct fs_solver *s)
         if (s->head[t] < 0)
             continue;
         for (k = n; k > 0 && strcmp(s->e->tags[order[k - 1]].name,
-                                    s->e->tags[t].name) > 0; k--)
+                                    s->e->tags[t].name) > 0;
+             k--)
             order[k] = order[k - 1];
         order[k] = (int)t;
         n++;
@@ -396,8 +397,10 @@ fs_descend(struct fs_solver *s, int *pending, struct errbuf *why)
         const struct fx_node *n = CELL(s, *pending).n;
         int rest = CELL(s, *pending).next;
         if (++s->steps > FS_STEPS_MAX)
-            return errbuf_set(why, ERR_PERM, "", "feature expression too "
-                              "costly: over %ld steps", FS_STEPS_MAX);
+            return errbuf_set(why, ERR_PERM, "",
+                              "feature expression too "
+                              "costly: over %ld steps",
+                              FS_STEPS_MAX);
         switch (n->kind) {
         case FX_AND:
             *pending = fs_push_and(s, n, rest);
@@ -452,7 +455,8 @@ fs_search(struct fs_solver *s, int pending, struct errbuf *why)
         if (r < 0)
             return -1;
         if (++s->leaves > FEATEXPR_DNF_MAX)
-            return errbuf_set(why, ERR_PERM, "", "feature expression too "
+            return errbuf_set(why, ERR_PERM, "",
+                              "feature expression too "
                               "large: over %d conjunctions in normal form",
                               FEATEXPR_DNF_MAX);
         if (r == 1) {
@@ -460,7 +464,8 @@ fs_search(struct fs_solver *s, int pending, struct errbuf *why)
                 fs_emit(s);
             if (++s->nsurv >= s->max_conj) {
                 if (s->collect && fs_backtrack(s, &pending))
-                    return errbuf_set(why, ERR_PERM, "", "intersection "
+                    return errbuf_set(why, ERR_PERM, "",
+                                      "intersection "
                                       "too large: over %zu conjunctions",
                                       s->max_conj);
                 return 1;
@@ -474,8 +479,11 @@ fs_search(struct fs_solver *s, int pending, struct errbuf *why)
 static int
 fs_tag_of(const struct featexpr *e, const char *tag)
 {
+    int c0 = tolower((unsigned char)tag[0]);
+
+    /* interned names are lower case: test the first byte before the rest */
     for (size_t i = 0; i < e->ntags; i++)
-        if (strcasecmp(e->tags[i].name, tag) == 0)
+        if (e->tags[i].name[0] == c0 && strcasecmp(e->tags[i].name, tag) == 0)
             return (int)i;
     return -1;
 }

@@ -57,8 +57,7 @@ neg_read(const char *path, struct errbuf *why)
         free(buf);
         buf = NULL;
     } else if (n > NEG_INPUT_MAX) {
-        errbuf_set(why, ERR_PERM, "", "%s: over %d bytes", path,
-                   NEG_INPUT_MAX);
+        errbuf_set(why, ERR_PERM, "", "%s: over %d bytes", path, NEG_INPUT_MAX);
         free(buf);
         buf = NULL;
     } else {
@@ -84,8 +83,7 @@ neg_show_error(const char *text, const struct conneg_choice *ch)
 
     printf("error: %s\n", log_esc(ebuf, sizeof ebuf, ch->err_text));
     if (ch->err_line > 0)
-        printf("error-line: %d\nerror-column: %d\n", ch->err_line,
-               ch->err_col);
+        printf("error-line: %d\nerror-column: %d\n", ch->err_line, ch->err_col);
     printf("error-offset: %zu\n", ch->err_pos);
     start = ch->err_pos > 30 ? ch->err_pos - 30 : 0;
     if (start > len)
@@ -149,19 +147,18 @@ neg_run(const char *text, const struct conneg_source *src)
         conneg_caps_where(&caps, ch.err_pos, &ch.err_line, &ch.err_col);
         neg_show_error(filter, &ch);
     } else {
-        struct featexpr *e = featexpr_parse(filter, strlen(filter),
-                                            FEATEXPR_LENIENT_CMP |
-                                                FEATEXPR_SEQ_AND,
-                                            NULL, &why);
+        struct featexpr *e =
+            featexpr_parse(filter, strlen(filter),
+                           FEATEXPR_LENIENT_CMP | FEATEXPR_SEQ_AND, NULL, &why);
         char *norm = e ? featexpr_print(e) : NULL;
         printf("capability: %s\n", norm ? norm : "?");
         free(norm);
         featexpr_free(e);
     }
     neg_show_choice(&ch);
-    rc = ch.parse_failed                        ? NEG_EXIT_PARSE
-         : ch.outcome == CONNEG_CHOSEN          ? NEG_EXIT_CHOSEN
-                                                : NEG_EXIT_FALLBACK;
+    rc = ch.parse_failed               ? NEG_EXIT_PARSE
+         : ch.outcome == CONNEG_CHOSEN ? NEG_EXIT_CHOSEN
+                                       : NEG_EXIT_FALLBACK;
     conneg_caps_release(&caps);
     return rc;
 }

@@ -12,7 +12,9 @@
 #include "gateway/commands.h"
 #include "gateway/errbuf.h"
 #include "gateway/log.h"
+#include "smtp/conneg.h"
 #include "smtp/dns.h"
+#include "smtp/featexpr.h"
 #include "smtp/smtp_addr.h"
 #include "smtp/smtp_client.h"
 
@@ -22,7 +24,7 @@
 #define PROBE_EXIT_TEMP  3 /* temporary: 4xx, timeouts, refused */
 
 struct probe_args {
-    const char *addr, *host, *dns, *helo, *from, *ca, *conf;
+    const char *addr, *host, *dns, *helo, *from, *ca, *conf, *source;
     int tls;       /* enum smtp_tls_policy, -1: the config's */
     int timeout_s; /* 0: the defaults above */
     bool transcript;
@@ -36,10 +38,13 @@ usage(FILE *out)
             "[--dns IP[:PORT],...]\n"
             "       [--helo NAME] [--from ADDR] [--tls none|opportunistic|"
             "required] [--ca FILE]\n"
-            "       [--timeout SECS] [--transcript]\n"
+            "       [--timeout SECS] [--transcript] [--source \"MMR 204x196 "
+            "A4\"]\n"
             "Resolves ADDRESS, connects, EHLO, MAIL, RCPT TO:<ADDRESS> CONNEG "
             "(when\nadvertised), RSET, QUIT: sends no message. Prints the "
-            "extensions, the\ncapability reply and what would be sent.\n"
+            "extensions, the\ncapability reply, the parsed capability and what "
+            "would be sent for pages\nlike --source (default \"MH 204x196 "
+            "A4\").\n"
             "Exit: 0 recipient accepted, 1 permanent failure, 2 usage, "
             "3 temporary failure.\n");
 }
@@ -56,6 +61,7 @@ parse_args(int argc, char **argv, struct probe_args *a)
         {"ca", required_argument, NULL, 'a'},
         {"timeout", required_argument, NULL, 'T'},
         {"transcript", no_argument, NULL, 'v'},
+        {"source", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -83,6 +89,9 @@ parse_args(int argc, char **argv, struct probe_args *a)
             break;
         case 'v':
             a->transcript = true;
+            break;
+        case 's':
+            a->source = optarg;
             break;
         case 'T':
             a->timeout_s = atoi(optarg);
@@ -153,8 +162,45 @@ print_ext(struct smtp_session *s)
 }
 
 static void
-print_rcpt(const struct smtp_rcpt_result *res, unsigned ext)
+print_caps(const char *filter)
 {
+    struct errbuf why;
+    struct featexpr *e =
+        featexpr_parse(filter, strlen(filter),
+                       FEATEXPR_LENIENT_CMP | FEATEXPR_SEQ_AND, NULL, &why);
+    char *norm = e ? featexpr_print(e) : NULL;
+    char esc[4 * CONNEG_FEATURES_MAX];
+
+    printf("capability (parsed): %s\n",
+           norm ? log_esc(esc, sizeof esc, norm) : "unparsable");
+    free(norm);
+    featexpr_free(e);
+}
+
+static void
+print_choice(const struct conneg_choice *ch)
+{
+    char esc[4 * CONNEG_ERRTEXT_MAX];
+
+    if (ch->parse_failed)
+        printf("capability error: line %d column %d: %s\n", ch->err_line,
+               ch->err_col, log_esc(esc, sizeof esc, ch->err_text));
+    printf("outcome: %s\nwould send: profile %c, %s %dx%d, width %d, %s\n",
+           conneg_outcome_name(ch->outcome), ch->profile,
+           page_coding_name(ch->fmt.coding), ch->fmt.xres, ch->fmt.yres,
+           ch->fmt.width, conneg_paper_name(ch->fmt.paper));
+    printf("content-type: %s\ncontent-features: %s\n", ch->mime_type,
+           ch->features);
+}
+
+static void
+print_rcpt(const struct smtp_rcpt_result *res, unsigned ext,
+           const struct conneg_source *src)
+{
+    struct conneg_caps caps = {0};
+    struct conneg_choice ch;
+    struct errbuf why;
+
     printf("rcpt: %d %s\n", res->code, res->status[0] ? res->status : "-");
     if (!(ext & SMTP_EXT_CONNEG))
         printf("conneg: not advertised\n");
@@ -163,12 +209,21 @@ print_rcpt(const struct smtp_rcpt_result *res, unsigned ext)
     else
         printf("conneg: asked\n");
     print_lines("capability reply (raw)", &res->reply);
-    /* XXX issue 6: conneg_caps_from_reply()/conneg_choose() once
-     * smtp/conneg.h is on main */
-    printf("would send: %s\n",
-           res->conneg_sent ? "chosen from the capability (conneg parser "
-                              "not yet built in)"
-                            : "TIFF profile S (MH, 204x98/204x196, A4)");
+    if (res->conneg_sent &&
+        conneg_caps_from_reply(res->reply.text, &caps, &why) == -1)
+        printf("capability error: %s\n", why.text);
+    if (caps.text != NULL)
+        print_caps(caps.text);
+    else
+        printf("capability (parsed): none\n");
+    if (conneg_choose(caps.text, src, &ch, &why) == 0) {
+        if (ch.parse_failed)
+            conneg_caps_where(&caps, ch.err_pos, &ch.err_line, &ch.err_col);
+        print_choice(&ch);
+    } else {
+        printf("choice error: %s\n", why.text);
+    }
+    conneg_caps_release(&caps);
 }
 
 static int
@@ -179,7 +234,7 @@ exit_for(const struct errbuf *why)
 
 static int
 probe(const struct probe_args *a, const struct config *cf,
-      struct smtp_timeouts *to)
+      struct smtp_timeouts *to, const struct conneg_source *src)
 {
     struct dns_pin pin = {.match = a->addr, .target = a->host};
     struct dns_conf dc;
@@ -222,7 +277,7 @@ probe(const struct probe_args *a, const struct config *cf,
         goto fail;
     if (smtp_session_rcpt(s, a->addr, true, res, &why) == -1 && res->code == 0)
         goto fail;
-    print_rcpt(res, smtp_session_ext(s));
+    print_rcpt(res, smtp_session_ext(s), src);
     if (res->code / 100 != 2)
         goto fail;
     if (smtp_session_rset(s, &why) == -1)
@@ -261,12 +316,18 @@ probe_cmd_main(int argc, char **argv)
 {
     struct probe_args a = {.tls = -1};
     struct smtp_timeouts to;
+    struct conneg_source src;
     struct config *cf;
     struct errbuf why;
     int rc;
 
     if (parse_args(argc, argv, &a) == -1) {
         usage(stderr);
+        return PROBE_EXIT_USAGE;
+    }
+    if (conneg_source_parse(a.source ? a.source : "MH 204x196 A4", &src,
+                            &why) == -1) {
+        fprintf(stderr, "ifaxgw probe: %s\n", why.text);
         return PROBE_EXIT_USAGE;
     }
     cf = load_config(a.conf);
@@ -294,7 +355,7 @@ probe_cmd_main(int argc, char **argv)
         return PROBE_EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN); /* TLS writes to a closed peer */
-    rc = probe(&a, cf, &to);
+    rc = probe(&a, cf, &to, &src);
     config_free(cf);
     return rc;
 }

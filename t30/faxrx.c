@@ -164,8 +164,6 @@ configure(struct faxrx *s, const struct faxrx_opts *o, const char *path)
         enc = T4_COMPRESSION_ITU_T6;
         break;
     }
-    fax_set_transmit_on_idle(s->fax, TRUE);
-    fax_set_tep_mode(s->fax, FALSE);
     t30_set_tx_ident(s->t30, s->rec.local_csid);
     t30_set_supported_modems(s->t30, sm);
     t30_set_ecm_capability(s->t30, o->ecm ? TRUE : FALSE);
@@ -204,15 +202,15 @@ faxrx_opts_from_config(struct faxrx_opts *o, const struct config_line *cl)
     o->idle_timeout_s = cl->idle_timeout_s;
 }
 
-struct faxrx *
-faxrx_init(const struct faxrx_opts *o, const char *tiff_path, int64_t start_ms,
-           struct errbuf *why)
+/* Check before answering: SpanDSP would answer, negotiate, then fail with
+ * T30_ERR_FILEERROR and leave the sender hanging. */
+static struct faxrx *
+session_new(const struct faxrx_opts *o, const char *tiff_path, int64_t start_ms,
+            struct errbuf *why)
 {
     struct faxrx *s;
     int fd;
 
-    /* Check before answering: SpanDSP would answer, negotiate, then fail
-     * with T30_ERR_FILEERROR and leave the sender hanging. */
     fd = open(tiff_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd == -1) {
         errbuf_errno(why, "fax output %s", tiff_path);
@@ -229,6 +227,17 @@ faxrx_init(const struct faxrx_opts *o, const char *tiff_path, int64_t start_ms,
     s->idle_limit_ms =
         1000LL * (o->idle_timeout_s > 0 ? o->idle_timeout_s
                                         : FAXRX_IDLE_TIMEOUT_S_DEFAULT);
+    return s;
+}
+
+struct faxrx *
+faxrx_init(const struct faxrx_opts *o, const char *tiff_path, int64_t start_ms,
+           struct errbuf *why)
+{
+    struct faxrx *s = session_new(o, tiff_path, start_ms, why);
+
+    if (s == NULL)
+        return NULL;
     s->fax = fax_init(NULL, FALSE);
     if (s->fax == NULL) {
         callrec_release(&s->rec);
@@ -237,8 +246,43 @@ faxrx_init(const struct faxrx_opts *o, const char *tiff_path, int64_t start_ms,
         return NULL;
     }
     s->t30 = fax_get_t30_state(s->fax);
+    fax_set_transmit_on_idle(s->fax, TRUE);
+    fax_set_tep_mode(s->fax, FALSE);
     configure(s, o, tiff_path);
     return s;
+}
+
+struct faxrx *
+faxrx_init_frontend(const struct faxrx_opts *o, const char *tiff_path,
+                    int64_t start_ms, const struct faxrx_frontend *fe,
+                    struct errbuf *why)
+{
+    struct faxrx_opts no_ecm = *o;
+    struct faxrx *s = session_new(o, tiff_path, start_ms, why);
+
+    if (s == NULL)
+        return NULL;
+    s->t30 = t30_init(NULL, FALSE, fe->set_rx_type, fe->arg, fe->set_tx_type,
+                      fe->arg, fe->send_hdlc, fe->arg);
+    if (s->t30 == NULL) {
+        callrec_release(&s->rec);
+        free(s);
+        errbuf_set(why, ERR_TEMP, "", "t30_init failed");
+        return NULL;
+    }
+    no_ecm.ecm = false;
+    no_ecm.codings &= ~(unsigned)FAXRX_T6;
+    if (no_ecm.codings == 0)
+        no_ecm.codings = FAXRX_T4_1D | FAXRX_T4_2D;
+    configure(s, &no_ecm, tiff_path);
+    t30_restart(s->t30);
+    return s;
+}
+
+struct t30_state_s *
+faxrx_t30(struct faxrx *s)
+{
+    return s->done ? NULL : s->t30;
 }
 
 void
@@ -266,7 +310,10 @@ finish(struct faxrx *s)
     char text[CALLREC_TEXT_MAX];
 
     callrec_set_str(text, sizeof text, s->rec.t30_text);
-    fax_free(s->fax);
+    if (s->fax != NULL)
+        fax_free(s->fax);
+    else
+        t30_free(s->t30);
     s->fax = NULL;
     s->t30 = NULL;
     if (end == CALLREC_END_CALL_TIMEOUT)
@@ -326,6 +373,28 @@ faxrx_block(struct faxrx *s, const int16_t *in, int16_t *out, int n)
     if (out != NULL && got < n)
         memset(out + got, 0, (size_t)(n - got) * sizeof *out);
     s->samples += n;
+    if (s->phase_e) {
+        s->ending = CALLREC_END_T30;
+        finish(s);
+        return false;
+    }
+    check_progress(s);
+    if (now_ms(s) >= s->call_limit_ms)
+        terminate(s, CALLREC_END_CALL_TIMEOUT);
+    else if (now_ms(s) - s->last_progress_ms >= s->idle_limit_ms)
+        terminate(s, CALLREC_END_IDLE_TIMEOUT);
+    return !s->done;
+}
+
+bool
+faxrx_advance(struct faxrx *s, int ms)
+{
+    if (s->done)
+        return false;
+    if (ms > 0) {
+        s->samples += (int64_t)ms * (FAXRX_RATE / 1000);
+        t30_timer_update(s->t30, ms * (FAXRX_RATE / 1000));
+    }
     if (s->phase_e) {
         s->ending = CALLREC_END_T30;
         finish(s);

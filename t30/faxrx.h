@@ -77,6 +77,44 @@ void faxrx_opts_from_config(struct faxrx_opts *o, const struct config_line *cl);
 struct faxrx *faxrx_init(const struct faxrx_opts *o, const char *tiff_path,
                          int64_t start_ms, struct errbuf *why);
 
+/* A Class 1 modem instead of audio: the T.30 engine's three hooks (see
+ * t30/line.c). All three get arg. */
+/* Same shapes as SpanDSP's t30_set_handler_t / t30_send_hdlc_handler_t
+ * (this header stays free of <spandsp.h>: its queue_* names clash with
+ * gateway/queue.h). */
+typedef void faxrx_set_type_fn(void *arg, int type, int bit_rate,
+                               int short_train, int use_hdlc);
+typedef void faxrx_send_hdlc_fn(void *arg, const uint8_t *msg, int len);
+
+struct faxrx_frontend {
+    faxrx_set_type_fn *set_rx_type;
+    faxrx_set_type_fn *set_tx_type;
+    faxrx_send_hdlc_fn *send_hdlc;
+    void *arg;
+};
+
+struct t30_state_s; /* SpanDSP's t30_state_t */
+
+/*
+ * The same session driven through fe (t30_state_t without DSP). ECM is
+ * switched off: ECM over Class 1 needs high-speed HDLC framing, which is
+ * not implemented. Time passes only through faxrx_advance().
+ */
+struct faxrx *faxrx_init_frontend(const struct faxrx_opts *o,
+                                  const char *tiff_path, int64_t start_ms,
+                                  const struct faxrx_frontend *fe,
+                                  struct errbuf *why);
+
+/* The T.30 engine of a front-end session, for the driver's calls into it
+ * (t30_hdlc_accept, t30_non_ecm_put_*, t30_front_end_status). Borrowed;
+ * NULL once the call ended. */
+struct t30_state_s *faxrx_t30(struct faxrx *s);
+
+/* ms of wall-clock time passed (front-end sessions): T.30 timers, call
+ * limit and watchdog. Returns true while the call goes on; when T.30 has
+ * ended (phase E) the record is handed out and it returns false. */
+bool faxrx_advance(struct faxrx *s, int ms);
+
 /* Caller ID and called number from the line (hostile; copied). */
 void faxrx_set_caller(struct faxrx *s, const char *caller_id,
                       const char *called_number);

@@ -64,8 +64,10 @@ fz_expr(const char *text, size_t len, unsigned flags)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct conneg_source src = {.coding = PAGE_CODING_MMR, .xres = 204,
-                                .yres = 196, .width = 1728,
+    struct conneg_source src = {.coding = PAGE_CODING_MMR,
+                                .xres = 204,
+                                .yres = 196,
+                                .width = 1728,
                                 .paper = PAGE_PAPER_A4};
     struct conneg_choice ch;
     struct errbuf why;
@@ -80,8 +82,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text = xstrndup((const char *)data + 1, size - 1);
     if (conneg_choose_reply(text, &src, &ch, &why) != 0)
         IFX_BUG("choose failed on a valid source");
-    if (ch.fmt.width <= 0 || (ch.profile != 'S' && ch.profile != 'F' &&
-                              ch.profile != 'J'))
+    if (ch.fmt.width <= 0 ||
+        (ch.profile != 'S' && ch.profile != 'F' && ch.profile != 'J'))
         IFX_BUG("bad choice");
     free(text);
     return 0;

@@ -114,6 +114,21 @@ check "probe: device saw RCPT with CONNEG" has probe.d/events.jsonl '"conneg": t
 echo $? >"$TMP/probe2.rc"
 check "probe: refused recipient is permanent (exit 1)" rc_is probe2 1
 check "probe: refusal shown" has probe2.out "error: permanent 5.1.1"
+check "probe: parsed capability shown" has probe.out "capability (parsed): (& (image-file-structure=TIFF-minimal)"
+check "probe: MH-only device gets MH" has probe.out "would send: profile S, MH"
 peer_stop "$probe_PID"
+
+# 9. probe of the seed 002 capability as printed (malformed): profile S
+device seed --preset panasonic-seed --layout panasonic
+"$IFAXGW" probe fax@ifax.test --host "127.0.0.1:$seed_PORT" --timeout 20 --source "MMR 204x196 A4" >"$TMP/seed.out" 2>&1
+check "probe seed 002: parse error with its position" has seed.out "capability error: line 17 column"
+check "probe seed 002: falls back to profile S" has seed.out "would send: profile S, MH 204x196"
+peer_stop "$seed_PID"
+
+# 10. probe of a JBIG device with MMR source pages: JBIG chosen
+device jb --preset jbig
+"$IFAXGW" probe fax@ifax.test --host "127.0.0.1:$jb_PORT" --timeout 20 --source "MMR 204x196 A4" >"$TMP/jb.out" 2>&1
+check "probe jbig device: JBIG chosen" has jb.out "would send: profile J, JBIG 204x196"
+peer_stop "$jb_PID"
 
 finish

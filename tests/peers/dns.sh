@@ -15,7 +15,7 @@
 #   nomxaddr.test  MX 10 ghost.nomxaddr.test, which has no address
 #   *.nx.test      NXDOMAIN;   servfail.test  SERVFAIL (forwarded to a dead
 #                  server)
-# Hosts: mx1.mx.test 127.0.0.1, mx2.mx.test 127.0.0.1, first.multi.test
+# Hosts: mx1.mx.test 127.0.0.5 (nothing listens there), mx2.mx.test 127.0.0.1, first.multi.test
 # 127.0.0.1, a/b/c.multi.test 127.0.0.2/3/4.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?DIR}
@@ -44,7 +44,7 @@ PY
         --log-facility="$dir/log" --local=/test/ \
         --server=/servfail.test/127.0.0.1#"$dead" \
         --mx-host=mx.test,mx1.mx.test,10 --mx-host=mx.test,mx2.mx.test,20 \
-        --host-record=mx1.mx.test,127.0.0.1 --host-record=mx2.mx.test,127.0.0.1 \
+        --host-record=mx1.mx.test,127.0.0.5 --host-record=mx2.mx.test,127.0.0.1 \
         --mx-host=multi.test,first.multi.test,5 --mx-host=multi.test,a.multi.test,10 \
         --mx-host=multi.test,b.multi.test,10 --mx-host=multi.test,c.multi.test,10 \
         --host-record=first.multi.test,127.0.0.1 --host-record=a.multi.test,127.0.0.2 \

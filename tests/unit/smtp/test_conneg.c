@@ -251,8 +251,8 @@ static const struct choose_case choose_cases[] = {
     {"unknown caps, standard source", NULL, "MMR 200x100 B4",
      CONNEG_FALLBACK_UNKNOWN, PAGE_CODING_MH, 204, 98, 1728, 'S', NULL},
     {"no match: grey only", "(& (color=Grey) (image-coding=JPEG))",
-     "MMR 204x196 A4", CONNEG_FALLBACK_NOMATCH, PAGE_CODING_MH, 204, 196,
-     1728, 'S', NULL},
+     "MMR 204x196 A4", CONNEG_FALLBACK_NOMATCH, PAGE_CODING_MH, 204, 196, 1728,
+     'S', NULL},
     {"simple mode (RFC 2879 4.1)",
      "(& (image-file-structure=TIFF-minimal) (MRC-mode=0) (color=Binary)"
      " (image-coding=MH) (| (& (dpi=204) (dpi-xyratio=[204/98,204/196]))"
@@ -266,16 +266,13 @@ static const struct choose_case choose_cases[] = {
      " (& (dpi=204) (dpi-xyratio=[204/98,204/196]))))",
      "MMR 408x391 A4", CONNEG_CHOSEN, PAGE_CODING_JBIG, 300, 300, 2592, 'J',
      NULL},
-    {"source resolution caps the choice", "(image-coding=MMR)",
-     "MH 204x98 A4", CONNEG_CHOSEN, PAGE_CODING_MMR, 204, 98, 1728, 'F',
-     NULL},
+    {"source resolution caps the choice", "(image-coding=MMR)", "MH 204x98 A4",
+     CONNEG_CHOSEN, PAGE_CODING_MMR, 204, 98, 1728, 'F', NULL},
     {"B4 kept when listed",
      "(& (image-coding=MR) (paper-size=[A4,B4]) (size-x<=2550/254))",
-     "MH 204x196 B4", CONNEG_CHOSEN, PAGE_CODING_MR, 204, 196, 2048, 'F',
-     NULL},
-    {"B4 reduced to A4 when not",
-     "(& (image-coding=MR) (paper-size=A4))", "MH 204x196 B4", CONNEG_CHOSEN,
-     PAGE_CODING_MR, 204, 196, 1728, 'F', NULL},
+     "MH 204x196 B4", CONNEG_CHOSEN, PAGE_CODING_MR, 204, 196, 2048, 'F', NULL},
+    {"B4 reduced to A4 when not", "(& (image-coding=MR) (paper-size=A4))",
+     "MH 204x196 B4", CONNEG_CHOSEN, PAGE_CODING_MR, 204, 196, 1728, 'F', NULL},
     {"JBIG as image/tiff-fx when listed",
      "(& (image-coding=JBIG) (image-coding-constraint=JBIG-T85)"
      " (| (type=\"image/tiff-fx\") (type=\"image/tiff\")))",
@@ -303,9 +300,8 @@ static const struct choose_case choose_cases[] = {
      " (paper-size=A4)) end",
      "MMR 204x196 A4", CONNEG_CHOSEN, PAGE_CODING_MH, 204, 196, 1728, 'S',
      NULL},
-    {"unparsable: unknown", "(& (color=Binary) (dpi-xy 200)",
-     "MMR 204x196 A4", CONNEG_FALLBACK_UNKNOWN, PAGE_CODING_MH, 204, 196,
-     1728, 'S', NULL},
+    {"unparsable: unknown", "(& (color=Binary) (dpi-xy 200)", "MMR 204x196 A4",
+     CONNEG_FALLBACK_UNKNOWN, PAGE_CODING_MH, 204, 196, 1728, 'S', NULL},
 };
 
 static void
@@ -323,9 +319,10 @@ test_conneg_choose_table(void **state)
             ch.fmt.xres != c->xres || ch.fmt.yres != c->yres ||
             ch.fmt.width != c->width || ch.profile != c->profile)
             fail_msg("%s: got %s %s %dx%d w%d %c (%s), expected %s %s "
-                     "%dx%d w%d %c", c->name, conneg_outcome_name(ch.outcome),
-                     page_coding_name(ch.fmt.coding), ch.fmt.xres,
-                     ch.fmt.yres, ch.fmt.width, ch.profile, ch.err_text,
+                     "%dx%d w%d %c",
+                     c->name, conneg_outcome_name(ch.outcome),
+                     page_coding_name(ch.fmt.coding), ch.fmt.xres, ch.fmt.yres,
+                     ch.fmt.width, ch.profile, ch.err_text,
                      conneg_outcome_name(c->outcome),
                      page_coding_name(c->coding), c->xres, c->yres, c->width,
                      c->profile);
@@ -333,11 +330,10 @@ test_conneg_choose_table(void **state)
             fail_msg("%s: mime %s", c->name, ch.mime_type);
         if (ch.outcome == CONNEG_CHOSEN) {
             /* what we describe is acceptable to the capability */
-            struct featexpr *cap = featexpr_parse(c->caps, strlen(c->caps),
-                                                  FEATEXPR_LENIENT_CMP, NULL,
-                                                  &why);
-            struct featexpr *cf = featexpr_parse(
-                ch.features, strlen(ch.features), 0, NULL, &why);
+            struct featexpr *cap = featexpr_parse(
+                c->caps, strlen(c->caps), FEATEXPR_LENIENT_CMP, NULL, &why);
+            struct featexpr *cf =
+                featexpr_parse(ch.features, strlen(ch.features), 0, NULL, &why);
             struct featexpr *res;
             assert_non_null(cap);
             assert_non_null(cf);

@@ -18,25 +18,24 @@ struct parse_case {
     const char *name;
     const char *in;
     unsigned flags;
-    const char *out;   /* normalised text, NULL if an error is expected */
-    long err_pos;      /* expected error offset, -1 = don't care */
-    const char *err;   /* substring of the error text */
+    const char *out; /* normalised text, NULL if an error is expected */
+    long err_pos;    /* expected error offset, -1 = don't care */
+    const char *err; /* substring of the error text */
 };
 
 static const struct parse_case parse_cases[] = {
     {"simple", "(dpi=200)", 0, "(dpi=200)", 0, NULL},
-    {"tag case folded, token kept", "(Paper-Size=a4)", 0, "(paper-size=a4)",
-     0, NULL},
+    {"tag case folded, token kept", "(Paper-Size=a4)", 0, "(paper-size=a4)", 0,
+     NULL},
     {"and/or/not", "(&(a=1)(|(b=2)(!(c=x))))", 0,
      "(& (a=1) (| (b=2) (! (c=x))))", 0, NULL},
     {"whitespace everywhere", " ( & ( a = 1 )\n\t( b <= 2 ) ) ", 0,
      "(& (a=1) (b<=2))", 0, NULL},
-    {"rational canonical", "(dpi-xyratio=204/98)", 0, "(dpi-xyratio=102/49)",
-     0, NULL},
-    {"negative and signed", "(a=[-3,+4,-6/4])", 0, "(a=[-3,4,-3/2])", 0,
+    {"rational canonical", "(dpi-xyratio=204/98)", 0, "(dpi-xyratio=102/49)", 0,
      NULL},
-    {"range not a decimal", "(width=[3,4,6..17/2])", 0,
-     "(width=[3,4,6..17/2])", 0, NULL},
+    {"negative and signed", "(a=[-3,+4,-6/4])", 0, "(a=[-3,4,-3/2])", 0, NULL},
+    {"range not a decimal", "(width=[3,4,6..17/2])", 0, "(width=[3,4,6..17/2])",
+     0, NULL},
     {"range 4..17/2", "(w=[4..17/2])", 0, "(w=[4..17/2])", 0, NULL},
     {"boolean any case", "(a=true)", 0, "(a=TRUE)", 0, NULL},
     {"string", "(type=\"image/tiff\")", 0, "(type=\"image/tiff\")", 0, NULL},
@@ -44,8 +43,8 @@ static const struct parse_case parse_cases[] = {
     {"unit after space", "(res=72 dpi)", 0, "(res=72dpi)", 0, NULL},
     {"q-value", "(| (a=1);q=0.8 (a=2);q=1.000)", 0,
      "(| (a=1);q=0.800 (a=2);q=1.000)", 0, NULL},
-    {"where/end", "(& (T) (y=2)) where (T) :- (x=1) end", 0,
-     "(& (x=1) (y=2))", 0, NULL},
+    {"where/end", "(& (T) (y=2)) where (T) :- (x=1) end", 0, "(& (x=1) (y=2))",
+     0, NULL},
     {"where with parameter",
      "(| (P 200) (P 300)) where (P v) :- (& (dpi=v) (dpi-xyratio=1)) end", 0,
      "(| (& (dpi=200) (dpi-xyratio=1)) (& (dpi=300) (dpi-xyratio=1)))", 0,
@@ -58,8 +57,8 @@ static const struct parse_case parse_cases[] = {
     {"bare > strict", "(JBIG-stripe-size>0)", 0, NULL, 17, "not an operator"},
     {"unbalanced", "(&(a=1)(b=2)", 0, NULL, 12, "expected ')'"},
     {"one ) too many", "(&(a=1)(b=2)))", 0, NULL, 13, "after the end"},
-    {"color-space-CIELAB", "(& (color=Grey) (color-space-CIELAB))", 0, NULL,
-     17, "unknown predicate"},
+    {"color-space-CIELAB", "(& (color=Grey) (color-space-CIELAB))", 0, NULL, 17,
+     "unknown predicate"},
     {"-- comment (RFC 2531)", "(& (a=1) -- binary only\n (b=2))", 0, NULL, 9,
      "expected ')'"},
     {"sign after slash", "(a=3/+2)", 0, NULL, 5, "digits"},
@@ -74,8 +73,7 @@ static const struct parse_case parse_cases[] = {
     {"control char in string", "(a=\"a\tb\")", 0, NULL, 5, "inside a string"},
     {"undefined predicate", "(TIFF-S)", 0, NULL, 1, "unknown predicate"},
     {"where without end", "(T) where (T) :- (x=1)", 0, NULL, 22, "'end'"},
-    {"recursive predicate", "(T) where (T) :- (T) end", 0, NULL, -1,
-     "deeper"},
+    {"recursive predicate", "(T) where (T) :- (T) end", 0, NULL, -1, "deeper"},
     {"trailing garbage", "(a=1) x", 0, NULL, 6, "after the end"},
     {"empty input", "", 0, NULL, 0, "expected '('"},
     {"huge number", "(a=12345678901234567890)", 0, NULL, 3, "digits"},
@@ -127,8 +125,8 @@ static struct featexpr *
 parse_ok(const char *s)
 {
     struct errbuf why;
-    struct featexpr *e = featexpr_parse(s, strlen(s), FEATEXPR_LENIENT_CMP,
-                                        NULL, &why);
+    struct featexpr *e =
+        featexpr_parse(s, strlen(s), FEATEXPR_LENIENT_CMP, NULL, &why);
 
     if (e == NULL)
         fail_msg("parse %s: %s", s, why.text);
@@ -144,7 +142,8 @@ coll_from(struct featexpr_coll *c, char *buf)
     char *save = NULL;
 
     c->n = 0;
-    for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+    for (char *w = strtok_r(buf, " ", &save); w;
+         w = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(w, '=');
         long long n, d;
         char tail;
@@ -195,30 +194,30 @@ struct sat_case {
 };
 
 static const struct sat_case sat_cases[] = {
-    {"(& (f<=3) (f<=5) (f>=3))", 1},        /* LE min: f=3 */
-    {"(& (f<=3) (f>=4))", 0},               /* LE a, GE b, a<b */
+    {"(& (f<=3) (f<=5) (f>=3))", 1},         /* LE min: f=3 */
+    {"(& (f<=3) (f>=4))", 0},                /* LE a, GE b, a<b */
     {"(& (f>=4) (! (f>=5)) (! (f<=4)))", 1}, /* 4 < f < 5 */
-    {"(& (f>=5) (! (f>=5)))", 0},           /* GE a, NG b, a>=b */
-    {"(& (f<=5) (! (f<=5)))", 0},           /* LE a, NL b, a<=b */
-    {"(& (! (f<=5)) (! (f>=3)))", 0},       /* NL a, NG b, a>=b */
+    {"(& (f>=5) (! (f>=5)))", 0},            /* GE a, NG b, a>=b */
+    {"(& (f<=5) (! (f<=5)))", 0},            /* LE a, NL b, a<=b */
+    {"(& (! (f<=5)) (! (f>=3)))", 0},        /* NL a, NG b, a>=b */
     {"(& (! (f<=3)) (! (f>=5)))", 1},
-    {"(& (f=204/98) (f=102/49))", 1},       /* exact rationals */
+    {"(& (f=204/98) (f=102/49))", 1}, /* exact rationals */
     {"(& (f=200/100) (f=2))", 1},
     {"(& (f=2) (f=3))", 0},
-    {"(& (c=A4) (c=a4))", 1},               /* tokens: case-insensitive */
+    {"(& (c=A4) (c=a4))", 1}, /* tokens: case-insensitive */
     {"(& (c=A4) (c=B4))", 0},
-    {"(& (c=A4) (! (c=B4)))", 1},           /* RFC 2738 3: keep equality */
+    {"(& (c=A4) (! (c=B4)))", 1}, /* RFC 2738 3: keep equality */
     {"(& (c=A4) (! (c=A4)))", 0},
-    {"(& (c<=A4) (c>=B4))", 0},             /* RFC 2738 3 correction */
+    {"(& (c<=A4) (c>=B4))", 0}, /* RFC 2738 3 correction */
     {"(& (c<=A4) (c>=A4))", 1},
-    {"(& (s=\"a\") (s=\"A\"))", 0},         /* strings: exact */
+    {"(& (s=\"a\") (s=\"A\"))", 0}, /* strings: exact */
     {"(& (b=TRUE) (! (b=TRUE)) (! (b=FALSE)))", 0},
-    {"(& (x=1) (x=one))", 0},               /* number vs token */
-    {"(& (u=72dpi) (u=72))", 0},            /* units are separate */
+    {"(& (x=1) (x=one))", 0},    /* number vs token */
+    {"(& (u=72dpi) (u=72))", 0}, /* units are separate */
     {"(& (u=72dpi) (u<=100dpi))", 1},
     {"(| (& (a=1) (a=2)) (& (b=1) (! (b=1))) (c=3))", 1},
     {"(! (| (a=1) (! (a=1))))", 0},
-    {"(& (w=[1..3]) (! (w=[1..2])))", 1},   /* 2 < w <= 3 */
+    {"(& (w=[1..3]) (! (w=[1..2])))", 1}, /* 2 < w <= 3 */
     {"(& (w=[1..2]) (! (w=[1..2])))", 0},
 };
 
@@ -245,13 +244,12 @@ test_featexpr_satisfiable_merge_rules(void **state)
 static void
 test_featexpr_intersect_rfc2533_7_1(void **state)
 {
-    struct featexpr *rcv = parse_ok(
-        "(& (dpi=[200,300]) (image-coding=[MH,MR]) (paper-size=A4)"
-        " (ua-media=stationery))");
-    struct featexpr *snd = parse_ok(
-        "(| (& (dpi=300) (image-coding=[MR,MMR]))"
-        " (& (dpi=200) (image-coding=[MH,JBIG]))"
-        " (& (dpi=400) (image-coding=MH)))");
+    struct featexpr *rcv =
+        parse_ok("(& (dpi=[200,300]) (image-coding=[MH,MR]) (paper-size=A4)"
+                 " (ua-media=stationery))");
+    struct featexpr *snd = parse_ok("(| (& (dpi=300) (image-coding=[MR,MMR]))"
+                                    " (& (dpi=200) (image-coding=[MH,JBIG]))"
+                                    " (& (dpi=400) (image-coding=MH)))");
     struct featexpr *res;
     struct errbuf why;
     char *t;
@@ -259,10 +257,10 @@ test_featexpr_intersect_rfc2533_7_1(void **state)
     (void)state;
     assert_int_equal(featexpr_intersect(rcv, snd, 0, &res, &why), 1);
     t = featexpr_print(res);
-    assert_string_equal(
-        t, "(| (& (dpi=200) (image-coding=MH) (paper-size=A4)"
-           " (ua-media=stationery)) (& (dpi=300) (image-coding=MR)"
-           " (paper-size=A4) (ua-media=stationery)))");
+    assert_string_equal(t,
+                        "(| (& (dpi=200) (image-coding=MH) (paper-size=A4)"
+                        " (ua-media=stationery)) (& (dpi=300) (image-coding=MR)"
+                        " (paper-size=A4) (ua-media=stationery)))");
     free(t);
     featexpr_free(res);
     featexpr_free(rcv);
@@ -274,16 +272,16 @@ test_featexpr_intersect_rfc2533_7_1(void **state)
 static void
 test_featexpr_intersect_rfc2879_4_7(void **state)
 {
-    struct featexpr *rcv = parse_ok(
-        "(& (image-file-structure=TIFF) (MRC-mode=0) (color=Binary)"
-        " (| (& (dpi=204) (dpi-xyratio=[204/98,204/196]))"
-        "    (& (dpi=200) (dpi-xyratio=[200/100,1]))"
-        "    (& (dpi=300) (dpi-xyratio=1)))"
-        " (| (image-coding=[MH,MR,MMR])"
-        "    (& (image-coding=JBIG) (image-coding-constraint=JBIG-T85)"
-        "       (JBIG-stripe-size=128)))"
-        " (| (& (paper-size=A4) (ua-media=[stationery,transparency]))"
-        "    (& (paper-size=B4) (ua-media=continuous))))");
+    struct featexpr *rcv =
+        parse_ok("(& (image-file-structure=TIFF) (MRC-mode=0) (color=Binary)"
+                 " (| (& (dpi=204) (dpi-xyratio=[204/98,204/196]))"
+                 "    (& (dpi=200) (dpi-xyratio=[200/100,1]))"
+                 "    (& (dpi=300) (dpi-xyratio=1)))"
+                 " (| (image-coding=[MH,MR,MMR])"
+                 "    (& (image-coding=JBIG) (image-coding-constraint=JBIG-T85)"
+                 "       (JBIG-stripe-size=128)))"
+                 " (| (& (paper-size=A4) (ua-media=[stationery,transparency]))"
+                 "    (& (paper-size=B4) (ua-media=continuous))))");
     struct featexpr *snd = parse_ok(
         "(& (image-file-structure=TIFF) (MRC-mode=0) (color=Binary)"
         " (| (& (dpi=300) (dpi-xyratio=1) (image-coding=JBIG)"
@@ -482,8 +480,7 @@ test_featexpr_limits_dnf_blowup(void **state)
  * witness among them. */
 #define NA 7
 #define NC 4
-static const char *const num_vals[NA] = {"0", "1", "3/2", "2", "5/2", "3",
-                                         "4"};
+static const char *const num_vals[NA] = {"0", "1", "3/2", "2", "5/2", "3", "4"};
 static const char *const tok_vals[NC] = {"x", "y", "z", "w"};
 static const char *const bool_vals[2] = {"TRUE", "FALSE"};
 
@@ -509,8 +506,8 @@ gen(char *buf, size_t *n, size_t cap, uint32_t *s, int depth)
         char tagc[2] = {"abcd"[tag], 0};
         if (tag <= 1 && rng(s) % 4 == 0) {
             int lo = 1 + (int)(rng(s) % 3), hi = lo + (int)(rng(s) % 2);
-            *n += (size_t)snprintf(buf + *n, cap - *n, "(%s=[%d..%d,%d])",
-                                   tagc, lo, hi, 1 + (int)(rng(s) % 3));
+            *n += (size_t)snprintf(buf + *n, cap - *n, "(%s=[%d..%d,%d])", tagc,
+                                   lo, hi, 1 + (int)(rng(s) % 3));
         } else if (tag == 2 && rng(s) % 4 == 0) {
             *n += (size_t)snprintf(buf + *n, cap - *n, "(c=[%s,%s])",
                                    tok_vals[rng(s) % 3], tok_vals[rng(s) % 3]);
@@ -577,14 +574,15 @@ test_featexpr_property_intersection_brute_force(void **state)
             brute |= want;
             if (want != got)
                 fail_msg("iter %d: %s & %s at collection %zu: brute %d, "
-                         "intersection %d", iter, sa, sb, k, want, got);
+                         "intersection %d",
+                         iter, sa, sb, k, want, got);
             /* collections with a=2 (num_vals[3]) */
             if (k / (NA * NC * 2) == 3 && ea)
                 part_brute = 1;
         }
         if (r != brute)
-            fail_msg("iter %d: %s & %s: intersect %d, brute force %d", iter,
-                     sa, sb, r, brute);
+            fail_msg("iter %d: %s & %s: intersect %d, brute force %d", iter, sa,
+                     sb, r, brute);
         /* match with a partial collection = exists a completion */
         assert_int_equal(match_str(a, "a=2"), part_brute);
         nonempty += brute;

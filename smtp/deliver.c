@@ -1,0 +1,1057 @@
+/* deliver - the delivery worker; contract in deliver.h */
+#include "smtp/deliver.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+#include "conf/snapshot.h"
+#include "gateway/log.h"
+#include "gateway/page.h"
+#include "gateway/page_cache.h"
+#include "gateway/xalloc.h"
+#include "smtp/capcache.h"
+#include "smtp/conneg.h"
+#include "smtp/dns.h"
+#include "smtp/mime.h"
+#include "smtp/notice.h"
+#include "smtp/relay.h"
+#include "smtp/smtp_addr.h"
+
+/* XXX issue 6: smtp_client.h keeps a copy of enum smtp_step until it takes
+ * the one in conf/config.h; this tells it the config's is already here. */
+#define IFAXGW_SMTP_STEP_DEFINED
+#include "smtp/smtp_client.h"
+
+#define DELIVER_PIN_TARGET_MAX (DNS_HOST_MAX + 16) /* "[host]:port" */
+#define DELIVER_KEY_MAX        (DNS_HOST_MAX + 32)
+#define DELIVER_DNS_SERVERS    1024 /* "ip:port,..." */
+#define DELIVER_TAIL_MAX       (NOTICE_TAIL_LINES * NOTICE_LINE_MAX)
+#define DELIVER_PROFILE_MAX    64
+
+struct deliver_ctx {
+    struct queue *q;
+    const struct config *cf; /* fixed config, or NULL: snapshot per job */
+    struct capcache *caps;
+    atomic_bool stop;
+    pthread_mutex_t lock; /* guards stats */
+    struct deliver_stats stats;
+};
+
+/* One recipient's work in a pass. */
+struct rcpt_work {
+    size_t idx; /* in the job */
+    const struct job_rcpt *r;
+    char key[DELIVER_KEY_MAX]; /* destination group */
+    bool done;                 /* outcome recorded */
+    bool accepted;             /* RCPT 2xx in the current transaction */
+    char *caps;                /* capability received or cached (owned) */
+    bool have_choice;
+    struct conneg_choice choice;
+    bool pdf;
+    char profile[DELIVER_PROFILE_MAX];
+    bool notify_fail, notify_ok; /* notice owed after the pass */
+    char *reason;                /* for the notice (owned) */
+    char *tail;                  /* transcript tail for the notice (owned) */
+};
+
+/* One claimed job's pass. */
+struct pass {
+    struct deliver_ctx *d;
+    const struct config *cf;
+    struct job *j;
+    int64_t now_ms;
+    char jobdir[4096];
+    struct conneg_source src;
+    bool src_ok;
+    struct notice_log log;
+    struct dns_pin *pins; /* config pins, then one per pinned recipient */
+    char (*pin_targets)[DELIVER_PIN_TARGET_MAX];
+    size_t npins, npins_cf;
+    char dns_servers[DELIVER_DNS_SERVERS];
+};
+
+/* A document ready for MIME: the bytes of a converted file. */
+struct doc {
+    unsigned char *data;
+    size_t len;
+    enum mime_doc type;
+    char features[PAGE_FEATURES_MAX];
+    bool have_features;
+};
+
+int64_t
+deliver_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+stat_add(struct deliver_ctx *d, uint64_t *field)
+{
+    pthread_mutex_lock(&d->lock);
+    ++*field;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static enum smtp_tls_policy
+tls_policy(const struct config *cf, enum rcpt_tls t)
+{
+    enum config_tls c = cf->smtp.direct_tls;
+
+    if (t == RCPT_TLS_NONE)
+        return SMTP_TLS_NONE;
+    if (t == RCPT_TLS_OPPORTUNISTIC)
+        return SMTP_TLS_OPPORTUNISTIC;
+    if (t == RCPT_TLS_REQUIRED)
+        return SMTP_TLS_REQUIRED;
+    return c == CONFIG_TLS_NONE       ? SMTP_TLS_NONE
+           : c == CONFIG_TLS_REQUIRED ? SMTP_TLS_REQUIRED
+                                      : SMTP_TLS_OPPORTUNISTIC;
+}
+
+static void
+hostport(char *dst, size_t n, const char *host, int port)
+{
+    bool v6 = strchr(host, ':') != NULL;
+
+    if (port > 0)
+        (void)snprintf(dst, n, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
+                       port);
+    else
+        (void)snprintf(dst, n, "%s", host);
+}
+
+/* --- the job's facts ------------------------------------------------- */
+
+static int
+read_file(const char *path, struct doc *doc, struct errbuf *why)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    size_t got = 0;
+
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        errbuf_errno(why, "%s", path);
+        if (fd != -1)
+            close(fd);
+        return -1;
+    }
+    if (st.st_size <= 0 || (uint64_t)st.st_size > PAGE_MAX_FILE) {
+        close(fd);
+        return errbuf_set(why, ERR_PERM, "5.6.5", "%s: bad size", path);
+    }
+    doc->len = (size_t)st.st_size;
+    doc->data = xmalloc(doc->len);
+    while (got < doc->len) {
+        ssize_t k = read(fd, doc->data + got, doc->len - got);
+
+        if (k <= 0) {
+            if (k == -1 && errno == EINTR)
+                continue;
+            errbuf_errno(why, "read %s", path);
+            close(fd);
+            free(doc->data);
+            doc->data = NULL;
+            return -1;
+        }
+        got += (size_t)k;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The source description for conneg, from pages.tif (loaded once). */
+static int
+pass_source(struct pass *p, struct errbuf *why)
+{
+    char path[4096 + 16];
+    struct page_doc *doc = NULL;
+    struct page_source s;
+
+    if (p->src_ok)
+        return 0;
+    (void)snprintf(path, sizeof path, "%s/pages.tif", p->jobdir);
+    if (page_doc_load(path, &doc, why) == -1)
+        return -1;
+    page_doc_source(doc, &s);
+    page_doc_free(doc);
+    memset(&p->src, 0, sizeof p->src);
+    p->src.coding = s.fmt.coding;
+    p->src.xres = s.fmt.xres;
+    p->src.yres = s.fmt.yres;
+    p->src.width = s.fmt.width;
+    p->src.paper = s.fmt.paper;
+    p->src_ok = true;
+    return 0;
+}
+
+/* Convert for w (cache) and read the bytes. */
+static int
+make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
+         struct errbuf *why)
+{
+    char path[4096];
+    struct page_format got;
+
+    memset(doc, 0, sizeof *doc);
+    if (w->pdf) {
+        if (page_cache_pdf(p->jobdir, path, sizeof path, why) == -1)
+            return -1;
+        doc->type = MIME_DOC_PDF;
+        (void)snprintf(w->profile, sizeof w->profile, "pdf");
+        return read_file(path, doc, why);
+    }
+    if (page_cache_get(p->jobdir, &w->choice.fmt, &got, path, sizeof path,
+                       why) == -1)
+        return -1;
+    doc->type = strcmp(w->choice.mime_type, "image/tiff-fx") == 0
+                    ? MIME_DOC_TIFF_FX
+                    : MIME_DOC_TIFF_FAXBW;
+    if (page_format_features(&got, doc->features, sizeof doc->features) > 0)
+        doc->have_features = true;
+    else if (w->choice.features[0] != '\0') {
+        (void)snprintf(doc->features, sizeof doc->features, "%s",
+                       w->choice.features);
+        doc->have_features = true;
+    }
+    (void)snprintf(w->profile, sizeof w->profile, "%c %s %dx%d %d",
+                   got.profile_s ? 'S' : w->choice.profile,
+                   page_coding_name(got.coding), got.xres, got.yres, got.width);
+    return read_file(path, doc, why);
+}
+
+static struct mime_msg *
+compose(struct pass *p, struct rcpt_work **w, size_t n, const struct doc *doc,
+        struct errbuf *why)
+{
+    const struct job *j = p->j;
+    const char *to[MIME_RCPT_MAX];
+    char msgid[JOB_MSGID_MAX];
+    struct mime_fax f = {0};
+    size_t i, len;
+    const char *id = j->message_id ? j->message_id : "";
+
+    for (i = 0; i < n && i < MIME_RCPT_MAX; i++)
+        to[i] = w[i]->r->address;
+    if (id[0] == '<')
+        id++;
+    len = strcspn(id, ">");
+    if (len >= sizeof msgid)
+        len = 0;
+    memcpy(msgid, id, len);
+    msgid[len] = '\0';
+    f.from = p->cf->smtp.from;
+    f.from_name = p->cf->gateway.name;
+    f.to = to;
+    f.nto = i;
+    f.message_id = msgid;
+    /* Date: the commit, so every retry sends the same bytes */
+    f.date_s = (j->committed_ms ? j->committed_ms : j->created_ms) / 1000;
+    f.subject = j->subject;
+    f.mdn_to = w[0]->r->mdn ? p->cf->smtp.from : NULL;
+    f.csid = j->csid;
+    f.caller_id = j->caller;
+    f.line = j->line;
+    f.received_s = j->created_ms / 1000;
+    f.pages = j->pages;
+    f.note = j->partial ? (j->partial_reason ? j->partial_reason
+                                             : "partial: pages so far")
+                        : NULL;
+    f.doc_type = doc->type;
+    f.features = doc->have_features ? doc->features : NULL;
+    f.doc = doc->data;
+    f.doc_len = doc->len;
+    return mime_fax_new(&f, why);
+}
+
+/* --- outcomes ---------------------------------------------------------- */
+
+static const char *
+result_name(enum rcpt_result r)
+{
+    return r == RCPT_RESULT_DELIVERED  ? "delivered"
+           : r == RCPT_RESULT_DEFERRED ? "deferred"
+                                       : "failed";
+}
+
+static void
+settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
+       const char *reply)
+{
+    struct rcpt_outcome o = {0};
+    const struct config_route *route;
+    const struct job_rcpt *r;
+    char e1[JOB_ADDR_MAX], e2[1024], e3[128];
+    struct errbuf why;
+
+    if (w->done)
+        return;
+    w->done = true;
+    o.result = res;
+    o.reply = reply;
+    o.capability = w->caps;
+    o.profile = w->profile[0] ? w->profile : NULL;
+    o.now_ms = deliver_now_ms();
+    if (queue_record(p->d->q, p->j, w->idx, &o, &why) == -1)
+        log_error("job=%s rcpt=<%s> cannot record %s: %s", p->j->id,
+                  log_esc(e1, sizeof e1, w->r->address), result_name(res),
+                  why.text);
+    r = &p->j->rcpt[w->idx];
+    log_info("job=%s rcpt=<%s> result=%s state=%s attempts=%d profile=\"%s\" "
+             "reply=\"%s\"",
+             p->j->id, log_esc(e1, sizeof e1, r->address), result_name(res),
+             rcpt_state_name(r->state), r->attempts,
+             log_esc(e3, sizeof e3, w->profile), log_esc(e2, sizeof e2, reply));
+    stat_add(p->d, res == RCPT_RESULT_DELIVERED  ? &p->d->stats.delivered
+                   : res == RCPT_RESULT_DEFERRED ? &p->d->stats.deferred
+                                                 : &p->d->stats.failed);
+    route = p->j->route ? config_route_find(p->cf, p->j->route) : NULL;
+    w->notify_fail = r->state == RCPT_FAILED;
+    w->notify_ok =
+        r->state == RCPT_DELIVERED && route != NULL && route->notify_success;
+    if (w->notify_fail || w->notify_ok) {
+        w->reason = xstrdup(reply ? reply : "");
+        w->tail = xmalloc(DELIVER_TAIL_MAX);
+        notice_log_tail(&p->log, w->tail, DELIVER_TAIL_MAX);
+    }
+}
+
+static enum rcpt_result
+result_for(const struct errbuf *why)
+{
+    return why->cls == ERR_PERM ? RCPT_RESULT_FAILED : RCPT_RESULT_DEFERRED;
+}
+
+static void
+settle_all(struct pass *p, struct rcpt_work **w, size_t n,
+           const struct errbuf *why)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        settle(p, w[i], result_for(why), why->text);
+}
+
+/* --- choosing ------------------------------------------------------------ */
+
+static void
+choose(struct pass *p, struct rcpt_work *w, const char *caps)
+{
+    struct errbuf why;
+
+    if (conneg_choose(caps, &p->src, &w->choice, &why) == -1) {
+        /* a source conneg cannot describe: say nothing, send profile S */
+        (void)conneg_choose(NULL, &p->src, &w->choice, &why);
+    }
+    w->have_choice = true;
+}
+
+/* Profile F as stored (format "tiff"): the source coding, JBIG as MMR. */
+static void
+choose_stored(struct pass *p, struct rcpt_work *w)
+{
+    struct conneg_choice *c = &w->choice;
+
+    memset(c, 0, sizeof *c);
+    c->outcome = CONNEG_CHOSEN;
+    c->fmt.coding =
+        p->src.coding == PAGE_CODING_JBIG || p->src.coding == PAGE_CODING_NONE
+            ? PAGE_CODING_MMR
+            : p->src.coding;
+    c->fmt.xres = p->src.xres;
+    c->fmt.yres = p->src.yres;
+    c->fmt.width = p->src.width;
+    c->fmt.paper = p->src.paper;
+    c->profile = 'F';
+    (void)snprintf(c->mime_type, sizeof c->mime_type,
+                   "image/tiff; application=faxbw");
+    w->have_choice = true;
+}
+
+/* After RCPT: the capability received (or cached) and the choice. */
+static void
+learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res)
+{
+    struct conneg_caps caps = {0};
+    char cached[CAPCACHE_CAPS_MAX];
+    struct errbuf why;
+    int got = 0;
+
+    if (w->r->format == RCPT_FMT_PDF) {
+        w->pdf = true;
+        return;
+    }
+    if (w->r->format == RCPT_FMT_TIFF) {
+        choose_stored(p, w);
+        return;
+    }
+    if (w->r->format == RCPT_FMT_TIFF_S) {
+        choose(p, w, NULL);
+        return;
+    }
+    if (res->conneg_sent && !res->conneg_refused)
+        got = conneg_caps_from_reply(res->reply.text, &caps, &why);
+    if (got == 1) {
+        w->caps = xstrdup(caps.text);
+        choose(p, w, caps.text);
+        if (!w->choice.parse_failed &&
+            capcache_put(p->d->caps, w->r->address, caps.text, p->now_ms,
+                         &why) == -1)
+            log_warn("job=%s capability cache: %s", p->j->id, why.text);
+    } else if (capcache_get(p->d->caps, w->r->address, p->now_ms,
+                            p->cf->smtp.caps_max_age_s, cached, sizeof cached,
+                            NULL) == 1) {
+        w->caps = xstrdup(cached);
+        choose(p, w, cached);
+        notice_log_line(&p->log, "* no capability in this session: using "
+                                 "the cached one");
+    } else {
+        choose(p, w, NULL);
+    }
+    conneg_caps_release(&caps);
+    if (w->choice.parse_failed)
+        log_warn("job=%s rcpt capability unparsable at line %d col %d: %s; "
+                 "sending profile S",
+                 p->j->id, w->choice.err_line, w->choice.err_col,
+                 w->choice.err_text);
+}
+
+static bool
+same_output(const struct rcpt_work *a, const struct rcpt_work *b)
+{
+    if (a->pdf != b->pdf || a->r->mdn != b->r->mdn)
+        return false;
+    if (a->pdf)
+        return true;
+    return a->choice.fmt.coding == b->choice.fmt.coding &&
+           a->choice.fmt.xres == b->choice.fmt.xres &&
+           a->choice.fmt.yres == b->choice.fmt.yres &&
+           a->choice.fmt.width == b->choice.fmt.width &&
+           a->choice.fmt.paper == b->choice.fmt.paper &&
+           a->choice.fmt.profile_s == b->choice.fmt.profile_s &&
+           strcmp(a->choice.mime_type, b->choice.mime_type) == 0;
+}
+
+/* --- direct mode ---------------------------------------------------------- */
+
+static ssize_t
+body_read(void *arg, char *buf, size_t n, struct errbuf *why)
+{
+    (void)why;
+    return (ssize_t)mime_read(arg, buf, n);
+}
+
+/* DATA for recipients accepted in the open transaction. 0 delivered, -1
+ * when the session cannot go on. */
+static int
+send_batch(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
+           size_t n)
+{
+    struct smtp_data_result res;
+    struct doc doc;
+    struct mime_msg *m = NULL;
+    struct errbuf why;
+    size_t i;
+    int rc;
+
+    if (make_doc(p, w[0], &doc, &why) == -1 ||
+        (m = compose(p, w, n, &doc, &why)) == NULL) {
+        for (i = 1; i < n; i++)
+            memcpy(w[i]->profile, w[0]->profile, sizeof w[i]->profile);
+        settle_all(p, w, n, &why);
+        free(doc.data);
+        return smtp_session_rset(s, &why);
+    }
+    for (i = 1; i < n; i++)
+        memcpy(w[i]->profile, w[0]->profile, sizeof w[i]->profile);
+    memset(&res, 0, sizeof res);
+    rc = smtp_session_data(s, body_read, m, &res, &why);
+    if (rc == 0) {
+        for (i = 0; i < n; i++)
+            settle(p, w[i], RCPT_RESULT_DELIVERED, res.text);
+    } else if (res.possible_duplicate) {
+        char e[JOB_MSGID_MAX * 2];
+
+        stat_add(p->d, &p->d->stats.duplicates);
+        log_warn("job=%s possible duplicate: no reply to the final dot "
+                 "(%s); the retry carries Message-ID %s",
+                 p->j->id, why.text, log_esc(e, sizeof e, p->j->message_id));
+        for (i = 0; i < n; i++)
+            settle(p, w[i], RCPT_RESULT_DEFERRED, why.text);
+    } else {
+        settle_all(p, w, n, &why);
+    }
+    mime_free(m);
+    free(doc.data);
+    /* a 5xx to "." leaves the session usable; anything else ended it */
+    return rc == 0 || res.code >= 500 ? 0 : -1;
+}
+
+/* RCPT for each recipient; returns how many were accepted (w compacted to
+ * the accepted ones first), -1 when the session broke. */
+static int
+rcpt_all(struct pass *p, struct smtp_session *s, struct rcpt_work **w, size_t n,
+         bool first)
+{
+    struct smtp_rcpt_result *res = xmalloc(sizeof *res);
+    size_t i, k = 0;
+    int rc = 0;
+
+    for (i = 0; i < n; i++) {
+        struct errbuf why;
+        bool ask = first && w[i]->r->format == RCPT_FMT_AUTO;
+
+        memset(res, 0, sizeof *res);
+        errbuf_clear(&why);
+        if (smtp_session_rcpt(s, w[i]->r->address, ask, res, &why) == 0) {
+            if (first)
+                learn(p, w[i], res);
+            w[i]->accepted = true;
+            w[k++] = w[i];
+            continue;
+        }
+        if (res->code == 0) { /* no reply: the connection is gone */
+            rc = -1;
+            break;
+        }
+        settle(p, w[i], result_for(&why), why.text);
+    }
+    free(res);
+    return rc == -1 ? -1 : (int)k;
+}
+
+/* Order w[0..n) so that equal outputs are adjacent (stable); returns the
+ * number of distinct outputs. */
+static size_t
+order_by_output(struct rcpt_work **w, size_t n)
+{
+    struct rcpt_work **out = xcalloc(n, sizeof *out);
+    bool *used = xcalloc(n, sizeof *used);
+    size_t i, j, k = 0, runs = 0;
+
+    for (i = 0; i < n; i++) {
+        if (used[i])
+            continue;
+        runs++;
+        for (j = i; j < n; j++)
+            if (!used[j] && same_output(w[i], w[j])) {
+                out[k++] = w[j];
+                used[j] = true;
+            }
+    }
+    memcpy(w, out, n * sizeof *w);
+    free(out);
+    free(used);
+    return runs;
+}
+
+/* A transaction per further run: MAIL, RCPT (no CONNEG: already known),
+ * DATA. */
+static int
+send_runs(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
+          size_t n)
+{
+    size_t i = 0, j;
+    struct errbuf why;
+
+    while (i < n) {
+        int k;
+
+        for (j = i + 1; j < n && same_output(w[i], w[j]); j++)
+            ;
+        if (smtp_session_mail(s, p->cf->smtp.from, p->j->id, 0, &why) == -1) {
+            settle_all(p, w + i, j - i, &why);
+            if (why.cls != ERR_PERM)
+                return -1;
+            i = j;
+            continue;
+        }
+        k = rcpt_all(p, s, w + i, j - i, false);
+        if (k < 0)
+            return -1;
+        if (k == 0) {
+            if (smtp_session_rset(s, &why) == -1)
+                return -1;
+        } else if (send_batch(p, s, w + i, (size_t)k) == -1) {
+            return -1;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+static void
+build_pins(struct pass *p, struct rcpt_work **w, size_t n)
+{
+    size_t i;
+
+    p->npins = p->npins_cf;
+    for (i = 0; i < n; i++) {
+        if (w[i]->r->host == NULL)
+            continue;
+        p->pins[p->npins].match = w[i]->r->address;
+        p->pins[p->npins].target = w[i]->r->host;
+        p->npins++;
+    }
+}
+
+/* One destination: resolve, open, MAIL, RCPT CONNEG each, DATA per output. */
+static void
+direct_group(struct pass *p, struct rcpt_work **w, size_t n)
+{
+    struct dns_opts dopts = {0};
+    struct smtp_opts sopts = {0};
+    struct dns_targets *t = xcalloc(1, sizeof *t);
+    struct smtp_session *s;
+    struct errbuf why;
+    int k;
+
+    build_pins(p, w, n);
+    dopts.servers = p->dns_servers;
+    dopts.pins = p->pins;
+    dopts.npins = p->npins;
+    dopts.port = p->cf->smtp.port;
+    dopts.timeout_s = p->cf->smtp.timeouts.secs[SMTP_STEP_CONNECT];
+    sopts.helo_name = p->cf->smtp.hostname;
+    sopts.timeouts = &p->cf->smtp.timeouts;
+    sopts.tls = tls_policy(p->cf, w[0]->r->tls);
+    sopts.ca_file = p->cf->smtp.ca_file;
+    sopts.dsn = true;
+    sopts.transcript = notice_log_line;
+    sopts.transcript_arg = &p->log;
+    notice_log_reset(&p->log);
+    errbuf_clear(&why);
+    s = smtp_session_init(&sopts);
+    if (dns_resolve(w[0]->r->address, &dopts, t, &why) == -1 ||
+        smtp_session_open(s, t, &why) == -1 ||
+        smtp_session_mail(s, p->cf->smtp.from, p->j->id, 0, &why) == -1)
+        goto fail;
+    k = rcpt_all(p, s, w, n, true);
+    if (k < 0)
+        goto broken;
+    if (k > 0) {
+        size_t runs = order_by_output(w, (size_t)k);
+
+        if (runs == 1) {
+            if (send_batch(p, s, w, (size_t)k) == -1)
+                goto broken;
+        } else if (smtp_session_rset(s, &why) == -1 ||
+                   send_runs(p, s, w, (size_t)k) == -1) {
+            goto broken;
+        }
+    } else if (smtp_session_rset(s, &why) == -1) {
+        goto broken;
+    }
+    smtp_session_quit(s);
+    smtp_session_free(s);
+    free(t);
+    return;
+broken:
+    if (why.cls == ERR_NONE)
+        errbuf_set(&why, ERR_TEMP, "4.4.2", "connection to %s lost",
+                   smtp_session_peer(s));
+    why.cls = ERR_TEMP; /* a broken session never fails a recipient */
+fail:
+    for (k = 0; (size_t)k < n; k++)
+        settle(p, w[k], result_for(&why), why.text);
+    smtp_session_free(s);
+    free(t);
+}
+
+/* --- relay mode ----------------------------------------------------------- */
+
+static void
+relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
+{
+    struct relay_result res;
+    struct doc doc;
+    struct mime_msg *m = NULL;
+    struct errbuf why;
+    struct rcpt_work *one[1] = {w};
+
+    errbuf_clear(&why);
+    if (w->r->format == RCPT_FMT_AUTO || w->r->format == RCPT_FMT_PDF)
+        w->pdf = true;
+    else if (w->r->format == RCPT_FMT_TIFF)
+        choose_stored(p, w);
+    else
+        choose(p, w, NULL);
+    if (make_doc(p, w, &doc, &why) == -1 ||
+        (m = compose(p, one, 1, &doc, &why)) == NULL) {
+        settle(p, w, result_for(&why), why.text);
+        free(doc.data);
+        return;
+    }
+    if (relay_send(rl, p->cf->smtp.from, w->r->address, m, &res, &why) == 0)
+        settle(p, w, RCPT_RESULT_DELIVERED, res.text);
+    else {
+        if (res.possible_duplicate) {
+            stat_add(p->d, &p->d->stats.duplicates);
+            log_warn("job=%s possible duplicate: no reply to the final dot "
+                     "from the smarthost",
+                     p->j->id);
+        }
+        settle(p, w,
+               res.possible_duplicate ? RCPT_RESULT_DEFERRED : result_for(&why),
+               why.text);
+    }
+    mime_free(m);
+    free(doc.data);
+}
+
+static void
+relay_group(struct pass *p, struct rcpt_work **w, size_t n)
+{
+    struct relay_opts o;
+    struct relay *rl;
+    struct errbuf why;
+    size_t i;
+
+    relay_opts_from_config(&o, p->cf);
+    o.transcript = notice_log_line;
+    o.transcript_arg = &p->log;
+    notice_log_reset(&p->log);
+    rl = relay_open(&o, &why);
+    if (rl == NULL) {
+        settle_all(p, w, n, &why);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        relay_one(p, rl, w[i]);
+    relay_close(rl);
+}
+
+/* --- notices ------------------------------------------------------------- */
+
+static int
+notice_direct(struct pass *p, const char *to, struct mime_msg *m,
+              struct errbuf *why)
+{
+    struct dns_opts dopts = {0};
+    struct smtp_opts sopts = {0};
+    struct dns_targets *t = xcalloc(1, sizeof *t);
+    struct smtp_session *s;
+    struct smtp_rcpt_result *res = xmalloc(sizeof *res);
+    struct smtp_data_result dres;
+    int rc = -1;
+
+    p->npins = p->npins_cf;
+    dopts.servers = p->dns_servers;
+    dopts.pins = p->pins;
+    dopts.npins = p->npins;
+    dopts.port = p->cf->smtp.port;
+    dopts.timeout_s = p->cf->smtp.timeouts.secs[SMTP_STEP_CONNECT];
+    sopts.helo_name = p->cf->smtp.hostname;
+    sopts.timeouts = &p->cf->smtp.timeouts;
+    sopts.tls = tls_policy(p->cf, RCPT_TLS_DEFAULT);
+    sopts.ca_file = p->cf->smtp.ca_file;
+    s = smtp_session_init(&sopts);
+    if (dns_resolve(to, &dopts, t, why) == 0 &&
+        smtp_session_open(s, t, why) == 0 &&
+        smtp_session_mail(s, p->cf->smtp.from, NULL, 0, why) == 0 &&
+        smtp_session_rcpt(s, to, false, res, why) == 0 &&
+        smtp_session_data(s, body_read, m, &dres, why) == 0) {
+        rc = 0;
+        smtp_session_quit(s);
+    }
+    smtp_session_free(s);
+    free(res);
+    free(t);
+    return rc;
+}
+
+static void
+send_notice(struct pass *p, struct rcpt_work *w, bool success)
+{
+    struct notice_info ni = {0};
+    char msgid[JOB_MSGID_MAX + 64], e[JOB_ADDR_MAX];
+    struct errbuf why;
+    struct mime_msg *m;
+    int rc;
+
+    ni.from = p->cf->smtp.from;
+    ni.to = p->j->notify;
+    ni.job = p->j;
+    ni.rcpt = w->idx;
+    ni.success = success;
+    ni.reason = w->reason;
+    ni.transcript = w->tail;
+    ni.now_ms = deliver_now_ms();
+    m = notice_new(&ni, msgid, sizeof msgid, &why);
+    if (m == NULL) {
+        log_warn("job=%s notice not composed: %s", p->j->id, why.text);
+        return;
+    }
+    if (p->cf->smtp.smarthost.host != NULL) {
+        struct relay_opts o;
+        struct relay *rl;
+        struct relay_result res;
+
+        relay_opts_from_config(&o, p->cf);
+        rl = relay_open(&o, &why);
+        rc = rl ? relay_send(rl, p->cf->smtp.from, ni.to, m, &res, &why) : -1;
+        relay_close(rl);
+    } else {
+        rc = notice_direct(p, ni.to, m, &why);
+    }
+    mime_free(m);
+    if (rc == 0) {
+        stat_add(p->d, &p->d->stats.notices);
+        log_info("job=%s notice=%s to=<%s> rcpt=<%s> sent", p->j->id,
+                 success ? "success" : "failure", log_esc(e, sizeof e, ni.to),
+                 w->r->address);
+    } else {
+        log_warn("job=%s notice=%s to=<%s> not sent: %s", p->j->id,
+                 success ? "success" : "failure", log_esc(e, sizeof e, ni.to),
+                 why.text);
+    }
+}
+
+/* --- a pass -----------------------------------------------------------------
+ */
+
+static void
+pass_pins(struct pass *p)
+{
+    const struct config_smtp *s = &p->cf->smtp;
+    size_t i, used = 0;
+
+    p->pins = xcalloc((size_t)s->n_pins + p->j->n_rcpt + 1, sizeof *p->pins);
+    p->pin_targets = xcalloc((size_t)s->n_pins + 1, sizeof *p->pin_targets);
+    for (i = 0; i < (size_t)s->n_pins; i++) {
+        hostport(p->pin_targets[i], sizeof p->pin_targets[i],
+                 s->pins[i].to.host, s->pins[i].to.port);
+        p->pins[i].match = s->pins[i].domain;
+        p->pins[i].target = p->pin_targets[i];
+    }
+    p->npins_cf = p->npins = (size_t)s->n_pins;
+    p->dns_servers[0] = '\0';
+    for (i = 0; i < (size_t)s->n_dns; i++) {
+        char one[DELIVER_PIN_TARGET_MAX];
+        int k;
+
+        hostport(one, sizeof one, s->dns_servers[i].host,
+                 s->dns_servers[i].port);
+        k = snprintf(p->dns_servers + used, sizeof p->dns_servers - used,
+                     "%s%s", used ? "," : "", one);
+        if (k < 0 || (size_t)k >= sizeof p->dns_servers - used)
+            break;
+        used += (size_t)k;
+    }
+}
+
+static void
+rcpt_key(const struct job_rcpt *r, char *key, size_t n)
+{
+    const char *dom = smtp_addr_domain(r->address);
+    size_t i;
+
+    if (r->mode == RCPT_MODE_RELAY)
+        (void)snprintf(key, n, "relay");
+    else if (r->host != NULL)
+        (void)snprintf(key, n, "pin:%s:%d", r->host, (int)r->tls);
+    else
+        (void)snprintf(key, n, "mx:%s:%d", dom ? dom : "", (int)r->tls);
+    for (i = 0; key[i] != '\0'; i++)
+        key[i] =
+            (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
+}
+
+/* Deliver the due recipients of the claimed job, destination by
+ * destination. */
+static void
+pass_run(struct pass *p)
+{
+    struct rcpt_work *work = xcalloc(p->j->n_rcpt, sizeof *work);
+    struct rcpt_work **grp = xcalloc(p->j->n_rcpt, sizeof *grp);
+    size_t i, n = 0;
+    struct errbuf why;
+
+    for (i = 0; i < p->j->n_rcpt; i++) {
+        if (!job_rcpt_due(p->j, i, p->now_ms))
+            continue;
+        work[n].idx = i;
+        work[n].r = &p->j->rcpt[i];
+        rcpt_key(work[n].r, work[n].key, sizeof work[n].key);
+        n++;
+    }
+    if (n > 0 && pass_source(p, &why) == -1) {
+        for (i = 0; i < n; i++)
+            settle(p, &work[i], result_for(&why), why.text);
+    }
+    for (i = 0; i < n; i++) {
+        size_t k = 0, m;
+
+        if (work[i].done)
+            continue;
+        for (m = i; m < n; m++)
+            if (!work[m].done && strcmp(work[m].key, work[i].key) == 0)
+                grp[k++] = &work[m];
+        if (work[i].r->mode == RCPT_MODE_RELAY)
+            relay_group(p, grp, k);
+        else
+            direct_group(p, grp, k);
+        for (m = 0; m < k; m++)
+            grp[m]->done = true;
+    }
+    for (i = 0; i < n; i++) {
+        if (work[i].notify_fail && p->j->notify != NULL)
+            send_notice(p, &work[i], false);
+        else if (work[i].notify_ok && p->j->notify != NULL)
+            send_notice(p, &work[i], true);
+        free(work[i].caps);
+        free(work[i].reason);
+        free(work[i].tail);
+    }
+    free(grp);
+    free(work);
+}
+
+static int
+pass_jobdir(struct pass *p, struct errbuf *why)
+{
+    char path[sizeof p->jobdir + 16];
+    char *slash;
+
+    if (job_path(p->j, "pages.tif", path, sizeof path) == NULL)
+        return errbuf_set(why, ERR_TEMP, "", "job %s: no path", p->j->id);
+    slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash - path) >= sizeof p->jobdir)
+        return errbuf_set(why, ERR_TEMP, "", "job %s: bad path", p->j->id);
+    *slash = '\0';
+    (void)snprintf(p->jobdir, sizeof p->jobdir, "%s", path);
+    return 0;
+}
+
+/* --- public ------------------------------------------------------------------
+ */
+
+struct deliver_ctx *
+deliver_init(struct queue *q, const struct config *cf, struct errbuf *why)
+{
+    struct deliver_ctx *d = xcalloc(1, sizeof *d);
+    char *path = xasprintf("%s/%s", queue_spool_dir(q), CAPCACHE_FILE);
+    struct errbuf warn;
+
+    errbuf_clear(&warn);
+    d->q = q;
+    d->cf = cf;
+    d->caps = capcache_open(path, &warn);
+    free(path);
+    if (d->caps == NULL) {
+        *why = warn;
+        free(d);
+        return NULL;
+    }
+    if (warn.cls != ERR_NONE)
+        log_warn("%s", warn.text);
+    atomic_init(&d->stop, false);
+    pthread_mutex_init(&d->lock, NULL);
+    return d;
+}
+
+void
+deliver_free(struct deliver_ctx *d)
+{
+    if (d == NULL)
+        return;
+    capcache_free(d->caps);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+int
+deliver_run_once(struct deliver_ctx *d, int64_t now_ms, struct errbuf *why)
+{
+    struct pass *p;
+    struct job *j;
+    char logpath[4096 + 16];
+    struct errbuf rel;
+    int rc = 1;
+
+    errbuf_clear(why);
+    j = queue_claim(d->q, now_ms, why);
+    if (j == NULL)
+        return why->cls == ERR_NONE ? 0 : -1;
+    stat_add(d, &d->stats.jobs);
+    p = xcalloc(1, sizeof *p);
+    p->d = d;
+    p->j = j;
+    p->now_ms = now_ms;
+    p->cf = d->cf ? d->cf : snapshot_get();
+    if (p->cf == NULL || pass_jobdir(p, why) == -1) {
+        if (p->cf == NULL)
+            errbuf_set(why, ERR_TEMP, "", "no configuration in force");
+        rc = -1;
+    } else {
+        notice_log_init(&p->log,
+                        job_path(j, "smtp.log", logpath, sizeof logpath));
+        pass_pins(p);
+        pass_run(p);
+        notice_log_release(&p->log);
+    }
+    if (d->cf == NULL)
+        snapshot_put(p->cf);
+    free(p->pins);
+    free(p->pin_targets);
+    free(p);
+    if (queue_release(d->q, j, &rel) == -1) {
+        if (rc != -1)
+            *why = rel;
+        rc = -1;
+    }
+    return rc;
+}
+
+void *
+deliver_worker(void *arg)
+{
+    struct deliver_ctx *d = arg;
+    int64_t next = 0;
+
+    while (!atomic_load(&d->stop)) {
+        struct errbuf why;
+        int64_t now = deliver_now_ms(), deadline;
+        int rc = deliver_run_once(d, now, &why);
+
+        if (rc == 1)
+            continue;
+        if (rc == -1)
+            log_error("delivery: %s", why.text);
+        if (atomic_load(&d->stop))
+            break;
+        deadline = now + DELIVER_IDLE_MS;
+        if (next > now && next < deadline)
+            deadline = next;
+        next = queue_wait(d->q, deadline);
+    }
+    return NULL;
+}
+
+void
+deliver_stop(struct deliver_ctx *d)
+{
+    atomic_store(&d->stop, true);
+}
+
+void
+deliver_get_stats(struct deliver_ctx *d, struct deliver_stats *s)
+{
+    pthread_mutex_lock(&d->lock);
+    *s = d->stats;
+    pthread_mutex_unlock(&d->lock);
+}
