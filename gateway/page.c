@@ -124,16 +124,16 @@ page_doc_on_page(void *arg, struct page_bitmap *bm, const unsigned char *g4,
     return page_doc_take(arg, bm, g4, g4_len, why);
 }
 
-int
-page_doc_load_mem(const void *data, size_t len, struct page_doc **doc,
-                  struct errbuf *why)
+static int
+page_doc_load_opts(const void *data, size_t len, bool keep_g4,
+                   struct page_doc **doc, struct errbuf *why)
 {
     struct page_doc *d = page_doc_new();
+    struct page_tiff_opts o = {PAGE_MAX_PIXELS, keep_g4, page_doc_on_page, d};
     struct page_source src;
 
     *doc = NULL;
-    if (page_tiff_read(data, len, PAGE_MAX_PIXELS, page_doc_on_page, d, &src,
-                       why) == -1) {
+    if (page_tiff_read(data, len, &o, &src, why) == -1) {
         page_doc_free(d);
         return -1;
     }
@@ -143,7 +143,16 @@ page_doc_load_mem(const void *data, size_t len, struct page_doc **doc,
 }
 
 int
-page_doc_load(const char *path, struct page_doc **doc, struct errbuf *why)
+page_doc_load_mem(const void *data, size_t len, struct page_doc **doc,
+                  struct errbuf *why)
+{
+    return page_doc_load_opts(data, len, true, doc, why);
+}
+
+/* keep_g4: also keep single-strip G4 data, for PDF passthrough */
+static int
+page_doc_load_file(const char *path, bool keep_g4, struct page_doc **doc,
+                   struct errbuf *why)
 {
     struct page_buf b;
     int rc;
@@ -151,11 +160,17 @@ page_doc_load(const char *path, struct page_doc **doc, struct errbuf *why)
     *doc = NULL;
     if (page_file_read(path, PAGE_MAX_FILE, &b, why) == -1)
         return -1;
-    rc = page_doc_load_mem(b.p, b.len, doc, why);
+    rc = page_doc_load_opts(b.p, b.len, keep_g4, doc, why);
     page_buf_release(&b);
     if (rc == -1)
         errbuf_prefix(why, "%s", path);
     return rc;
+}
+
+int
+page_doc_load(const char *path, struct page_doc **doc, struct errbuf *why)
+{
+    return page_doc_load_file(path, true, doc, why);
 }
 
 int
@@ -255,7 +270,9 @@ page_format_resolve(const struct page_doc *doc, const struct page_format *want,
 
 /* ---- transform ---- */
 
-static void
+/* d = s in format f: 1; 0 (d untouched) when only the labels change; -1
+ * when the result would pass the size limits. */
+static int
 page_transform_one(const struct page_bitmap *s, const struct page_format *f,
                    struct page_bitmap *d)
 {
@@ -269,6 +286,10 @@ page_transform_one(const struct page_bitmap *s, const struct page_format *f,
         dw = 1;
     if (dh < 1)
         dh = 1;
+    if (dw > PAGE_MAX_WIDTH || dh > PAGE_MAX_HEIGHT)
+        return -1;
+    if (dw == s->width && dh == s->height && (f->width <= 0 || f->width == dw))
+        return 0;
     page_resample_scale(s, dw, dh, &tmp);
     if (f->width > 0 && f->width != dw) {
         page_resample_width(&tmp, f->width, d);
@@ -278,6 +299,44 @@ page_transform_one(const struct page_bitmap *s, const struct page_format *f,
     }
     d->xres = f->xres;
     d->yres = f->yres;
+    return 1;
+}
+
+static int
+page_format_check(const struct page_format *f, struct errbuf *why)
+{
+    if (f->xres <= 0 || f->yres <= 0 || f->xres > 10000 || f->yres > 10000 ||
+        f->width < 0 || f->width > PAGE_MAX_WIDTH)
+        return errbuf_set(why, ERR_PERM, "5.6.3", "bad target %dx%d width %d",
+                          f->xres, f->yres, f->width);
+    return 0;
+}
+
+/* Transform the pages of a document we own where they are. */
+static int
+page_doc_transform_self(struct page_doc *doc, const struct page_format *f,
+                        struct errbuf *why)
+{
+    for (int i = 0; i < doc->n; i++) {
+        struct page_bitmap *p = &doc->pages[i], bm;
+        int rc = page_transform_one(p, f, &bm);
+
+        if (rc == -1)
+            return errbuf_set(why, ERR_PERM, "5.6.3",
+                              "page %d: too large at %dx%d", i + 1, f->xres,
+                              f->yres);
+        if (rc == 0) {
+            p->xres = f->xres;
+            p->yres = f->yres;
+            continue;
+        }
+        free(p->bits);
+        *p = bm;
+        free(doc->g4[i]);
+        doc->g4[i] = NULL;
+        doc->g4_len[i] = 0;
+    }
+    return 0;
 }
 
 int
@@ -285,32 +344,33 @@ page_doc_transform(const struct page_doc *src, const struct page_format *out,
                    struct page_doc **dst, struct errbuf *why)
 {
     struct page_format f;
-    struct page_doc *d = page_doc_new();
+    struct page_doc *d;
 
-    page_format_resolve(src, out, &f);
     *dst = NULL;
-    if (f.xres <= 0 || f.yres <= 0 || f.xres > 10000 || f.yres > 10000 ||
-        f.width < 0 || f.width > PAGE_MAX_WIDTH) {
-        page_doc_free(d);
-        return errbuf_set(why, ERR_PERM, "5.6.3", "bad target %dx%d width %d",
-                          f.xres, f.yres, f.width);
-    }
+    page_format_resolve(src, out, &f);
+    if (page_format_check(&f, why) == -1)
+        return -1;
+    d = page_doc_new();
     for (int i = 0; i < src->n; i++) {
         const struct page_bitmap *s = &src->pages[i];
         struct page_bitmap bm;
-        bool same;
+        int rc = page_transform_one(s, &f, &bm);
 
-        page_transform_one(s, &f, &bm);
-        same = bm.width == s->width && bm.height == s->height &&
-               page_resample_grid(s->yres) == page_resample_grid(f.yres);
-        if (bm.height > PAGE_MAX_HEIGHT) {
-            free(bm.bits);
+        if (rc == -1) {
             page_doc_free(d);
-            return errbuf_set(why, ERR_PERM, "5.6.3", "page %d: %d lines",
-                              i + 1, bm.height);
+            return errbuf_set(why, ERR_PERM, "5.6.3",
+                              "page %d: too large at %dx%d", i + 1, f.xres,
+                              f.yres);
         }
-        (void)page_doc_take(d, &bm, same ? src->g4[i] : NULL,
-                            same ? src->g4_len[i] : 0, why);
+        if (rc == 0) {
+            bm = *s;
+            bm.bits = xmalloc((size_t)s->height * s->stride);
+            memcpy(bm.bits, s->bits, (size_t)s->height * s->stride);
+            bm.xres = f.xres;
+            bm.yres = f.yres;
+        }
+        (void)page_doc_take(d, &bm, rc == 0 ? src->g4[i] : NULL,
+                            rc == 0 ? src->g4_len[i] : 0, why);
     }
     d->src = src->src;
     *dst = d;
@@ -396,16 +456,16 @@ int
 page_convert(const char *src_path, const struct page_format *out,
              const char *dst_path, struct errbuf *why)
 {
-    struct page_doc *in = NULL, *tx = NULL;
+    struct page_doc *in = NULL;
     struct page_format f;
     int rc = -1;
 
-    if (page_doc_load(src_path, &in, why) == -1)
+    if (page_doc_load_file(src_path, false, &in, why) == -1)
         return -1;
     page_format_resolve(in, out, &f);
-    if (page_doc_transform(in, &f, &tx, why) == 0)
-        rc = page_doc_write_tiff(tx, &f, dst_path, why);
-    page_doc_free(tx);
+    if (page_format_check(&f, why) == 0 &&
+        page_doc_transform_self(in, &f, why) == 0)
+        rc = page_doc_write_tiff(in, &f, dst_path, why);
     page_doc_free(in);
     return rc;
 }

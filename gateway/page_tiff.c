@@ -342,110 +342,133 @@ page_tiff_coding(const struct page_tiff_dir *dir)
     }
 }
 
-/* One page: fields, pixels, and for single-strip MMR the strip itself. */
+/* The reader's state across pages. */
+struct page_tiff_in {
+    TIFF *tif;
+    struct page_tiff_diag diag;
+    struct page_buf raw; /* JBIG strips, or the page's G4 strip */
+    bool keep_g4;
+    size_t budget; /* bitmap bytes left */
+};
+
 static int
-page_tiff_page(TIFF *tif, struct page_tiff_diag *d, struct page_tiff_dir *dir,
-               struct page_bitmap *bm, struct page_buf *raw, size_t budget,
-               struct errbuf *why)
+page_tiff_page_jbig(struct page_tiff_in *in, struct page_bitmap *bm,
+                    struct errbuf *why)
 {
-    if (page_tiff_fields(tif, dir, bm, why) == -1)
+    int xres = bm->xres, yres = bm->yres;
+    size_t lines = in->budget / bm->stride;
+
+    if (page_tiff_read_raw(in->tif, &in->raw, why) == -1 ||
+        page_jbig_decode(in->raw.p, in->raw.len, bm->width,
+                         lines < PAGE_MAX_HEIGHT ? (int)lines : PAGE_MAX_HEIGHT,
+                         bm, why) == -1)
         return -1;
-    if ((size_t)bm->height * bm->stride > budget)
-        return errbuf_set(why, ERR_PERM, "5.3.4",
-                          "document over %zu bytes of pixels", budget);
-    raw->len = 0;
-    if (dir->comp == COMPRESSION_T85) {
-        int xres = bm->xres, yres = bm->yres;
-
-        if (page_tiff_read_raw(tif, raw, why) == -1 ||
-            page_jbig_decode(raw->p, raw->len, bm->width,
-                             budget / bm->stride < PAGE_MAX_HEIGHT
-                                 ? (int)(budget / bm->stride)
-                                 : PAGE_MAX_HEIGHT,
-                             bm, why) == -1)
-            return -1;
-        bm->xres = xres;
-        bm->yres = yres;
-        raw->len = 0;
-    } else {
-        int rc = page_tiff_decode(tif, bm, why);
-
-        if (rc == 0 && (d->errors || d->premature_eof))
-            rc = errbuf_set(why, ERR_PERM, "5.6.0", "%s", d->err);
-        if (rc == -1)
-            return -1;
-        if (dir->comp == COMPRESSION_CCITTFAX4 &&
-            TIFFNumberOfStrips(tif) == 1 &&
-            dir->photo == PHOTOMETRIC_MINISWHITE &&
-            page_tiff_read_raw(tif, raw, why) == 0) {
-            if (dir->fill == FILLORDER_LSB2MSB)
-                TIFFReverseBits(raw->p, (tmsize_t)raw->len);
-        } else {
-            raw->len = 0;
-        }
-    }
-    page_tiff_fix_bits(bm, dir->photo == PHOTOMETRIC_MINISBLACK);
+    bm->xres = xres;
+    bm->yres = yres;
+    in->raw.len = 0;
     return 0;
 }
 
+/* One page: fields, pixels, and for single-strip MMR the strip itself. */
+static int
+page_tiff_page(struct page_tiff_in *in, struct page_tiff_dir *dir,
+               struct page_bitmap *bm, struct errbuf *why)
+{
+    in->raw.len = 0;
+    if (page_tiff_fields(in->tif, dir, bm, why) == -1)
+        return -1;
+    if ((size_t)bm->height * bm->stride > in->budget)
+        return errbuf_set(why, ERR_PERM, "5.3.4",
+                          "document over %zu bytes of pixels", in->budget);
+    if (dir->comp == COMPRESSION_T85) {
+        if (page_tiff_page_jbig(in, bm, why) == -1)
+            return -1;
+    } else {
+        int rc = page_tiff_decode(in->tif, bm, why);
+
+        if (rc == 0 && (in->diag.errors || in->diag.premature_eof))
+            rc = errbuf_set(why, ERR_PERM, "5.6.0", "%s", in->diag.err);
+        if (rc == -1)
+            return -1;
+        if (in->keep_g4 && dir->comp == COMPRESSION_CCITTFAX4 &&
+            TIFFNumberOfStrips(in->tif) == 1 &&
+            dir->photo == PHOTOMETRIC_MINISWHITE &&
+            page_tiff_read_raw(in->tif, &in->raw, why) == 0) {
+            if (dir->fill == FILLORDER_LSB2MSB)
+                TIFFReverseBits(in->raw.p, (tmsize_t)in->raw.len);
+        } else {
+            in->raw.len = 0;
+        }
+    }
+    page_tiff_fix_bits(bm, dir->photo == PHOTOMETRIC_MINISBLACK);
+    in->budget -= (size_t)bm->height * bm->stride;
+    return 0;
+}
+
+static void
+page_tiff_describe(const struct page_tiff_dir *dir,
+                   const struct page_bitmap *bm, struct page_source *src)
+{
+    src->fmt.coding = page_tiff_coding(dir);
+    src->fmt.xres = bm->xres;
+    src->fmt.yres = bm->yres;
+    src->fmt.width = bm->width;
+    src->fmt.paper = page_tiff_paper(bm->width, bm->xres);
+    src->fill_order = dir->fill;
+}
+
 int
-page_tiff_read(const unsigned char *data, size_t len, size_t max_bytes,
-               page_tiff_page_fn fn, void *arg, struct page_source *src,
+page_tiff_read(const unsigned char *data, size_t len,
+               const struct page_tiff_opts *opts, struct page_source *src,
                struct errbuf *why)
 {
-    size_t used = 0;
     struct page_tiff_mem m = {(unsigned char *)(uintptr_t)data, len, 0, 0};
-    struct page_tiff_diag d = {"", 0, 0};
-    struct page_buf raw = {NULL, 0, 0};
+    struct page_tiff_in in = {
+        NULL, {"", 0, 0}, {NULL, 0, 0}, opts->keep_g4, opts->max_bytes};
     struct page_tiff_dir dir;
     struct page_bitmap bm = {NULL, 0, 0, 0, 0, 0};
-    TIFF *tif = page_tiff_open(&m, "r", &d);
     int page = 0;
 
     memset(src, 0, sizeof *src);
-    if (tif == NULL)
+    in.tif = page_tiff_open(&m, "r", &in.diag);
+    if (in.tif == NULL)
         return errbuf_set(why, ERR_PERM, "5.6.0", "not a TIFF file: %s",
-                          d.err[0] ? d.err : "unreadable header");
+                          in.diag.err[0] ? in.diag.err : "unreadable header");
     do {
         if (page >= PAGE_MAX_PAGES) {
             errbuf_set(why, ERR_PERM, "5.6.0", "over %d pages", PAGE_MAX_PAGES);
             goto fail;
         }
-        if (d.errors) {
-            errbuf_set(why, ERR_PERM, "5.6.0", "page %d: %s", page + 1, d.err);
+        if (in.diag.errors) {
+            errbuf_set(why, ERR_PERM, "5.6.0", "page %d: %s", page + 1,
+                       in.diag.err);
             goto fail;
         }
-        if (page_tiff_page(tif, &d, &dir, &bm, &raw, max_bytes - used, why) ==
-            -1) {
+        if (page_tiff_page(&in, &dir, &bm, why) == -1) {
             errbuf_prefix(why, "page %d", page + 1);
             goto fail;
         }
-        if (page == 0) {
-            src->fmt.coding = page_tiff_coding(&dir);
-            src->fmt.xres = bm.xres;
-            src->fmt.yres = bm.yres;
-            src->fmt.width = bm.width;
-            src->fmt.paper = page_tiff_paper(bm.width, bm.xres);
-            src->fill_order = dir.fill;
-        }
-        if (fn(arg, &bm, raw.len ? raw.p : NULL, raw.len, why) == -1)
+        if (page == 0)
+            page_tiff_describe(&dir, &bm, src);
+        if (opts->fn(opts->arg, &bm, in.raw.len ? in.raw.p : NULL, in.raw.len,
+                     why) == -1)
             goto fail;
-        used += (size_t)bm.height * bm.stride;
         bm.bits = NULL;
         page++;
-    } while (TIFFReadDirectory(tif));
-    if (d.errors) {
-        errbuf_set(why, ERR_PERM, "5.6.0", "page %d: %s", page + 1, d.err);
+    } while (TIFFReadDirectory(in.tif));
+    if (in.diag.errors) {
+        errbuf_set(why, ERR_PERM, "5.6.0", "page %d: %s", page + 1,
+                   in.diag.err);
         goto fail;
     }
     src->pages = page;
-    TIFFClose(tif);
-    page_buf_release(&raw);
+    TIFFClose(in.tif);
+    page_buf_release(&in.raw);
     return 0;
 fail:
     free(bm.bits);
-    TIFFClose(tif);
-    page_buf_release(&raw);
+    TIFFClose(in.tif);
+    page_buf_release(&in.raw);
     return -1;
 }
 

@@ -26,9 +26,15 @@ typedef int (*page_tiff_page_fn)(void *arg, struct page_bitmap *bm,
                                  const unsigned char *g4, size_t g4_len,
                                  struct errbuf *why);
 
-/* max_bytes bounds the pixels of all pages together (bitmap bytes). */
-int page_tiff_read(const unsigned char *data, size_t len, size_t max_bytes,
-                   page_tiff_page_fn fn, void *arg, struct page_source *src,
+struct page_tiff_opts {
+    size_t max_bytes;     /* bounds the pixels of all pages (bitmap bytes) */
+    bool keep_g4;         /* hand over single-strip G4 data too */
+    page_tiff_page_fn fn; /* called once per page, in order */
+    void *arg;
+};
+
+int page_tiff_read(const unsigned char *data, size_t len,
+                   const struct page_tiff_opts *opts, struct page_source *src,
                    struct errbuf *why);
 
 /* Append bm coded as coding (MH, MR, MMR, JBIG) to out: the strip bytes.

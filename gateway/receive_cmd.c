@@ -362,6 +362,7 @@ commit_call(struct queue *q, struct job *j, const struct callrec *rec,
             struct errbuf *why)
 {
     char path[4096], reason[300], esc[4 * CALLREC_TEXT_MAX];
+    json_t *record;
     char *log;
     int rc;
 
@@ -377,7 +378,9 @@ commit_call(struct queue *q, struct job *j, const struct callrec *rec,
         if (job_set_partial(j, reason, why) < 0)
             return -1;
     }
-    job_set_record(j, callrec_to_json(rec));
+    record = callrec_to_json(rec);
+    job_set_record(j, record); /* takes its own reference */
+    json_decref(record);
     if (job_path(j, "t30.log", path, sizeof path) == NULL)
         return errbuf_set(why, ERR_PERM, "", "job path too long");
     log = callrec_transcript(rec);

@@ -145,13 +145,15 @@ run(ares_channel ch)
         ares_socket_t socks[ARES_GETSOCK_MAXNUM];
         struct pollfd pf[ARES_GETSOCK_MAXNUM];
         struct timeval tv, *tvp;
-        int bm = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), n = 0, rc;
+        unsigned bm = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+        int n = 0, rc;
 
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             short ev = 0;
-            if (ARES_GETSOCK_READABLE(bm, i))
+            /* ares.h's ARES_GETSOCK_WRITABLE shifts 1 << 31 (signed) */
+            if (bm & (1u << i))
                 ev |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bm, i))
+            if (bm & (1u << (i + ARES_GETSOCK_MAXNUM)))
                 ev |= POLLOUT;
             if (ev == 0)
                 continue;

@@ -1,9 +1,9 @@
 /*
- * featexpr_int - the parsed form shared by featexpr.c (parser, printer,
- * evaluation) and featsolve.c (RFC 2533 5 satisfiability and intersection).
- * Private to smtp/featexpr*: no other module includes this.
- * Memory: every node, value and string of an expression lives in its arena
- * and goes away with featexpr_free().
+ * featexpr_int - the parsed form shared by featexpr.c (public face:
+ * printer, evaluation, collections), featparse.c (parser) and featsolve.c (RFC
+ * 2533 5 satisfiability and intersection). Private to smtp/featexpr*: no other
+ * module includes this. Memory: every node, value and string of an expression
+ * lives in its arena and goes away with featexpr_free().
  */
 #ifndef IFAXGW_SMTP_FEATEXPR_INT_H
 #define IFAXGW_SMTP_FEATEXPR_INT_H
@@ -83,11 +83,13 @@ bool featexpr_same_domain(const struct featexpr_value *a,
 void featexpr_value_text(char *buf, size_t size,
                          const struct featexpr_value *v);
 
-/* Internal parse with explicit input bound (intersection re-parses the
- * printed operands, which may be longer than one capability). */
-struct featexpr *featexpr_parse_bounded(const char *text, size_t len,
-                                        unsigned flags, size_t input_max,
-                                        size_t *err_pos, struct errbuf *why);
+int64_t featexpr_gcd(int64_t a, int64_t b); /* > 0 */
+
+/* featparse.c: parse with an explicit input bound (intersection re-parses
+ * the printed operands, which may be longer than one capability). */
+struct featexpr *featparse_run(const char *text, size_t len, unsigned flags,
+                               size_t input_max, size_t *err_pos,
+                               struct errbuf *why);
 
 /* featsolve.c: run the lazy DNF search over e (and the collection c, may be
  * NULL). With out == NULL stops at the first surviving conjunction. */

@@ -144,7 +144,16 @@ neg_run(const char *text, const struct conneg_source *src)
     if (filter == NULL) {
         printf("capability: none\n");
     } else if (ch.parse_failed) {
-        conneg_caps_where(&caps, ch.err_pos, &ch.err_line, &ch.err_col);
+        if (caps.nfrag > 0) {
+            conneg_caps_where(&caps, ch.err_pos, &ch.err_line, &ch.err_col);
+        } else { /* a bare filter: count lines in the text itself */
+            ch.err_line = 1;
+            ch.err_col = 1;
+            for (size_t i = 0; i < ch.err_pos && filter[i] != '\0'; i++) {
+                ch.err_col = filter[i] == '\n' ? 1 : ch.err_col + 1;
+                ch.err_line += filter[i] == '\n';
+            }
+        }
         neg_show_error(filter, &ch);
     } else {
         struct featexpr *e =

@@ -238,6 +238,9 @@ frame_line(const struct callrec_frame *f, char *out, size_t size)
     size_t kept = f->len < CALLREC_FRAME_BYTES ? f->len : CALLREC_FRAME_BYTES;
     int o;
 
+    if (f->len >= 3 && f->data[2] == T4_FCD && kept > 4)
+        kept = 4; /* image data: the header tells enough */
+
     o = snprintf(out, size, "%+" PRId64 ".%03d %s %-4s", f->t_ms / 1000,
                  (int)(f->t_ms % 1000), f->incoming ? "<-" : "->",
                  name ? name : "?");

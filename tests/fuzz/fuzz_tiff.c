@@ -34,8 +34,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct page_source src;
     struct errbuf why;
     size_t black = 0;
+    struct page_tiff_opts o = {FUZZ_TIFF_MAX_PIXELS, true, fuzz_tiff_page,
+                               &black};
 
-    (void)page_tiff_read(data, size, FUZZ_TIFF_MAX_PIXELS, fuzz_tiff_page,
-                         &black, &src, &why);
+    (void)page_tiff_read(data, size, &o, &src, &why);
     return 0;
 }

@@ -59,6 +59,10 @@ check "T.4 pair: 204x196 page labelled 200x200" 0 "^resolution: 200x200" \
     "^relabelled: rendered 204x196, labelled 200x200 \(T.4 pair\)" "dpi-xyratio=200/200" \
     -- sh -c "echo '(& (image-coding=MMR) (dpi=200) (dpi-xyratio=1))' | \"$IFAXGW\" negotiate --caps - --source 'MMR 204x196 A4'"
 
+printf '(& (color=Binary)\n   (dpi=200) -- fine only\n)\n' >"$tmp/bare-bad"
+check "bare filter error: line and column" 4 "^capability-source: filter" "^error-line: 2" \
+    "^error-column: 14" -- "$IFAXGW" negotiate --caps "$tmp/bare-bad"
+
 check "bare filter, nothing matches" 3 "^capability-source: filter" "^outcome: fallback-nomatch" "^profile: S" \
     -- sh -c "echo '(& (color=Grey) (image-coding=JPEG))' | \"$IFAXGW\" negotiate --caps -"
 

@@ -125,6 +125,37 @@ check "probe seed 002: parse error with its position" has seed.out "capability e
 check "probe seed 002: falls back to profile S" has seed.out "would send: profile S, MH 204x196"
 peer_stop "$seed_PID"
 
+# 11. the device's own check of what arrives (independent decoders)
+mkmsg() { # CODING-FLAG OUT
+    pbmmake -white 1728 100 | pnmtotiff "$1" -xresolution 204 -yresolution 196 >"$TMP/page.tif" 2>/dev/null
+    "$PY" - "$TMP/page.tif" "$2" <<'PY'
+import sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"] = "<gw@gw.test>"; m["To"] = "<fax@ifax.test>"; m["Subject"] = "fax"
+m["Date"] = "Sun, 22 Nov 2026 20:00:00 +0000"; m["Message-ID"] = "<t1@gw.test>"
+m.set_content("1 page")
+m.add_attachment(open(sys.argv[1], "rb").read(), maintype="image", subtype="tiff",
+                 params={"application": "faxbw"}, filename="fax.tif")
+open(sys.argv[2], "wb").write(bytes(m))
+PY
+}
+device chk --preset mh-only
+mkmsg -g3 "$TMP/mh.eml"
+send chk1 "$chk_PORT" --to fax@ifax.test --msg "$TMP/mh.eml"
+check "device check: MH page to an MH device is ok" \
+    "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(0 if v["ok"] and v["info"]["page"][0]["coding"]=="MH" else 1)' "$TMP/chk.d/msg-1.json"
+mkmsg -g4 "$TMP/mmr.eml"
+send chk2 "$chk_PORT" --to fax@ifax.test --msg "$TMP/mmr.eml"
+check "device check: MMR page to an MH-only device is refused" \
+    "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(0 if not v["ok"] and any("MMR not advertised" in p for p in v["problems"]) else 1)' "$TMP/chk.d/msg-2.json"
+peer_stop "$chk_PID"
+device chk3 --preset panasonic --no-conneg
+send chk3 "$chk3_PORT" --to fax@ifax.test --msg "$TMP/mmr.eml"
+check "device check: without CONNEG only profile S passes" \
+    "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(0 if not v["ok"] and not v["conneg_asked"] else 1)' "$TMP/chk3.d/msg-1.json"
+peer_stop "$chk3_PID"
+
 # 10. probe of a JBIG device with MMR source pages: JBIG chosen
 device jb --preset jbig
 "$IFAXGW" probe fax@ifax.test --host "127.0.0.1:$jb_PORT" --timeout 20 --source "MMR 204x196 A4" >"$TMP/jb.out" 2>&1

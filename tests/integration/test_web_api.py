@@ -53,9 +53,12 @@ class Server:
 
     def stop(self):
         self.p.terminate()
-        self.p.wait()
+        rc = self.p.wait()
         self.errlog.seek(0)
-        return self.errlog.read()
+        log = self.errlog.read()
+        # sanitizer builds report leaks at exit
+        check(rc == 0, "web_testsrv stops cleanly (exit %d)%s" % (rc, "" if rc == 0 else "\n" + log[-3000:]))
+        return log
 
 
 def js(data):

@@ -9,7 +9,7 @@ out=${IFAXGW_BUILD:-$src/build}/tests
 tmp=$(mktemp -d)
 pid=
 cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -35,5 +35,13 @@ node "$src/tests/peers/browser_test.js" "http://127.0.0.1:$port" "$token" \
     "$out/web-screenshot.png" 2> >(grep -v 'unexpected operator' >&2) || rc=$?
 if grep -q "$token" "$tmp/server.log"; then
     echo "FAIL the token appears in the server log"; rc=1
+fi
+# the server must stop cleanly (sanitizer builds report leaks here)
+kill "$pid"
+srv_rc=0
+wait "$pid" || srv_rc=$?
+pid=
+if [ "$srv_rc" -ne 0 ]; then
+    echo "FAIL web_testsrv exited with $srv_rc"; tail -40 "$tmp/server.log"; rc=1
 fi
 exit $rc

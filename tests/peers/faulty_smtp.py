@@ -14,6 +14,8 @@ FAULT: refuse stall 4xx 5xx drop garbage endless
   garbage  answer a line that is not SMTP
   endless  answer "250-" and then bytes without a line end, forever
 Until the stage, it behaves like a plain ESMTP server and accepts mail.
+With --ext STARTTLS it advertises STARTTLS, answers 220 and then sends
+plain text: a TLS handshake that always fails.
 Listens on 127.0.0.1, a free port written to --port-file and printed as
 "port=N". Standard library only; run with /usr/bin/python3.
 """
@@ -100,6 +102,11 @@ async def session(a, r, w):
                 w.write(b"354 go ahead\r\n")
                 await w.drain()
                 await body(a, r, w)
+            elif cmd == "STARTTLS":
+                # a broken TLS server: agree, then send no TLS at all
+                w.write(b"220 2.0.0 ready\r\nthis is not a TLS record\r\n")
+                await w.drain()
+                return
             elif cmd == "RSET":
                 w.write(b"250 2.0.0 ok\r\n")
             elif cmd == "QUIT":

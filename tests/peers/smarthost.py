@@ -8,6 +8,9 @@ accepted message is stored in --spool as NNN.eml (the bytes received) plus
 NNN.json (envelope, auth user, tls). Replies can be scripted per recipient:
   --rcpt-reply 'ADDR=451 4.3.0 try later:1'   (reply, then accept; count)
   --data-reply 'ADDR=554 5.6.0 rejected'      (reply to the final dot)
+  --data-stall 'ADDR=SECS:1'   store the message, then wait SECS before
+                                answering the final dot (a lost reply)
+--plain: no STARTTLS, no AUTH (a mailbox or notice receiver).
 Runs until killed. Debian's interpreter: /usr/bin/python3.
 """
 import argparse
@@ -40,6 +43,7 @@ class Handler:
         self.args = args
         self.rcpt_script = parse_scripts(args.rcpt_reply)
         self.data_script = parse_scripts(args.data_reply)
+        self.stall_script = parse_scripts(args.data_stall)
         self.n = 0
 
     @staticmethod
@@ -79,6 +83,10 @@ class Handler:
         with open(base + ".json", "w") as f:
             json.dump(meta, f)
         os.rename(base + ".eml.tmp", base + ".eml")
+        for a in envelope.rcpt_tos:
+            stall = self.scripted(self.stall_script, a)
+            if stall:
+                await asyncio.sleep(float(stall))
         return "250 2.0.0 Ok: queued as SH%03d" % self.n
 
     async def auth_XOAUTH2(self, server, args):
@@ -114,15 +122,19 @@ def make_authenticator(args):
 
 
 async def main(args):
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(args.cert, args.key)
     handler = Handler(args)
     auth = make_authenticator(args)
+    if args.plain:
+        def factory():
+            return SMTP(handler, hostname="mailbox.test")
+    else:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.cert, args.key)
 
-    def factory():
-        return SMTP(handler, hostname="smarthost.test", tls_context=ctx,
-                    require_starttls=True, authenticator=auth,
-                    auth_required=True, auth_require_tls=True)
+        def factory():
+            return SMTP(handler, hostname="smarthost.test", tls_context=ctx,
+                        require_starttls=True, authenticator=auth,
+                        auth_required=True, auth_require_tls=True)
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(factory, "127.0.0.1", 0)
@@ -141,8 +153,10 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--port-file", required=True)
     p.add_argument("--spool", required=True)
-    p.add_argument("--cert", required=True)
-    p.add_argument("--key", required=True)
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--plain", action="store_true")
+    p.add_argument("--data-stall", action="append")
     p.add_argument("--user", default="gw")
     p.add_argument("--password", default="secret")
     p.add_argument("--token")

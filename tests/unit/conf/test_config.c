@@ -129,7 +129,13 @@ test_config_default_validates(void **state)
     assert_string_equal(cf->gateway.spool, "./demo/spool");
     assert_string_equal(cf->web.listen, "127.0.0.1");
     assert_int_equal(cf->n_lines, 1);
-    assert_int_equal(cf->lines[0].kind, CONFIG_LINE_AUDIO);
+    /* the demo: a modem on the virtual line, the device on 10025 */
+    assert_int_equal(cf->lines[0].kind, CONFIG_LINE_MODEM);
+    assert_string_equal(cf->lines[0].device, "./demo/ttyIFX0");
+    assert_int_equal(cf->n_routes, 1);
+    assert_string_equal(cf->routes[0].recipients[0].host, "127.0.0.1");
+    assert_int_equal(cf->routes[0].recipients[0].port, 10025);
+    assert_non_null(cf->web.token);
     config_free(cf);
     cf = config_default();
     assert_non_null(cf);

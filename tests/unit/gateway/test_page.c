@@ -543,6 +543,53 @@ test_page_pdf_and_thumbnail(void **state)
     page_doc_free(doc);
 }
 
+/* The PDF carries the loaded G4 strip itself: bytes after EOFB (which every
+ * decoder ignores and no encoder writes) reach the PDF unchanged. */
+static void
+test_page_pdf_passes_g4_through(void **state)
+{
+    struct page_doc *doc = make_doc(1, 1728, 200, 204, 196), *back = NULL;
+    struct page_format f = {PAGE_CODING_MMR, 204, 196, 1728, 0, false};
+    static const char mark[] = "IFAXGW-G4-PASSTHROUGH";
+    struct errbuf why;
+    unsigned char *b, *pdf;
+    size_t len, plen;
+    uint32_t n;
+
+    (void)state;
+    assert_ok(page_doc_write_tiff(doc, &f, tpath("g4.tif"), &why), &why);
+    b = slurp(tpath("g4.tif"), &len);
+    n = le(b + 8, 2);
+    for (uint32_t k = 0; k < n; k++) {
+        unsigned char *e = b + 8 + 2 + 12 * k;
+
+        if (le(e, 2) == 279) { /* the strip is the last thing in the file */
+            uint32_t c = le(e + 8, 4) + (uint32_t)strlen(mark);
+
+            e[8] = (unsigned char)c;
+            e[9] = (unsigned char)(c >> 8);
+            e[10] = (unsigned char)(c >> 16);
+        }
+    }
+    b = realloc(b, len + strlen(mark));
+    memcpy(b + len, mark, strlen(mark));
+    write_file(tpath("g4mark.tif"), b, len + strlen(mark));
+    assert_ok(page_doc_load(tpath("g4mark.tif"), &back, &why), &why);
+    assert_same_pixels(doc, back);
+    assert_ok(page_doc_write_pdf(back, tpath("g4.pdf"), &why), &why);
+    pdf = slurp(tpath("g4.pdf"), &plen);
+    assert_non_null(memmem(pdf, plen, mark, strlen(mark)));
+    free(pdf);
+    /* a page that was transformed is coded afresh */
+    assert_ok(page_doc_write_pdf(doc, tpath("g4b.pdf"), &why), &why);
+    pdf = slurp(tpath("g4b.pdf"), &plen);
+    assert_null(memmem(pdf, plen, mark, strlen(mark)));
+    free(pdf);
+    free(b);
+    page_doc_free(doc);
+    page_doc_free(back);
+}
+
 static void
 test_page_cache_creates_once(void **state)
 {
@@ -606,6 +653,7 @@ main(void)
         cmocka_unit_test(test_page_load_rejects_malformed),
         cmocka_unit_test(test_page_load_jbig_newlen),
         cmocka_unit_test(test_page_pdf_and_thumbnail),
+        cmocka_unit_test(test_page_pdf_passes_g4_through),
         cmocka_unit_test(test_page_cache_creates_once),
     };
 

@@ -1,0 +1,101 @@
+/* faxjob - one fax call's pages into the queue; contract in faxjob.h */
+#include "gateway/faxjob.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/log.h"
+
+struct job *
+faxjob_begin(struct queue *q, char *path, size_t n, struct errbuf *why)
+{
+    struct job *j = queue_create(q, "fax", why);
+
+    if (j == NULL)
+        return NULL;
+    if (job_path(j, "pages.tif", path, n) == NULL) {
+        errbuf_set(why, ERR_PERM, NULL, "job path too long");
+        (void)queue_abort(q, j, NULL);
+        return job_free(j);
+    }
+    return j;
+}
+
+/* t30.log: the transcript, written before the commit fsyncs the job. */
+static int
+faxjob_write_log(const struct job *j, const struct callrec *rec,
+                 struct errbuf *why)
+{
+    char path[4096];
+    char *text = callrec_transcript(rec);
+    size_t len = strlen(text), off = 0;
+    int fd = -1;
+
+    if (job_path(j, "t30.log", path, sizeof path) == NULL) {
+        free(text);
+        return errbuf_set(why, ERR_PERM, NULL, "job path too long");
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd == -1)
+        goto fail;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            goto fail;
+        off += (size_t)w;
+    }
+    free(text);
+    if (close(fd) == -1)
+        return errbuf_errno(why, "%s", path);
+    return 0;
+fail:
+    errbuf_errno(why, "%s", path);
+    free(text);
+    if (fd != -1)
+        close(fd);
+    return -1;
+}
+
+static int
+faxjob_fill(struct job *j, const struct callrec *rec, struct errbuf *why)
+{
+    char reason[300], esc[4 * CALLREC_TEXT_MAX];
+
+    if (job_set_line(j, rec->line, why) == -1 ||
+        job_set_csid(j, rec->remote_csid, why) == -1 ||
+        job_set_caller(j, rec->caller_id[0] ? rec->caller_id : NULL, why) ==
+            -1 ||
+        job_set_called(j, rec->called_number[0] ? rec->called_number : NULL,
+                       why) == -1)
+        return -1;
+    if (rec->result == CALLREC_PARTIAL) {
+        (void)snprintf(reason, sizeof reason, "%s: %s",
+                       callrec_end_name(rec->end),
+                       log_esc(esc, sizeof esc, rec->t30_text));
+        if (job_set_partial(j, reason, why) == -1)
+            return -1;
+    }
+    job_set_record(j, callrec_to_json(rec));
+    return faxjob_write_log(j, rec, why);
+}
+
+int
+faxjob_end(struct queue *q, struct job *j, const struct callrec *rec,
+           struct errbuf *why)
+{
+    if (rec == NULL || rec->npages == 0) {
+        (void)queue_abort(q, j, NULL);
+        return errbuf_set(why, ERR_PERM, NULL, "no page received%s%s",
+                          rec ? ": " : "", rec ? rec->t30_text : "");
+    }
+    if (faxjob_fill(j, rec, why) == -1)
+        return -1;
+    return queue_commit(q, j, why);
+}

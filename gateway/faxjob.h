@@ -1,0 +1,35 @@
+/*
+ * faxjob - one fax call's pages into the queue
+ *
+ * The gateway side of a call from t30/ (a modem line, an audio line or a
+ * recording): before answering, faxjob_begin() makes the incoming job and
+ * gives the path the T.30 receiver writes pages.tif to (so an unwritable
+ * spool refuses the call before it is answered); after the call,
+ * faxjob_end() fills the job from the call record (line, CSID, caller ID,
+ * called number, the record as JSON, the T.30 transcript as t30.log, the
+ * partial mark and its reason) and commits it. A call without a confirmed
+ * page is a failed call, never a received fax: the job is removed.
+ * Errors: -1 with why. Threads: the line's thread.
+ */
+#ifndef IFAXGW_GATEWAY_FAXJOB_H
+#define IFAXGW_GATEWAY_FAXJOB_H
+
+#include <stddef.h>
+
+#include "gateway/errbuf.h"
+#include "gateway/job.h"
+#include "gateway/queue.h"
+#include "t30/callrec.h"
+
+/* A new incoming job; pages.tif's path into path (size n). Caller frees the
+ * handle with job_free() after faxjob_end() or queue_abort(). */
+struct job *faxjob_begin(struct queue *q, char *path, size_t n,
+                         struct errbuf *why);
+
+/* Commit the call's job. Returns 0 committed, -1 with why (no page: PERM
+ * "no page received", and the job is removed; a commit failure leaves it
+ * in incoming/ for recovery at the next start). */
+int faxjob_end(struct queue *q, struct job *j, const struct callrec *rec,
+               struct errbuf *why);
+
+#endif

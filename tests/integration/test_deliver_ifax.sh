@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# test_deliver_ifax.sh - ifaxgw deliver end to end against Internet fax
+# devices (tests/peers/ifax_device.py) on loopback, nothing mocked: a job
+# per device in one spool, one `ifaxgw deliver` run. Each device checks
+# what arrived with its own decoders (Python email, tiffinfo/tiffcp,
+# jbgtopbm) against what it advertised; the queue must record delivered,
+# the capability and the profile sent, and the job must end in done/.
+# Cases: seed 002's Panasonic capability as printed (unparsable -> S) and
+# corrected (-> JBIG or MMR), MH only, JBIG, 200 dpi only (204 relabelled
+# 200, no resampling), no CONNEG (S), 504 to CONNEG (S, RCPT re-sent),
+# malformed capability (S); the learned capability lands in caps.json and
+# is used by a later session that offers no CONNEG.
+set -uo pipefail
+: "${IFAXGW:?}" "${IFAXGW_SRC:?}" "${IFAXGW_TOOLS:?}"
+TMP=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "TMP=$TMP"
+. "$IFAXGW_SRC/tests/peers/peerlib.sh"
+. "$IFAXGW_SRC/tests/integration/deliver_common.sh"
+trap 'peers_stop; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+
+SPOOL=$TMP/spool
+make_page "$TMP/page.tif" 204 196
+printf '%s\n' "(&(image-file-structure=TIFF-minimal)(color=Binary)" \
+    "(image-coding=[MH,MR,MMR])(dpi=200)(dpi-xyratio=[200/100,1])" \
+    "(paper-size=A4)(MRC-mode=0))" >"$TMP/200only.caps"
+
+device pana --preset panasonic --layout rfc
+device seed --preset panasonic-seed --layout panasonic
+device mh --preset mh-only
+device jbig --preset jbig --layout panasonic
+device d200 --preset 200dpi --caps-file "$TMP/200only.caps"
+device plain --preset mh-only --no-conneg
+device c504 --preset panasonic --conneg-504
+device bad --preset malformed
+
+pins=""
+for n in pana seed mh jbig d200 plain c504 bad; do
+    port_var=${n}_PORT
+    pins+="{ domain = \"$n.test\"; host = \"127.0.0.1:${!port_var}\"; },"
+done
+write_conf "$TMP/gw.conf" "$SPOOL" "pinned = ( ${pins%,} );"
+
+declare -A JOBS
+for n in pana seed mh jbig d200 plain c504 bad; do
+    enqueue "$SPOOL" "$TMP/page.tif" --rcpt "fax@$n.test" || { echo "enqueue failed"; exit 1; }
+    JOBS[$n]=$JOB
+done
+
+deliver "$TMP/gw.conf"
+check "deliver exits 0" [ $? -eq 0 ]
+check "deliver counted 8 delivered" grep -q 'delivered=8 deferred=0 failed=0' "$TMP/deliver.out"
+
+m() { meta "$SPOOL" "${JOBS[$1]}" "$2"; }
+v() { verdict "$TMP/$1.d/msg-1.json" "$2"; }
+profile() { m "$1" "m['recipients'][0]['profile']"; }
+for n in pana seed mh jbig d200 plain c504 bad; do
+    check "$n: job in done/, recipient delivered" \
+        [ "$(m "$n" "'%s %s' % (m['recipients'][0]['state'], m['finished_ms'] > 0)")" = "delivered True" ]
+    check "$n: the device's own checks pass" [ "$(v "$n" "v['ok']")" = True ]
+    check "$n: recorded reply is the device's 250" \
+        grep -q "^250 2.0.0 message 1 accepted" <<<"$(m "$n" "m['recipients'][0]['reply']")"
+    check "$n: profile recorded matches the coding that arrived" \
+        [ "$(profile "$n" | cut -d' ' -f2)" = "$(v "$n" "v['info']['page'][0]['coding']")" ]
+done
+
+# what each device should have got
+check "panasonic corrected: better than profile S (JBIG or MMR)" \
+    grep -Eq '^(J JBIG|F MMR|S MMR|F JBIG)' <<<"$(profile pana)"
+check "panasonic corrected: capability recorded" \
+    grep -q 'image-file-structure=TIFF-minimal' <<<"$(m pana "m['recipients'][0]['capability']")"
+check "seed 002 as printed: profile S (MH)" grep -q '^S MH' <<<"$(profile seed)"
+check "seed 002 as printed: capability kept as received" \
+    grep -q 'imagecoding=JBIG' <<<"$(m seed "m['recipients'][0]['capability']")"
+check "seed 002 as printed: unparsable logged" grep -q 'unparsable' "$TMP/deliver.err"
+check "MH-only: MH" [ "$(v mh "v['info']['page'][0]['coding']")" = MH ]
+check "JBIG device: JBIG, decoded by jbgtopbm" [ "$(v jbig "v['info']['page'][0]['coding']")" = JBIG ]
+check "200 dpi only: labelled 200 dpi" [ "$(v d200 "v['info']['page'][0]['xres']")" = 200 ]
+check "200 dpi only: 204x196 relabelled 200x200, not resampled (same lines)" \
+    [ "$(v d200 "'%d %d' % (v['info']['page'][0]['yres'], v['info']['page'][0]['height'])")" = "200 2200" ]
+check "no CONNEG: profile S, CONNEG never sent" \
+    [ "$(v plain "'%s %s' % (v['conneg_asked'], v['info']['page'][0]['coding'])")" = "False MH" ]
+check "no CONNEG: device saw no parameter" \
+    bash -c "! grep -q '\"conneg\": true' '$TMP/plain.d/events.jsonl'"
+check "504 to CONNEG: RCPT re-sent without it" \
+    [ "$(grep -c '"ev": "rcpt"' "$TMP/c504.d/events.jsonl")" = 2 ]
+check "504 to CONNEG: profile S" grep -q '^S MH' <<<"$(profile c504)"
+check "malformed capability: profile S" grep -q '^S MH' <<<"$(profile bad)"
+check "Content-Features sent" [ -n "$(v pana "v['info']['parts'][0]['content_features']")" ]
+check "Message-ID on the wire is the job's" \
+    [ "$(v pana "v['info']['message_id']")" = "$(m pana "m['message_id']")" ]
+
+# the capability cache: the Panasonic capability learned, used without CONNEG
+check "caps.json holds the corrected Panasonic capability" \
+    grep -q 'fax@pana.test' "$SPOOL/caps.json"
+check "caps.json does not hold the unparsable one" \
+    bash -c "! grep -q 'fax@seed.test' '$SPOOL/caps.json'"
+peer_stop "$pana_PID"
+device pana2 --preset panasonic --no-conneg
+write_conf "$TMP/gw2.conf" "$SPOOL" \
+    "pinned = ( { domain = \"pana.test\"; host = \"127.0.0.1:$pana2_PORT\"; } );"
+enqueue "$SPOOL" "$TMP/page.tif" --rcpt fax@pana.test
+deliver "$TMP/gw2.conf"
+check "cached capability: delivered" \
+    [ "$(meta "$SPOOL" "$JOB" "m['recipients'][0]['state']")" = delivered ]
+check "cached capability: same profile as with CONNEG" \
+    [ "$(meta "$SPOOL" "$JOB" "m['recipients'][0]['profile']")" = "$(profile pana)" ]
+
+finish
