@@ -18,16 +18,24 @@
 
 #include "conf/snapshot.h"
 #include "gateway/cli.h"
+#include "gateway/lines.h"
 #include "gateway/log.h"
 #include "gateway/router.h"
+#include "smtp/deliver.h"
 
 #define DAEMON_RESCAN_S 2  /* pick up CLI changes to the spool this often */
 #define DAEMON_PURGE_S  60 /* purge done/failed jobs past retention */
+#define DAEMON_WORKERS_MAX 64
 
 struct daemon {
     const char *conf_path; /* NULL: default file, else embedded default */
     struct queue *q;
     atomic_bool stop;
+    struct deliver_ctx *dc;
+    pthread_t workers[DAEMON_WORKERS_MAX];
+    int nworkers;
+    struct lines *lines;
+    int drain_s; /* longest call a SIGTERM waits for */
 };
 
 static int64_t
@@ -80,6 +88,66 @@ daemon_open_queue(struct daemon *d, const struct config *cf)
         return -1;
     }
     return 0;
+}
+
+/* The delivery pool; each worker takes the config in force per job. */
+static int
+daemon_start_delivery(struct daemon *d, const struct config *cf)
+{
+    struct errbuf why;
+    int n = cf->gateway.workers;
+
+    d->dc = deliver_init(d->q, NULL, &why);
+    if (d->dc == NULL) {
+        log_error("delivery: %s", why.text);
+        return -1;
+    }
+    if (n > DAEMON_WORKERS_MAX)
+        n = DAEMON_WORKERS_MAX;
+    for (; d->nworkers < n; d->nworkers++)
+        if (pthread_create(&d->workers[d->nworkers], NULL, deliver_worker,
+                           d->dc) != 0) {
+            log_error("delivery: cannot start worker %d", d->nworkers);
+            return -1;
+        }
+    log_info("delivery: %d worker(s)", d->nworkers);
+    return 0;
+}
+
+static int
+daemon_start_lines(struct daemon *d, const struct config *cf)
+{
+    struct errbuf why;
+
+    d->drain_s = 0;
+    for (int i = 0; i < cf->n_lines; i++)
+        if (cf->lines[i].call_timeout_s > d->drain_s)
+            d->drain_s = cf->lines[i].call_timeout_s;
+    d->lines = lines_start(cf, d->q, &why);
+    if (d->lines == NULL) {
+        log_error("%s", why.text);
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGTERM: no new call, calls in progress finish, sessions end, exit. */
+static void
+daemon_stop_all(struct daemon *d)
+{
+    if (d->lines && !lines_drain(d->lines, (int64_t)d->drain_s * 1000))
+        log_warn("stopping: a call outlived the longest call time; cut");
+    lines_stop(d->lines);
+    d->lines = NULL;
+    if (d->dc) {
+        deliver_stop(d->dc);
+        queue_shutdown(d->q);
+        for (int i = 0; i < d->nworkers; i++)
+            pthread_join(d->workers[i], NULL);
+        d->nworkers = 0;
+        deliver_free(d->dc);
+        d->dc = NULL;
+    }
 }
 
 /* After devices and ports are open: become gateway.user, if set. */
@@ -232,14 +300,15 @@ daemon_cmd_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     snapshot_swap(cf);
-    if (daemon_open_queue(&d, cf) == -1)
-        goto out;
-    if (daemon_drop_privileges(cf) == -1)
+    if (daemon_open_queue(&d, cf) == -1 || daemon_start_lines(&d, cf) == -1 ||
+        daemon_drop_privileges(cf) == -1 ||
+        daemon_start_delivery(&d, cf) == -1)
         goto out;
     log_info("ifaxgw running: spool=%s", cf->gateway.spool);
     daemon_signal_loop(&d, &set);
     rc = 0;
 out:
+    daemon_stop_all(&d);
     queue_close(d.q);
     snapshot_swap(NULL);
     log_info("ifaxgw stopped");

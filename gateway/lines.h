@@ -1,0 +1,64 @@
+/*
+ * lines - the daemon's fax lines: one thread per configured modem line
+ *
+ * Starts t30/line for every modem line of the config and wires its handlers
+ * to the gateway: the answer decision to gateway/router (a route that says
+ * reject leaves the call ringing), the job to gateway/faxjob (a job exists,
+ * with its pages.tif writable, before the call is answered; the record and
+ * transcript are committed when it ends) and the status to a table the web
+ * page reads. lines_drain() stops answering new calls and waits for calls in
+ * progress to end; lines_stop() then ends the threads. Each outcome is one
+ * log line with the job id (this module's threads are thread owners).
+ * Audio lines are served by `ifaxgw receive`, not by the daemon (a warning
+ * says so at start).
+ * Threads: lines_* from the main thread; lines_status() from any thread.
+ */
+#ifndef IFAXGW_GATEWAY_LINES_H
+#define IFAXGW_GATEWAY_LINES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "gateway/errbuf.h"
+#include "gateway/queue.h"
+
+#define LINES_MAX      32  /* lines one daemon runs */
+#define LINES_TEXT_MAX 128 /* status detail, last result */
+
+/* One line's state for the status page; a copy, strings printable ASCII
+ * except the far-end ones (csid, caller), which the page escapes. */
+struct lines_status {
+    char name[CONFIG_NAME_MAX];
+    int status;  /* enum line_status (t30/line.h) */
+    int page;    /* receiving: page in progress */
+    int bit_rate;
+    char detail[LINES_TEXT_MAX];
+    int64_t last_start_ms; /* 0: no call yet */
+    char last_csid[32];
+    char last_caller[64];
+    int last_pages;
+    char last_result[LINES_TEXT_MAX];
+    char last_job[64];
+    uint64_t calls, pages, failures; /* since start, for /metrics */
+};
+
+struct lines;
+
+/* Start a thread per modem line of cf (borrowed for the call only). */
+struct lines *lines_start(const struct config *cf, struct queue *q,
+                          struct errbuf *why);
+
+/* Stop answering; wait until no call is in progress or timeout_ms passed.
+ * Returns true when every call ended. */
+bool lines_drain(struct lines *l, int64_t timeout_ms);
+
+/* End the threads (a call still in progress is cut, its pages kept as a
+ * partial job) and free. NULL is a no-op. */
+void lines_stop(struct lines *l);
+
+/* Copy up to max lines' states; returns how many. */
+size_t lines_status(struct lines *l, struct lines_status *out, size_t max);
+
+#endif
