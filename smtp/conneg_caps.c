@@ -77,7 +77,8 @@ cr_split(const char *s, size_t n, struct cr_line *l)
             n--;
         }
     }
-    if (n >= 6 && strncasecmp(s, "CONNEG", 6) == 0 &&
+    if (n >= 6 && (s[0] == 'C' || s[0] == 'c') &&
+        strncasecmp(s, "CONNEG", 6) == 0 &&
         (n == 6 || s[6] == ' ' || s[6] == '\t' || s[6] == '(')) {
         l->conneg = true;
         s += 6;
@@ -100,11 +101,14 @@ cr_depth(const char *s, size_t n, long depth)
     bool q = false;
 
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
+        char c = s[i];
+        if (c > ')') /* most bytes: nothing to count */
+            continue;
+        if (c == '"')
             q = !q;
-        else if (!q && s[i] == '(')
+        else if (!q && c == '(')
             depth++;
-        else if (!q && s[i] == ')' && depth > 0)
+        else if (!q && c == ')' && depth > 0)
             depth--;
     }
     return depth;

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tiffio.h>
+
 #include "conf/config.h"
 #include "conf/snapshot.h"
 #include "gateway/log.h"
@@ -174,27 +176,59 @@ read_file(const char *path, struct doc *doc, struct errbuf *why)
     return 0;
 }
 
-/* The source description for conneg, from pages.tif (loaded once). */
+static enum page_paper
+paper_for_width(int width, int xres)
+{
+    /* RFC 3949 4.2.1: line widths per paper at ~200, 300 and ~400 dpi */
+    int w200 = xres >= 350 ? width / 2 : xres >= 250 ? width * 2 / 3 : width;
+
+    return w200 >= 2432   ? PAGE_PAPER_A3
+           : w200 >= 2048 ? PAGE_PAPER_B4
+                          : PAGE_PAPER_A4;
+}
+
+/* The source description for conneg from the first page's TIFF tags (the
+ * pages are decoded only by the conversion, and only when it is needed). */
 static int
 pass_source(struct pass *p, struct errbuf *why)
 {
-    char path[4096 + 16];
-    struct page_doc *doc = NULL;
-    struct page_source s;
+    char path[sizeof p->jobdir + 16];
+    uint16_t comp = 0, unit = RESUNIT_INCH;
+    uint32_t width = 0, t4 = 0;
+    float xres = 0, yres = 0;
+    TIFF *tif;
 
     if (p->src_ok)
         return 0;
-    (void)snprintf(path, sizeof path, "%s/pages.tif", p->jobdir);
-    if (page_doc_load(path, &doc, why) == -1)
-        return -1;
-    page_doc_source(doc, &s);
-    page_doc_free(doc);
+    (void)snprintf(path, sizeof path, "%s/%s", p->jobdir, PAGE_CACHE_SOURCE);
+    TIFFSetWarningHandler(NULL);
+    TIFFSetErrorHandler(NULL);
+    tif = TIFFOpen(path, "r");
+    if (tif == NULL)
+        return errbuf_set(why, ERR_PERM, "5.6.5", "%s: not a readable TIFF",
+                          path);
+    TIFFGetField(tif, TIFFTAG_COMPRESSION, &comp);
+    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width);
+    TIFFGetField(tif, TIFFTAG_XRESOLUTION, &xres);
+    TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
+    TIFFGetField(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
+    TIFFGetField(tif, TIFFTAG_T4OPTIONS, &t4);
+    TIFFClose(tif);
+    if (unit == RESUNIT_CENTIMETER)
+        xres *= 2.54f, yres *= 2.54f;
     memset(&p->src, 0, sizeof p->src);
-    p->src.coding = s.fmt.coding;
-    p->src.xres = s.fmt.xres;
-    p->src.yres = s.fmt.yres;
-    p->src.width = s.fmt.width;
-    p->src.paper = s.fmt.paper;
+    p->src.coding = comp == COMPRESSION_CCITTFAX3
+                        ? ((t4 & 1) ? PAGE_CODING_MR : PAGE_CODING_MH)
+                    : comp == COMPRESSION_CCITTFAX4 ? PAGE_CODING_MMR
+                    : comp == COMPRESSION_JBIG      ? PAGE_CODING_JBIG
+                                                    : PAGE_CODING_NONE;
+    p->src.xres = (int)(xres + 0.5f);
+    p->src.yres = (int)(yres + 0.5f);
+    p->src.width = (int)width;
+    p->src.paper = paper_for_width((int)width, p->src.xres);
+    if (width == 0 || p->src.xres <= 0 || p->src.yres <= 0)
+        return errbuf_set(why, ERR_PERM, "5.6.5", "%s: no size or resolution",
+                          path);
     p->src_ok = true;
     return 0;
 }
@@ -397,6 +431,21 @@ choose_stored(struct pass *p, struct rcpt_work *w)
     w->have_choice = true;
 }
 
+/* True when caps is news for the cache: absent, different, or past half
+ * its age (so an unchanged device costs no disk write per message). */
+static bool
+cache_stale(struct pass *p, const char *rcpt, const char *caps)
+{
+    char have[CAPCACHE_CAPS_MAX];
+    int64_t learned = 0;
+
+    if (capcache_get(p->d->caps, rcpt, p->now_ms, p->cf->smtp.caps_max_age_s,
+                     have, sizeof have, &learned) != 1)
+        return true;
+    return strcmp(have, caps) != 0 ||
+           p->now_ms - learned > (int64_t)p->cf->smtp.caps_max_age_s * 1000 / 2;
+}
+
 /* After RCPT: the capability received (or cached) and the choice. */
 static void
 learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res)
@@ -424,6 +473,7 @@ learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res)
         w->caps = xstrdup(caps.text);
         choose(p, w, caps.text);
         if (!w->choice.parse_failed &&
+            cache_stale(p, w->r->address, caps.text) &&
             capcache_put(p->d->caps, w->r->address, caps.text, p->now_ms,
                          &why) == -1)
             log_warn("job=%s capability cache: %s", p->j->id, why.text);

@@ -250,7 +250,8 @@ featexpr_mentions(const struct featexpr *e, const char *tag)
 {
     int t = fx_tag_index(e, tag);
 
-    return t >= 0 && fx_mentions(e, e->root, t, NULL);
+    /* every comparison in the final tree recorded its value kind */
+    return t >= 0 && e->tags[t].ndom > 0;
 }
 
 bool

@@ -13,5 +13,9 @@ fi
 if grep -nE '\b(strcpy|strcat|sprintf|gets)\(' */*.c 2>/dev/null | grep -v '^tests/'; then
     echo "lint: unbounded string functions"; rc=1
 fi
+# ifaxgw.conf(5) is made from docs/config.md: the two must not drift.
+if ! /usr/bin/python3 contrib/man/mkconfman.py docs/config.md | cmp -s - contrib/man/ifaxgw.conf.5; then
+    echo "lint: contrib/man/ifaxgw.conf.5 is stale: run contrib/man/mkconfman.py docs/config.md"; rc=1
+fi
 [ $rc -eq 0 ] && echo "lint: ok"
 exit $rc

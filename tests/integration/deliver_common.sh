@@ -1,6 +1,6 @@
 # deliver_common.sh - helpers for the delivery integration tests (sourced
 # after tests/peers/peerlib.sh). Needs TMP, IFAXGW, IFAXGW_SRC, IFAXGW_TOOLS.
-#   make_page FILE [XRES YRES]   a one-page G4 TIFF (1728 wide, text-like)
+#   make_page FILE [XRES YRES]   a one-page G4 TIFF (1728x2200, text-like)
 #   device NAME ARGS...          tests/peers/ifax_device.py, NAME_PORT set
 #   write_conf FILE SPOOL EXTRA_SMTP   config with short timeouts, retry 1 s
 #   enqueue SPOOL PAGES ARGS...  tests/tools/deliver_enqueue: sets JOB
@@ -12,21 +12,37 @@ DEV="$IFAXGW_SRC/tests/peers/ifax_device.py"
 make_page() { # FILE [XRES YRES]
     "$PY" - "$1.pbm" <<'PYEOF'
 import random, sys
-w, h = 1728, 1100
+# A text-like page: 60 lines of "words" made of 7x12 glyphs (strokes),
+# 1728 x 2200 pixels; compresses like a real letter (MMR ~ 40-60 KB).
 random.seed(42)
-rows = [bytearray(w // 8) for _ in range(h)]
-for line in range(40, h - 40, 24):           # lines of "words"
-    x = 100
-    while x < w - 200:
-        wl = random.randint(20, 90)
-        for y in range(line, line + 14):
-            for b in range(x // 8, (x + wl) // 8):
-                rows[y][b] = 0xFF if random.random() < 0.6 else 0x5A
-        x += wl + random.randint(10, 24)
+W, H, GW, GH = 1728, 2200, 9, 14
+glyphs = []
+for g in range(40):
+    rows = [0] * GH
+    for _ in range(random.randint(2, 4)):
+        if random.random() < 0.5:      # vertical stroke
+            c = random.randint(0, 6); a = random.randint(0, 5); b = random.randint(7, 11)
+            for y in range(a, b + 1):
+                rows[y] |= 3 << c
+        else:                          # horizontal stroke
+            y = random.randint(1, 10); a = random.randint(0, 3); b = random.randint(4, 7)
+            rows[y] |= ((1 << (b - a + 1)) - 1) << a
+            rows[y + 1] |= ((1 << (b - a + 1)) - 1) << a
+    glyphs.append(rows)
+page = [0] * H
+for top in range(120, H - 120, 34):
+    x = 150
+    while x < W - 200:
+        for _ in range(random.randint(2, 9)):
+            g = random.choice(glyphs)
+            for y in range(GH):
+                page[top + y] |= g[y] << (W - x - GW)
+            x += GW
+        x += 14
 with open(sys.argv[1], "wb") as f:
-    f.write(b"P4\n%d %d\n" % (w, h))
-    for r in rows:
-        f.write(bytes(r))
+    f.write(b"P4\n%d %d\n" % (W, H))
+    for r in page:
+        f.write(r.to_bytes(W // 8, "big"))
 PYEOF
     pamtotiff -g4 -xresolution "${2:-204}" -yresolution "${3:-196}" \
         "$1.pbm" >"$1" 2>/dev/null

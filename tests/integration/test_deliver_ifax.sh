@@ -75,7 +75,7 @@ check "MH-only: MH" [ "$(v mh "v['info']['page'][0]['coding']")" = MH ]
 check "JBIG device: JBIG, decoded by jbgtopbm" [ "$(v jbig "v['info']['page'][0]['coding']")" = JBIG ]
 check "200 dpi only: labelled 200 dpi" [ "$(v d200 "v['info']['page'][0]['xres']")" = 200 ]
 check "200 dpi only: 204x196 relabelled 200x200, not resampled (same lines)" \
-    [ "$(v d200 "'%d %d' % (v['info']['page'][0]['yres'], v['info']['page'][0]['height'])")" = "200 1100" ]
+    [ "$(v d200 "'%d %d' % (v['info']['page'][0]['yres'], v['info']['page'][0]['height'])")" = "200 2200" ]
 check "no CONNEG: profile S, CONNEG never sent" \
     [ "$(v plain "'%s %s' % (v['conneg_asked'], v['info']['page'][0]['coding'])")" = "False MH" ]
 check "no CONNEG: device saw no parameter" \
