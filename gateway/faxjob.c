@@ -1,6 +1,8 @@
 /* faxjob - one fax call's pages into the queue; contract in faxjob.h */
 #include "gateway/faxjob.h"
 
+#include <sys/statvfs.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,11 +12,31 @@
 
 #include "gateway/log.h"
 
+/* A spool too full for a call: refuse before answering, not mid-page. */
+static int
+faxjob_room(struct queue *q, struct errbuf *why)
+{
+    struct statvfs vfs;
+    unsigned long long kb;
+
+    if (statvfs(queue_spool_dir(q), &vfs) == -1)
+        return errbuf_errno(why, "spool %s", queue_spool_dir(q));
+    kb = (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024;
+    if (kb < FAXJOB_MIN_FREE_KB)
+        return errbuf_set(why, ERR_TEMP, "4.3.1",
+                          "spool %s has %llu KiB free, under %d KiB",
+                          queue_spool_dir(q), kb, FAXJOB_MIN_FREE_KB);
+    return 0;
+}
+
 struct job *
 faxjob_begin(struct queue *q, char *path, size_t n, struct errbuf *why)
 {
-    struct job *j = queue_create(q, "fax", why);
+    struct job *j;
 
+    if (faxjob_room(q, why) == -1)
+        return NULL;
+    j = queue_create(q, "fax", why);
     if (j == NULL)
         return NULL;
     if (job_path(j, "pages.tif", path, n) == NULL) {
@@ -63,10 +85,23 @@ fail:
     return -1;
 }
 
+/* Pages confirmed to the sender but not in pages.tif (a write failed, e.g.
+ * the disk filled up): the job is partial, never silently short. */
+static int
+faxjob_stored_pages(const struct job *j, struct errbuf *why)
+{
+    char path[4096];
+
+    if (job_path(j, "pages.tif", path, sizeof path) == NULL)
+        return errbuf_set(why, ERR_PERM, NULL, "job path too long");
+    return job_count_pages(path, why);
+}
+
 static int
 faxjob_fill(struct job *j, const struct callrec *rec, struct errbuf *why)
 {
     char reason[300], esc[4 * CALLREC_TEXT_MAX];
+    int stored = faxjob_stored_pages(j, why);
 
     if (job_set_line(j, rec->line, why) == -1 ||
         job_set_csid(j, rec->remote_csid, why) == -1 ||
@@ -79,6 +114,13 @@ faxjob_fill(struct job *j, const struct callrec *rec, struct errbuf *why)
         (void)snprintf(reason, sizeof reason, "%s: %s",
                        callrec_end_name(rec->end),
                        log_esc(esc, sizeof esc, rec->t30_text));
+        if (job_set_partial(j, reason, why) == -1)
+            return -1;
+    }
+    if (stored >= 0 && (size_t)stored < rec->npages) {
+        (void)snprintf(reason, sizeof reason,
+                       "%d of %zu confirmed pages stored (spool write failed)",
+                       stored, rec->npages);
         if (job_set_partial(j, reason, why) == -1)
             return -1;
     }

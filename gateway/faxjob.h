@@ -4,11 +4,14 @@
  * The gateway side of a call from t30/ (a modem line, an audio line or a
  * recording): before answering, faxjob_begin() makes the incoming job and
  * gives the path the T.30 receiver writes pages.tif to (so an unwritable
- * spool refuses the call before it is answered); after the call,
+ * spool, or one with less than FAXJOB_MIN_FREE_KB free, refuses the call
+ * before it is answered); after the call,
  * faxjob_end() fills the job from the call record (line, CSID, caller ID,
  * called number, the record as JSON, the T.30 transcript as t30.log, the
  * partial mark and its reason) and commits it. A call without a confirmed
- * page is a failed call, never a received fax: the job is removed.
+ * page is a failed call, never a received fax: the job is removed. Fewer
+ * pages in pages.tif than the sender was told (a write failed) make the
+ * job partial.
  * Errors: -1 with why. Threads: the line's thread.
  */
 #ifndef IFAXGW_GATEWAY_FAXJOB_H
@@ -20,6 +23,10 @@
 #include "gateway/job.h"
 #include "gateway/queue.h"
 #include "t30/callrec.h"
+
+/* Free spool space a call needs before it is answered: a few fine pages
+ * and their converted copies; below it the call is refused, not cut. */
+#define FAXJOB_MIN_FREE_KB 512
 
 /* A new incoming job; pages.tif's path into path (size n). Caller frees the
  * handle with job_free() after faxjob_end() or queue_abort(). */

@@ -585,3 +585,59 @@ job_count_pages(const char *path, struct errbuf *why)
     }
     return pages;
 }
+
+/* TIFF integers in the file's byte order (classic or BigTIFF). */
+static uint64_t
+tiff_uint(const unsigned char *b, int size, bool be)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < size; i++)
+        v |= (uint64_t)b[be ? size - 1 - i : i] << (8 * i);
+    return v;
+}
+
+static int
+read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    ssize_t r = pread(fd, buf, n, (off_t)off);
+
+    return r == (ssize_t)n ? 0 : -1;
+}
+
+int
+job_seal_pages(const char *path, int pages, struct errbuf *why)
+{
+    unsigned char head[16], b[8], zero[8] = {0};
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    bool be, big;
+    int osz;
+    uint64_t off, n, link = 0;
+
+    if (fd == -1)
+        return errbuf_errno(why, "%s", path);
+    if (pages <= 0 || read_at(fd, head, sizeof head, 0) == -1)
+        goto done; /* nothing to keep, or too short: the count said so */
+    be = head[0] == 'M';
+    big = tiff_uint(head + 2, 2, be) == 43;
+    osz = big ? 8 : 4;
+    off = tiff_uint(head + (big ? 8 : 4), osz, be);
+    for (int i = 0; i < pages && off != 0; i++) {
+        if (read_at(fd, b, big ? 8 : 2, off) == -1)
+            goto done;
+        n = tiff_uint(b, big ? 8 : 2, be);
+        link = off + (big ? 8 : 2) + n * (big ? 20 : 12);
+        if (read_at(fd, b, (size_t)osz, link) == -1)
+            goto done;
+        off = tiff_uint(b, osz, be);
+    }
+    if (off != 0 && (pwrite(fd, zero, (size_t)osz, (off_t)link) != osz ||
+                     fsync(fd) == -1)) {
+        errbuf_errno(why, "%s: ending the directory chain", path);
+        close(fd);
+        return -1;
+    }
+done:
+    close(fd);
+    return 0;
+}

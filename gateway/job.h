@@ -186,4 +186,10 @@ int job_from_json(struct job *j, const json_t *meta, struct errbuf *why);
  * lie inside the file); 0 for a missing or empty file; -1 when unreadable. */
 int job_count_pages(const char *path, struct errbuf *why);
 
+/* End the TIFF's directory chain after its first `pages` directories: a link
+ * to a directory never written (libtiff links before it writes, so a full
+ * disk or a crash in between leaves one) makes every reader fail on a file
+ * whose complete pages are fine. 0 (also when nothing was to do), or -1. */
+int job_seal_pages(const char *path, int pages, struct errbuf *why);
+
 #endif

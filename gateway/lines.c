@@ -12,24 +12,28 @@
 #include "gateway/log.h"
 #include "gateway/router.h"
 #include "gateway/xalloc.h"
+#include "t30/audioline.h"
 #include "t30/line.h"
 
 struct lines;
 
 struct lines_one {
     struct lines *owner;
-    struct line_state *ls;
+    struct line_state *ls; /* a modem line, or */
+    struct audioline *al;  /* an audio line */
     pthread_t thread;
     bool started;
-    struct job *job; /* the call in progress; line thread only */
+    struct job *job;        /* the call in progress; line thread only */
+    struct job *pending;    /* a call's job the full spool did not take
+                               yet; line thread only (then lines_stop) */
     struct lines_status st; /* guarded by owner->mu */
 };
 
 struct lines {
     struct queue *q;
-    atomic_int stop;       /* line_run() returns when set */
-    atomic_bool draining;  /* no new call is answered */
-    pthread_mutex_t mu;    /* guards every one[].st */
+    atomic_int stop;      /* line_run() returns when set */
+    atomic_bool draining; /* no new call is answered */
+    pthread_mutex_t mu;   /* guards every one[].st */
     size_t n;
     struct lines_one one[LINES_MAX];
 };
@@ -50,17 +54,47 @@ lines_on_answer(void *arg, const struct line_call *c)
     char why[256], e1[96], e2[96];
     bool yes;
 
-    if (atomic_load(&o->owner->draining)) {
-        log_info("line=%s call refused: the gateway is stopping", o->st.name);
-        return false;
-    }
     yes = router_should_answer(o->st.name, c->called, c->caller_id, why,
                                sizeof why);
-    if (!yes)
+    if (!yes) {
         log_info("line=%s caller=\"%s\" called=\"%s\" refused by route: %s",
                  o->st.name, log_esc(e1, sizeof e1, c->caller_id),
                  log_esc(e2, sizeof e2, c->called), why);
+        return false;
+    }
+    /* Decided under the lock lines_drain() checks with: a call is either
+     * refused or already counted as in progress when draining begins. */
+    pthread_mutex_lock(&o->owner->mu);
+    yes = !atomic_load(&o->owner->draining);
+    if (yes)
+        o->st.status = LINE_STATUS_RECEIVING;
+    pthread_mutex_unlock(&o->owner->mu);
+    if (!yes)
+        log_info("line=%s call refused: the gateway is stopping", o->st.name);
     return yes;
+}
+
+/* Commit the job a full spool refused at the end of an earlier call. -1
+ * with why while it still cannot be committed. */
+static int
+lines_commit_pending(struct lines_one *o, struct errbuf *why)
+{
+    if (o->pending == NULL)
+        return 0;
+    if (queue_commit(o->owner->q, o->pending, why) == -1) {
+        if (why->cls == ERR_TEMP)
+            return -1;
+        /* never for want of space: recovery at the next start decides */
+        log_error("job=%s line=%s commit failed, left in incoming/: %s",
+                  o->pending->id, o->st.name, why->text);
+    } else {
+        log_info("job=%s line=%s pages=%d partial=%d committed after the "
+                 "spool had room again",
+                 o->pending->id, o->st.name, o->pending->pages,
+                 o->pending->partial ? 1 : 0);
+    }
+    o->pending = job_free(o->pending);
+    return 0;
 }
 
 static int
@@ -70,6 +104,12 @@ lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
     struct lines_one *o = arg;
 
     (void)c;
+    if (lines_commit_pending(o, why) == -1) {
+        log_error("line=%s call not answered: job %s still waits for the "
+                  "spool: %s",
+                  o->st.name, o->pending->id, why->text);
+        return -1;
+    }
     o->job = faxjob_begin(o->owner->q, path, n, why);
     if (o->job == NULL) {
         log_error("line=%s call not answered: %s", o->st.name, why->text);
@@ -109,16 +149,26 @@ lines_on_job_end(void *arg, const struct callrec *rec)
         return;
     (void)snprintf(id, sizeof id, "%s", o->job->id);
     if (faxjob_end(o->owner->q, o->job, rec, &why) == -1) {
-        log_warn("job=%s line=%s csid=\"%s\" call failed: %s", id, o->st.name,
-                 log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""),
-                 why.text);
-        lines_note_call(o, rec, why.text, "", false);
+        bool keep = why.cls == ERR_TEMP && rec != NULL && rec->npages > 0 &&
+                    o->job->state == JOB_INCOMING;
+
+        log_warn("job=%s line=%s csid=\"%s\" call failed: %s%s", id, o->st.name,
+                 log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""), why.text,
+                 keep ? "; pages kept in incoming/, committed before the "
+                        "next call is answered"
+                      : "");
+        lines_note_call(o, rec, why.text, keep ? id : "", false);
+        if (keep) {
+            o->pending = o->job;
+            o->job = NULL;
+        }
     } else {
         log_info("job=%s line=%s csid=\"%s\" caller=\"%s\" pages=%zu "
-                 "rate=%d result=%s committed",
+                 "stored=%d partial=%d rate=%d result=%s committed",
                  id, o->st.name, log_esc(e1, sizeof e1, rec->remote_csid),
                  log_esc(e2, sizeof e2, rec->caller_id), rec->npages,
-                 rec->bit_rate, callrec_result_name(rec->result));
+                 o->job->pages, o->job->partial ? 1 : 0, rec->bit_rate,
+                 callrec_result_name(rec->result));
         lines_note_call(o, rec, callrec_result_name(rec->result), id, true);
     }
     o->job = job_free(o->job);
@@ -149,8 +199,52 @@ lines_thread(void *arg)
 {
     struct lines_one *o = arg;
 
-    (void)line_run(o->ls, &o->owner->stop);
+    if (o->al != NULL)
+        (void)audioline_run(o->al, &o->owner->stop);
+    else
+        (void)line_run(o->ls, &o->owner->stop);
     return NULL;
+}
+
+static void
+lines_one_free(struct lines_one *o)
+{
+    struct errbuf why;
+
+    if (lines_commit_pending(o, &why) == -1) {
+        log_warn("job=%s line=%s not committed (%s): left in incoming/ for "
+                 "recovery at the next start",
+                 o->pending->id, o->st.name, why.text);
+        o->pending = job_free(o->pending);
+    }
+    line_free(o->ls);
+    audioline_free(o->al);
+    o->ls = NULL;
+    o->al = NULL;
+}
+
+/* Both kinds take the same handlers (t30/line.h). */
+static int
+lines_init_one(struct lines_one *o, const struct config_line *cl,
+               struct errbuf *why)
+{
+    if (cl->kind == CONFIG_LINE_AUDIO) {
+        o->al = audioline_init(NULL, cl, why);
+        if (o->al == NULL)
+            return -1;
+        audioline_set_answer_handler(o->al, lines_on_answer, o);
+        audioline_set_job_handler(o->al, lines_on_job_start, lines_on_job_end,
+                                  o);
+        audioline_set_status_handler(o->al, lines_on_status, o);
+        return 0;
+    }
+    o->ls = line_init(NULL, cl, why);
+    if (o->ls == NULL)
+        return -1;
+    line_set_answer_handler(o->ls, lines_on_answer, o);
+    line_set_job_handler(o->ls, lines_on_job_start, lines_on_job_end, o);
+    line_set_status_handler(o->ls, lines_on_status, o);
+    return 0;
 }
 
 static int
@@ -161,16 +255,11 @@ lines_start_one(struct lines *l, const struct config_line *cl,
 
     o->owner = l;
     (void)snprintf(o->st.name, sizeof o->st.name, "%s", cl->name);
-    o->ls = line_init(NULL, cl, why);
-    if (o->ls == NULL)
+    if (lines_init_one(o, cl, why) == -1)
         return errbuf_prefix(why, "line %s", cl->name);
-    line_set_answer_handler(o->ls, lines_on_answer, o);
-    line_set_job_handler(o->ls, lines_on_job_start, lines_on_job_end, o);
-    line_set_status_handler(o->ls, lines_on_status, o);
     if (pthread_create(&o->thread, NULL, lines_thread, o) != 0) {
-        line_free(o->ls);
-        return errbuf_set(why, ERR_TEMP, NULL, "line %s: no thread",
-                          cl->name);
+        lines_one_free(o);
+        return errbuf_set(why, ERR_TEMP, NULL, "line %s: no thread", cl->name);
     }
     o->started = true;
     l->n++;
@@ -187,11 +276,6 @@ lines_start(const struct config *cf, struct queue *q, struct errbuf *why)
     for (int i = 0; i < cf->n_lines; i++) {
         const struct config_line *cl = &cf->lines[i];
 
-        if (cl->kind != CONFIG_LINE_MODEM) {
-            log_warn("line=%s is an audio line: not run by the daemon (use "
-                     "ifaxgw receive --audio)", cl->name);
-            continue;
-        }
         if (l->n == LINES_MAX || lines_start_one(l, cl, why) == -1) {
             if (l->n == LINES_MAX)
                 errbuf_set(why, ERR_PERM, NULL, "more than %d lines",
@@ -199,7 +283,10 @@ lines_start(const struct config *cf, struct queue *q, struct errbuf *why)
             lines_stop(l);
             return NULL;
         }
-        log_info("line=%s device=%s started", cl->name, cl->device);
+        if (cl->kind == CONFIG_LINE_AUDIO)
+            log_info("line=%s audio=%s started", cl->name, cl->audio);
+        else
+            log_info("line=%s device=%s started", cl->name, cl->device);
     }
     return l;
 }
@@ -237,7 +324,7 @@ lines_stop(struct lines *l)
     for (size_t i = 0; i < l->n; i++) {
         if (l->one[i].started)
             pthread_join(l->one[i].thread, NULL);
-        line_free(l->one[i].ls);
+        lines_one_free(&l->one[i]);
     }
     pthread_mutex_destroy(&l->mu);
     free(l);

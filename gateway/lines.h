@@ -1,7 +1,8 @@
 /*
- * lines - the daemon's fax lines: one thread per configured modem line
+ * lines - the daemon's fax lines: one thread per configured line
  *
- * Starts t30/line for every modem line of the config and wires its handlers
+ * Starts t30/line for every modem line and t30/audioline for every audio
+ * line (calls on a unix socket) of the config and wires their handlers
  * to the gateway: the answer decision to gateway/router (a route that says
  * reject leaves the call ringing), the job to gateway/faxjob (a job exists,
  * with its pages.tif writable, before the call is answered; the record and
@@ -9,8 +10,11 @@
  * page reads. lines_drain() stops answering new calls and waits for calls in
  * progress to end; lines_stop() then ends the threads. Each outcome is one
  * log line with the job id (this module's threads are thread owners).
- * Audio lines are served by `ifaxgw receive`, not by the daemon (a warning
- * says so at start).
+ * A call is answered or refused under the lock lines_drain() looks with, so
+ * after draining began no call starts and none in progress is missed.
+ * A call whose job the spool could not take (full disk) keeps its pages in
+ * incoming/; the line commits them before it answers again, and refuses
+ * calls while that still fails (at stop, recovery takes them over).
  * Threads: lines_* from the main thread; lines_status() from any thread.
  */
 #ifndef IFAXGW_GATEWAY_LINES_H
@@ -31,8 +35,8 @@
  * except the far-end ones (csid, caller), which the page escapes. */
 struct lines_status {
     char name[CONFIG_NAME_MAX];
-    int status;  /* enum line_status (t30/line.h) */
-    int page;    /* receiving: page in progress */
+    int status; /* enum line_status (t30/line.h) */
+    int page;   /* receiving: page in progress */
     int bit_rate;
     char detail[LINES_TEXT_MAX];
     int64_t last_start_ms; /* 0: no call yet */
@@ -46,7 +50,7 @@ struct lines_status {
 
 struct lines;
 
-/* Start a thread per modem line of cf (borrowed for the call only). */
+/* Start a thread per line of cf (borrowed for the call only). */
 struct lines *lines_start(const struct config *cf, struct queue *q,
                           struct errbuf *why);
 

@@ -638,6 +638,8 @@ commit_locked_job(struct queue *q, struct job *j, int jobdfd,
         return -1;
     if (pages == 0)
         return errbuf_set(why, ERR_PERM, "", "no complete page received");
+    if (job_seal_pages(path, pages, why) == -1)
+        return -1;
     j->pages = pages;
     if (route_job(q, j, why) == -1)
         return -1;
