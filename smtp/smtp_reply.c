@@ -74,7 +74,7 @@ smtp_reply_add(struct smtp_reply *r, const char *line, size_t n,
     size_t tn;
     const char *text;
 
-    if (r->code != 0)
+    if (r->pending == 0) /* a new reply: after a complete one or an error */
         smtp_reply_init(r);
     if (n > 0 && line[n - 1] == '\r')
         n--;

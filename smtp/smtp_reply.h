@@ -17,7 +17,8 @@
 
 #include "gateway/errbuf.h"
 
-#define SMTP_LINE_MAX 2048   /* one reply line without CRLF: 4x RFC 5321's 512 \
+#define SMTP_LINE_MAX                                                          \
+    2048                     /* one reply line without CRLF: 4x RFC 5321's 512 \
                               */
 #define SMTP_REPLY_MAX 16384 /* whole reply text; CONNEG listings run long */
 

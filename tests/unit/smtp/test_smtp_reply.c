@@ -89,9 +89,14 @@ test_smtp_reply_add_rejects_nul(void **state)
     struct errbuf why;
 
     smtp_reply_init(&r);
+    assert_int_equal(smtp_reply_add(&r, "250-2.1.5 a", 11, &why), 0);
     assert_int_equal(smtp_reply_add(&r, "250 a\0b", 7, &why), -1);
     assert_int_equal(why.cls, ERR_TEMP);
     assert_non_null(strstr(why.text, "NUL"));
+    /* after an error the next line starts a new reply (fuzz_smtp_reply) */
+    assert_int_equal(smtp_reply_add(&r, "550 x", 5, &why), 1);
+    assert_string_equal(r.status, "");
+    assert_string_equal(r.text, "x");
 }
 
 static void
