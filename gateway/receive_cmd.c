@@ -211,7 +211,7 @@ audio_write(struct audio_src *src, const int16_t *amp, int n)
         raw[2 * i + 1] = (unsigned char)((uint16_t)amp[i] >> 8);
     }
     while (off < len) {
-        ssize_t w = write(src->fd, raw + off, len - off);
+        ssize_t w = send(src->fd, raw + off, len - off, MSG_NOSIGNAL);
 
         if (w < 0 && errno == EINTR)
             continue;
