@@ -26,7 +26,7 @@
 #include "gateway/metrics.h"
 
 #define WEB_MAX_BODY_DEFAULT 16384 /* bytes of a request body; more is 413 */
-#define WEB_RATE_DEFAULT     600   /* requests/min per client */
+#define WEB_RATE_DEFAULT     120   /* requests/min per client (as conf/) */
 #define WEB_NAME_MAX         64    /* line, profile, CSID, caller ID fields */
 #define WEB_TEXT_MAX         256   /* free text: error, last result */
 #define WEB_LINES_MAX        32    /* lines shown */

@@ -199,7 +199,8 @@ queue_up(const char *spool)
     return q;
 }
 
-/* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue. */
+/* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue.
+ * Settling claims the oldest due job: make pending ("queue") jobs last. */
 static int
 mkq(const char *spool, const char *state, long n, const char *csid)
 {
@@ -633,6 +634,23 @@ tp_resend(void *arg, const char *id, const char *to, struct errbuf *why)
 
 /* --- simulated lines and scanner ----------------------------------- */
 
+/* queue_list() walks oldest first: the last fax seen is the newest. */
+static int
+last_call_cb(void *arg, const struct job *j)
+{
+    struct web_call *c = arg;
+
+    if (!j->meta_ok || j->source == NULL || strcmp(j->source, "fax") != 0)
+        return 0;
+    c->time_s = j->created_ms / 1000;
+    snprintf(c->csid, sizeof c->csid, "%s", j->csid ? j->csid : "");
+    snprintf(c->caller, sizeof c->caller, "%s", j->caller ? j->caller : "");
+    c->pages = j->pages;
+    snprintf(c->result, sizeof c->result, "ok");
+    snprintf(c->job, sizeof c->job, "%s", j->id);
+    return 0;
+}
+
 static size_t
 tp_lines(void *arg, struct web_line *out, size_t max)
 {
@@ -643,6 +661,12 @@ tp_lines(void *arg, struct web_line *out, size_t max)
         return 0;
     snprintf(out[0].name, sizeof out[0].name, "fax0");
     out[0].phase = WEB_LINE_IDLE;
+    if (p->q != NULL) {
+        struct errbuf why;
+
+        errbuf_clear(&why);
+        (void)queue_list(p->q, JOB_DONE, last_call_cb, &out[0].last, &why);
+    }
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->n; i++) {
         json_t *m = p->jobs[i].meta;
