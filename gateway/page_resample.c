@@ -1,6 +1,7 @@
 /* page_resample - fax grid and width changes; see page_resample.h */
 #include "gateway/page_resample.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,10 @@ page_resample_alloc(struct page_bitmap *dst, const struct page_bitmap *src,
     dst->bits = xcalloc((size_t)h, dst->stride);
 }
 
-/* Receives one destination row of weighted black sums; full = all black. */
+/* Receives one destination row of weighted black sums; full = all black.
+ * Only sum[lo..hi] may be non-zero (lo > hi: a white row). */
 typedef void (*page_resample_row_fn)(void *arg, int y, const uint64_t *sum,
-                                     int dw, uint64_t full);
+                                     int lo, int hi, int dw, uint64_t full);
 
 static void
 page_resample_box(const struct page_bitmap *s, int dw, int dh,
@@ -54,7 +56,20 @@ page_resample_box(const struct page_bitmap *s, int dw, int dh,
 {
     uint64_t sw = (uint64_t)s->width, sh = (uint64_t)s->height;
     uint32_t *acc = xcalloc((size_t)s->width, sizeof *acc);
-    uint64_t *sum = xcalloc((size_t)dw, sizeof *sum);
+    uint64_t *sum = xcalloc((size_t)dw + 1, sizeof *sum);
+    /* shrinking: source column i gives w0[i] to k0[i] and the rest of its
+     * dw to k0[i] + 1 (a source column spans at most two target columns) */
+    bool shrink = (uint64_t)dw <= sw;
+    uint32_t *k0 = shrink ? xmalloc(sw * sizeof *k0) : NULL;
+    uint32_t *w0 = shrink ? xmalloc(sw * sizeof *w0) : NULL;
+
+    for (uint64_t i = 0; shrink && i < sw; i++) {
+        uint64_t x0 = i * (uint64_t)dw, k = x0 / sw, end = (k + 1) * sw;
+
+        k0[i] = (uint32_t)k;
+        w0[i] = (uint32_t)((end < x0 + (uint64_t)dw ? end : x0 + (uint64_t)dw) -
+                           x0);
+    }
 
     for (uint64_t j = 0; j < (uint64_t)dh; j++) {
         uint64_t y0 = j * sh, y1 = y0 + sh;
@@ -76,7 +91,6 @@ page_resample_box(const struct page_bitmap *s, int dw, int dh,
                 hi = (int)(i * 8 + 7) > hi ? (int)(i * 8 + 7) : hi;
             }
         }
-        memset(sum, 0, (size_t)dw * sizeof *sum);
         if (hi >= s->width)
             hi = s->width - 1;
         for (int i = lo; i <= hi; i++) {
@@ -84,6 +98,12 @@ page_resample_box(const struct page_bitmap *s, int dw, int dh,
 
             if (acc[i] == 0)
                 continue;
+            if (shrink) {
+                sum[k0[i]] += (uint64_t)acc[i] * w0[i];
+                sum[k0[i] + 1] += (uint64_t)acc[i] * ((uint32_t)dw - w0[i]);
+                acc[i] = 0;
+                continue;
+            }
             for (uint64_t k = x0 / sw; k * sw < x1 && k < (uint64_t)dw; k++) {
                 uint64_t a = k * sw > x0 ? k * sw : x0;
                 uint64_t b = (k + 1) * sw < x1 ? (k + 1) * sw : x1;
@@ -92,28 +112,45 @@ page_resample_box(const struct page_bitmap *s, int dw, int dh,
             }
             acc[i] = 0;
         }
-        fn(arg, (int)j, sum, dw, sw * sh);
+        {
+            int klo = 0, khi = dw - 1;
+
+            if (hi < lo)
+                klo = dw, khi = -1;
+            else if (shrink)
+                klo = (int)k0[lo],
+                khi = (int)k0[hi] + 1 < dw ? (int)k0[hi] + 1 : dw - 1;
+            fn(arg, (int)j, sum, klo, khi, dw, sw * sh);
+            if (khi >= klo)
+                memset(sum + klo, 0, (size_t)(khi - klo + 1) * sizeof *sum);
+        }
     }
     free(acc);
     free(sum);
+    free(k0);
+    free(w0);
 }
 
 static void
-page_resample_bin_row(void *arg, int y, const uint64_t *sum, int dw,
-                      uint64_t full)
+page_resample_bin_row(void *arg, int y, const uint64_t *sum, int lo, int hi,
+                      int dw, uint64_t full)
 {
     struct page_bitmap *d = arg;
     unsigned char *row = d->bits + (size_t)y * d->stride;
+    uint64_t thr = full * PAGE_RESAMPLE_NUM / PAGE_RESAMPLE_DEN;
 
-    for (int k = 0; k < dw; k++)
-        if (sum[k] * PAGE_RESAMPLE_DEN > full * PAGE_RESAMPLE_NUM)
+    (void)dw;
+    for (int k = lo; k <= hi; k++)
+        if (sum[k] > thr) /* sum * DEN > full * NUM */
             row[k / 8] |= (unsigned char)(0x80 >> (k % 8));
 }
 
 static void
-page_resample_grey_row(void *arg, int y, const uint64_t *sum, int dw,
-                       uint64_t full)
+page_resample_grey_row(void *arg, int y, const uint64_t *sum, int lo, int hi,
+                       int dw, uint64_t full)
 {
+    (void)lo;
+    (void)hi; /* sum is zero outside lo..hi: the loop below covers all */
     unsigned char *row = (unsigned char *)arg + (size_t)y * (size_t)dw;
 
     for (int k = 0; k < dw; k++)

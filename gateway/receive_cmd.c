@@ -9,7 +9,9 @@
  * Exit: 0 job committed (complete or partial), 1 call failed or spool
  * error (nothing committed), 2 usage.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,20 +50,27 @@ struct rx_args {
 struct audio_src {
     SNDFILE *sf;
     int fd;
+    int listen_fd; /* unix:PATH: listening until the call is accepted */
+    bool duplex;   /* fd also takes our audio back (socket) */
+    char path[108];
 };
 
 static void
 usage(FILE *f)
 {
     fputs(
-        "usage: ifaxgw receive --audio FILE|- [-c CONF] [--line NAME]\n"
+        "usage: ifaxgw receive --audio FILE|-|unix:PATH [-c CONF]\n"
+        "                      [--line NAME]\n"
         "                      [--spool DIR] [--format wav|raw]\n"
         "Receive one fax call from 8 kHz 16-bit mono audio (a WAV file, or\n"
         "raw signed 16-bit little-endian samples; '-' reads raw from stdin)\n"
         "into the spool. Only the sender's audio is needed: what the gateway\n"
         "would send back is discarded, so a recording of the calling side\n"
         "decodes as the live call did.\n"
-        "  --audio FILE   the call audio (required)\n"
+        "  --audio FILE   the call audio (required); unix:PATH listens on a\n"
+        "                 stream socket for one call: raw s16le both ways,\n"
+        "                 the gateway's audio is sent back (a live call);\n"
+        "                 accepted only once the job and its file exist\n"
         "  -c CONF        config file (default " CONFIG_DEFAULT_FILE " if it\n"
         "                 exists, else the built-in defaults)\n"
         "  --line NAME    line settings to use (station id, ECM, modems,\n"
@@ -155,6 +164,63 @@ is_wav(const char *path)
     return yes;
 }
 
+/* A stream socket the caller's audio gateway connects to: raw s16le both
+ * ways, 160-sample blocks; we answer (accept) only once the job exists. */
+static int
+audio_listen(struct audio_src *src, const char *path, struct errbuf *why)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+    if (strlen(path) >= sizeof sa.sun_path)
+        return errbuf_set(why, ERR_PERM, "", "socket path too long: %s", path);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    snprintf(src->path, sizeof src->path, "%s", path);
+    src->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (src->listen_fd == -1)
+        return errbuf_errno(why, "socket");
+    (void)unlink(path);
+    if (bind(src->listen_fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+        listen(src->listen_fd, 1) == -1)
+        return errbuf_errno(why, "listen on %s", path);
+    return 0;
+}
+
+static int
+audio_accept(struct audio_src *src, struct errbuf *why)
+{
+    if (src->listen_fd == -1)
+        return 0;
+    src->fd = accept(src->listen_fd, NULL, NULL);
+    close(src->listen_fd);
+    src->listen_fd = -1;
+    (void)unlink(src->path);
+    if (src->fd == -1)
+        return errbuf_errno(why, "accept on %s", src->path);
+    src->duplex = true;
+    return 0;
+}
+
+static void
+audio_write(struct audio_src *src, const int16_t *amp, int n)
+{
+    unsigned char raw[2 * FAXRX_BLOCK];
+    size_t off = 0, len = (size_t)n * 2;
+
+    for (int i = 0; i < n; i++) {
+        raw[2 * i] = (unsigned char)(amp[i] & 0xff);
+        raw[2 * i + 1] = (unsigned char)((uint16_t)amp[i] >> 8);
+    }
+    while (off < len) {
+        ssize_t w = send(src->fd, raw + off, len - off, MSG_NOSIGNAL);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* the far end hung up: the read side ends the call */
+        off += (size_t)w;
+    }
+}
+
 static int
 audio_open(struct audio_src *src, const char *path, const char *format,
            struct errbuf *why)
@@ -164,6 +230,9 @@ audio_open(struct audio_src *src, const char *path, const char *format,
 
     src->sf = NULL;
     src->fd = -1;
+    src->listen_fd = -1;
+    if (strncmp(path, "unix:", 5) == 0)
+        return audio_listen(src, path + 5, why);
     if (strcmp(path, "-") == 0) {
         if (format != NULL && strcmp(format, "wav") == 0)
             return errbuf_set(why, ERR_PERM, "", "stdin must be raw s16le");
@@ -220,6 +289,10 @@ audio_close(struct audio_src *src)
         sf_close(src->sf);
     if (src->fd > STDIN_FILENO)
         close(src->fd);
+    if (src->listen_fd != -1) {
+        close(src->listen_fd);
+        (void)unlink(src->path);
+    }
 }
 
 static enum rcpt_mode
@@ -451,13 +524,15 @@ run_open(struct rx_run *r, const struct rx_args *a, struct errbuf *why)
     if (job_path(r->job, "pages.tif", path, sizeof path) == NULL)
         return errbuf_set(why, ERR_PERM, "", "job path too long");
     r->rx = faxrx_init(&o, path, wall_ms(), why);
-    return r->rx == NULL ? -1 : 0;
+    if (r->rx == NULL)
+        return -1;
+    return audio_accept(&r->src, why); /* answer now that pages can land */
 }
 
 static void
 run_call(struct rx_run *r)
 {
-    int16_t buf[FAXRX_BLOCK];
+    int16_t buf[FAXRX_BLOCK], out[FAXRX_BLOCK];
     int n;
 
     while (!faxrx_done(r->rx)) {
@@ -466,7 +541,9 @@ run_call(struct rx_run *r)
             faxrx_hangup(r->rx);
             break;
         }
-        faxrx_block(r->rx, buf, NULL, n);
+        faxrx_block(r->rx, buf, out, n);
+        if (r->src.duplex)
+            audio_write(&r->src, out, n);
     }
 }
 
@@ -474,7 +551,7 @@ int
 receive_cmd_main(int argc, char **argv)
 {
     struct rx_args a;
-    struct rx_run r = {.src = {.fd = -1}};
+    struct rx_run r = {.src = {.fd = -1, .listen_fd = -1}};
     struct errbuf why;
     const struct callrec *rec;
     char esc[4 * T30_CSID_MAX + 4], esc2[4 * CALLREC_TEXT_MAX];

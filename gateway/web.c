@@ -372,17 +372,31 @@ method_known(const char *m)
            strcmp(m, "POST") == 0 || strcmp(m, "DELETE") == 0;
 }
 
+/* The page's own files and thumbnails are cacheable and fetched in bursts
+ * (a history of 50 rows shows 50 thumbnails): they do not count against the
+ * rate limit, which guards the API. */
+static bool
+rate_exempt(const char *url, const char *method)
+{
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return false;
+    if (strncmp(url, "/api/", 5) != 0)
+        return strcmp(url, "/metrics") != 0;
+    return strncmp(url, "/api/jobs/", 10) == 0 && strstr(url, "/pages/");
+}
+
 /* First call of a request: admit it (rate, method, declared size). */
 static enum MHD_Result
 request_begin(struct web_server *w, struct MHD_Connection *c,
-              const char *method, void **con_cls)
+              const char *url, const char *method, void **con_cls)
 {
     struct conn *cn = xcalloc(1, sizeof *cn);
     const char *clen;
 
     *con_cls = cn;
     client_name(c, cn->client);
-    if (!web_auth_rate_take(w->auth, cn->client, now_ms()))
+    if (!rate_exempt(url, method) &&
+        !web_auth_rate_take(w->auth, cn->client, now_ms()))
         return send_error(c, 429, "too many requests");
     if (!method_known(method))
         return send_error(c, 405, "method not allowed");
@@ -403,7 +417,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
     (void)version;
     if (cn == NULL)
-        return request_begin(w, c, method, con_cls);
+        return request_begin(w, c, url, method, con_cls);
     if (*upload_size > 0) {
         /* Chunked bodies have no Content-Length: count as they come. */
         if (!cn->too_big && cn->len + *upload_size <= w->max_body) {

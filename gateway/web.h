@@ -26,7 +26,7 @@
 #include "gateway/metrics.h"
 
 #define WEB_MAX_BODY_DEFAULT 16384 /* bytes of a request body; more is 413 */
-#define WEB_RATE_DEFAULT     600   /* requests/min per client */
+#define WEB_RATE_DEFAULT     120   /* requests/min per client (as conf/) */
 #define WEB_NAME_MAX         64    /* line, profile, CSID, caller ID fields */
 #define WEB_TEXT_MAX         256   /* free text: error, last result */
 #define WEB_LINES_MAX        32    /* lines shown */
@@ -105,7 +105,7 @@ struct web_counts {
  * returned json_t references pass to the caller.
  */
 struct web_sources {
-    void *arg; /* passed to every handler */
+    void *arg; /* passed to lines, scanner and scan_start */
 
     /* Fill up to max lines; return how many. */
     size_t (*lines)(void *arg, struct web_line *out, size_t max);
@@ -115,6 +115,7 @@ struct web_sources {
     int (*scan_start)(void *arg, const char *profile, const char *const *to,
                       size_t nto, struct errbuf *why);
 
+    void *queue_arg; /* passed to the job handlers below */
     int (*counts)(void *arg, struct web_counts *out, struct errbuf *why);
     /* A page of jobs in one state, newest first; *total gets the count. */
     int (*list)(void *arg, enum web_job_state st, size_t limit,

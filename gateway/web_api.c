@@ -187,7 +187,7 @@ api_status(const struct web_api_env *env, int64_t now_s,
 
     memset(&c, 0, sizeof c);
     errbuf_clear(&why);
-    if (src->counts != NULL && src->counts(src->arg, &c, &why) != 0) {
+    if (src->counts != NULL && src->counts(src->queue_arg, &c, &why) != 0) {
         json_decref(queue);
         web_api_error(out, 503, "queue: %s", why.text);
         return 0;
@@ -243,7 +243,7 @@ api_jobs_list(const struct web_api_env *env, const struct web_api_request *rq,
     if (src->list == NULL)
         return web_api_error(out, 501, "no queue");
     errbuf_clear(&why);
-    if (handler_failed(out, src->list(src->arg, (enum web_job_state)st,
+    if (handler_failed(out, src->list(src->queue_arg, (enum web_job_state)st,
                                       (size_t)limit, (size_t)offset, &jobs,
                                       &total, &why),
                        &why))
@@ -266,7 +266,7 @@ api_job_show(const struct web_api_env *env, const char *id,
     if (src->show == NULL)
         return web_api_error(out, 501, "no queue");
     errbuf_clear(&why);
-    if (handler_failed(out, src->show(src->arg, id, &job, &why), &why))
+    if (handler_failed(out, src->show(src->queue_arg, id, &job, &why), &why))
         return 0;
     web_api_json(out, 200, job);
     return 0;
@@ -295,7 +295,7 @@ api_job_page(const struct web_api_env *env, const char *id, const char *rest,
         return web_api_error(out, 501, "no thumbnails");
     errbuf_clear(&why);
     if (handler_failed(out,
-                       src->thumbnail(src->arg, id, (int)page, &png, &len, &why),
+                       src->thumbnail(src->queue_arg, id, (int)page, &png, &len, &why),
                        &why))
         return 0;
     out->status = 200;
@@ -320,7 +320,7 @@ job_dir_checked(const struct web_api_env *env, const char *id, char *real,
         return -1;
     }
     errbuf_clear(&why);
-    if (handler_failed(out, src->job_dir(src->arg, id, dir, sizeof dir, &why),
+    if (handler_failed(out, src->job_dir(src->queue_arg, id, dir, sizeof dir, &why),
                        &why))
         return -1;
     n = strlen(env->spool_real);
@@ -464,11 +464,11 @@ api_job_action(const struct web_api_env *env, const struct web_api_request *rq,
     if (strcmp(action, "retry") == 0) {
         if (src->retry == NULL)
             return web_api_error(out, 501, "no queue");
-        rc = src->retry(src->arg, id, &why);
+        rc = src->retry(src->queue_arg, id, &why);
     } else if (strcmp(action, "delete") == 0) {
         if (src->remove == NULL)
             return web_api_error(out, 501, "no queue");
-        rc = src->remove(src->arg, id, &why);
+        rc = src->remove(src->queue_arg, id, &why);
     } else if (strcmp(action, "resend") == 0) {
         json_t *obj = body_object(rq, out);
         const char *to = NULL;
@@ -483,7 +483,7 @@ api_job_action(const struct web_api_env *env, const struct web_api_request *rq,
             json_decref(obj);
             return web_api_error(out, 501, "no queue");
         }
-        rc = src->resend(src->arg, id, to, &why);
+        rc = src->resend(src->queue_arg, id, to, &why);
         json_decref(obj);
     } else {
         return web_api_error(out, 404, "no such action");
@@ -606,7 +606,7 @@ web_api_metrics(const struct web_api_env *env, int64_t now_s,
 
     memset(&c, 0, sizeof c);
     errbuf_clear(&why);
-    if (src->counts != NULL && src->counts(src->arg, &c, &why) == 0) {
+    if (src->counts != NULL && src->counts(src->queue_arg, &c, &why) == 0) {
         for (int i = 0; i < WEB_JOB_STATE_COUNT; i++) {
             q[nq].state = state_names[i];
             q[nq].jobs = c.jobs[i];

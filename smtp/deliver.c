@@ -29,10 +29,6 @@
 #include "smtp/notice.h"
 #include "smtp/relay.h"
 #include "smtp/smtp_addr.h"
-
-/* XXX issue 6: smtp_client.h keeps a copy of enum smtp_step until it takes
- * the one in conf/config.h; this tells it the config's is already here. */
-#define IFAXGW_SMTP_STEP_DEFINED
 #include "smtp/smtp_client.h"
 
 #define DELIVER_PIN_TARGET_MAX (DNS_HOST_MAX + 16) /* "[host]:port" */
@@ -703,9 +699,15 @@ direct_group(struct pass *p, struct rcpt_work **w, size_t n)
     notice_log_reset(&p->log);
     errbuf_clear(&why);
     s = smtp_session_init(&sopts);
-    if (dns_resolve(w[0]->r->address, &dopts, t, &why) == -1 ||
-        smtp_session_open(s, t, &why) == -1 ||
-        smtp_session_mail(s, p->cf->smtp.from, p->j->id, 0, &why) == -1)
+    if (dns_resolve(w[0]->r->address, &dopts, t, &why) == -1)
+        goto fail;
+    if (smtp_session_open(s, t, &why) == -1) {
+        /* a 5xx greeting or EHLO refuses this host, not the message:
+         * defer, as Postfix's smtp_skip_5xx_greeting does */
+        why.cls = ERR_TEMP;
+        goto fail;
+    }
+    if (smtp_session_mail(s, p->cf->smtp.from, p->j->id, 0, &why) == -1)
         goto fail;
     k = rcpt_all(p, s, w, n, true);
     if (k < 0)

@@ -101,6 +101,16 @@ check "dots: message arrives identical after un-stuffing" cmp -s "$TMP/dots.d/ms
 check "dots: verdict file written" test -s "$TMP/dots.d/msg-1.json"
 peer_stop "$dots_PID"
 
+# 7b. two transactions on one session, RSET between (recipients on one host)
+device two --preset mh-only
+send two "$two_PORT" --to fax@ifax.test --to fax2@ifax.test --repeat 2
+check "session reuse: delivered" rc_is two 0
+check "session reuse: one connection, one EHLO" [ "$(grep -c '> EHLO' "$TMP/two.log")" = 1 ]
+check "session reuse: RSET between transactions" [ "$(grep -c '> RSET' "$TMP/two.log")" = 1 ]
+check "session reuse: two messages, two recipients each" \
+    "$PY" -c 'import json,sys; d=sys.argv[1]; v=[json.load(open(d+"/msg-%d.json" % i)) for i in (1,2)]; sys.exit(0 if all(len(x["rcpt"])==2 for x in v) else 1)' "$TMP/two.d"
+peer_stop "$two_PID"
+
 # 8. ifaxgw probe: shows extensions and capability, sends no message
 device probe --preset mh-only
 "$IFAXGW" probe fax@ifax.test --host "127.0.0.1:$probe_PORT" --timeout 20 >"$TMP/probe.out" 2>&1

@@ -78,6 +78,13 @@ while read -r st f cls dup; do
     run_case "$st" "$f" "$cls" "$dup"
 done <<<"$cases"
 
+# An RFC 821 server: 502 to EHLO, HELO works; no extension, no CONNEG.
+peer_start old "$PY" "$SRC/tests/peers/faulty_smtp.py" --stage dot --fault 4xx --no-ehlo
+"$SEND" --to fax@faulty.test --host "127.0.0.1:$old_PORT" --timeout 5 --transcript "$TMP/old.log" >"$TMP/old.res" 2>&1
+check "HELO fallback: session opened with no extensions" grep -q 'ext=0x00' "$TMP/old.res"
+check "HELO fallback: no CONNEG, no SIZE sent" bash -c "! grep -qE 'CONNEG|SIZE=' '$TMP/old.log'"
+check "HELO fallback: went through to the dot (451 there)" grep -q 'data=451' "$TMP/old.res"
+
 # The transcript of a dot timeout says so; a 5xx EHLO was retried as HELO.
 check "transcript: HELO fallback after 5xx to EHLO" grep -q '> HELO gw.test' "$TMP/f_ehlo_5xx.log"
 check "transcript: timestamps and directions" \

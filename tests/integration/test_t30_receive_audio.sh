@@ -6,7 +6,7 @@
 # audio from stdin works; a call dropped during page 2 commits a partial
 # job with exactly page 1; silence (zero pages) commits nothing and fails;
 # an unwritable spool is refused before the call; a hostile CSID stays
-# escaped in output and JSON.
+# escaped in output and JSON; a live call over a unix socket (both ways).
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -105,6 +105,18 @@ grep -q 'not answering' "$tmp/err5"
 grep -qF 'csid="\x22<b>\x5c\x1b"' "$tmp/out6"
 job=$(one_job "$tmp/s6")
 meta "$job" "r['remote_csid'] == '\"<b>\\\\\\x1b'"
+
+# 7. a live two-way call on a unix socket: the sender hears our answers
+"$gw" receive -c "$tmp/gw.conf" --audio "unix:$tmp/line.sock" --spool "$tmp/s7" >"$tmp/out7" &
+gwpid=$!
+"$tools/fax_record" -s "$tmp/line.sock" -l 1 -i "+1 555 0177" "$doc" "$tmp/live.wav" >"$tmp/snd7"
+wait $gwpid
+grep -q 'sender_code=0' "$tmp/snd7"
+grep -q 'result=ok pages=2 csid="+1 555 0177" bit_rate=14400 ecm=1' "$tmp/out7"
+job=$(one_job "$tmp/s7")
+mkdir "$tmp/p7" && (cd "$tmp/p7" && tiffsplit "$job/pages.tif" g >/dev/null)
+tifftopnm "$tmp/p1/paaa.tif" 2>/dev/null | cmp - <(tifftopnm "$tmp/p7/gaaa.tif" 2>/dev/null)
+[ ! -e "$tmp/line.sock" ]
 
 # usage errors
 rc=0; "$gw" receive >/dev/null 2>&1 || rc=$?; [ $rc -eq 2 ]

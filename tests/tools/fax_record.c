@@ -9,13 +9,21 @@
  *              [-l LASTPAGE] [-p N] [-r RAW] IN.tif OUT.wav
  * -E: no ECM (both ends); -c: codings offered up to this one; -l: last page
  * (0-based); -p N: stop 8 s after the receiver confirmed page N (a call
- * dropped during page N+1); -r: also write raw s16le. Prints the call
- * result on stdout. Exit 0 when the loopback ended as asked.
+ * dropped during page N+1); -r: also write raw s16le.
+ * -s SOCKET: instead of the in-memory receiver, call a gateway listening
+ * on a unix stream socket (ifaxgw receive --audio unix:PATH): 160 samples
+ * out, 160 back, in lockstep, until the sender's T.30 ends.
+ * Prints the call result on stdout. Exit 0 when the call ended as asked.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sndfile.h>
@@ -31,6 +39,7 @@ struct opts {
     int last_page;
     int cut_after_page;
     const char *raw;
+    const char *sock;
 };
 
 static int sender_code = -1;
@@ -79,7 +88,8 @@ parse(int argc, char **argv, struct opts *o)
     o->last_page = -1;
     o->cut_after_page = 0;
     o->raw = NULL;
-    while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:")) != -1) {
+    o->sock = NULL;
+    while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:s:")) != -1) {
         switch (c) {
         case 'm':
             o->modems = !strcmp(optarg, "v17")   ? FAXRX_V17
@@ -107,11 +117,85 @@ parse(int argc, char **argv, struct opts *o)
         case 'r':
             o->raw = optarg;
             break;
+        case 's':
+            o->sock = optarg;
+            break;
         default:
             return -1;
         }
     }
     return argc - optind == 2 ? optind : -1;
+}
+
+static int
+sock_connect(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd;
+
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    for (int i = 0; i < 600; i++) { /* the gateway may still be starting */
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+            return fd;
+        if (fd >= 0)
+            close(fd);
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    }
+    return -1;
+}
+
+static int
+full_io(int fd, void *buf, size_t n, bool wr)
+{
+    size_t off = 0;
+
+    while (off < n) {
+        ssize_t r = wr ? send(fd, (char *)buf + off, n - off, MSG_NOSIGNAL)
+                       : read(fd, (char *)buf + off, n - off);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        off += (size_t)r;
+    }
+    return 0;
+}
+
+/* Lockstep with a gateway on a socket; host byte order is little-endian. */
+static int
+call_socket(const struct opts *o, const char *doc, SNDFILE *sf)
+{
+    fax_state_t *snd = sender_new(o, doc);
+    int16_t a[FAXRX_BLOCK], b[FAXRX_BLOCK];
+    int fd = sock_connect(o->sock);
+    long n = 0;
+
+    if (fd < 0) {
+        fprintf(stderr, "fax_record: cannot connect to %s\n", o->sock);
+        return 1;
+    }
+    for (; n < 40L * 60 * 50 && sender_code < 0; n++) {
+        memset(a, 0, sizeof a);
+        fax_tx(snd, a, FAXRX_BLOCK);
+        sf_write_short(sf, a, FAXRX_BLOCK);
+        if (full_io(fd, a, sizeof a, true) < 0 ||
+            full_io(fd, b, sizeof b, false) < 0)
+            break; /* the gateway hung up */
+        fax_rx(snd, b, FAXRX_BLOCK);
+    }
+    close(fd);
+    /* after the gateway's hang-up the sender finishes on silence (its
+     * DCN is out; T.30 ends after the post-DCN pause) */
+    for (int k = 0; k < 10 * 50 && sender_code < 0; k++) {
+        memset(b, 0, sizeof b);
+        fax_tx(snd, a, FAXRX_BLOCK);
+        fax_rx(snd, b, FAXRX_BLOCK);
+    }
+    printf("sender_code=%d seconds=%ld\n", sender_code, n / 50);
+    fax_free(snd);
+    return sender_code == T30_ERR_OK ? 0 : 1;
 }
 
 int
@@ -137,6 +221,14 @@ main(int argc, char **argv)
                         "[-c mh|mr|mmr] [-i TSI] [-l LAST] [-p N] [-r RAW] "
                         "IN.tif OUT.wav\n");
         return 2;
+    }
+    if (o.sock != NULL) {
+        sf = sf_open(argv[i + 1], SFM_WRITE, &info);
+        if (sf == NULL)
+            return 1;
+        i = call_socket(&o, argv[i], sf);
+        sf_close(sf);
+        return i;
     }
     if (mkdtemp(tmp) == NULL)
         return 1;

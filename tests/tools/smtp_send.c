@@ -5,7 +5,7 @@
  *             [--from ADDR] [--msg FILE | --size BYTES] [--timeout S]
  *             [--tls none|opportunistic|required] [--ca FILE] [--tls-name N]
  *             [--no-conneg] [--no-dsn] [--envid ID] [--transcript FILE]
- *             [--resolve-only] [--port P] [--seed N]
+ *             [--resolve-only] [--port P] [--seed N] [--repeat N]
  * Prints "key=value" lines; exit 0 delivered to every recipient, 1 a
  * permanent failure, 3 a temporary one, 2 usage. */
 #define _GNU_SOURCE /* getopt_long */
@@ -31,6 +31,7 @@ struct args {
     unsigned seed;
     enum smtp_tls_policy tls;
     bool conneg, dsn, resolve_only;
+    int repeat; /* transactions on the one session, RSET between */
 };
 
 static char *
@@ -97,6 +98,45 @@ finish(const struct errbuf *why)
     return why->cls == ERR_PERM ? 1 : 3;
 }
 
+/* MAIL, every RCPT, DATA: 0 when all recipients took it, else -1 with why
+ * (the last failure). */
+static int
+transaction(struct smtp_session *s, const struct args *a, const char *msg,
+            size_t n, struct errbuf *why)
+{
+    static struct smtp_rcpt_result res;
+    struct smtp_data_result dres;
+    int ok = 0, rc;
+
+    if (smtp_session_mail(s, a->from, a->envid, n, why) == -1)
+        return -1;
+    for (int i = 0; i < a->nto; i++) {
+        struct errbuf rw;
+        errbuf_clear(&rw);
+        rc = smtp_session_rcpt(s, a->to[i], a->conneg, &res, &rw);
+        printf("rcpt=%s code=%d status=%s conneg_sent=%d conneg_refused=%d\n",
+               a->to[i], res.code, res.status[0] ? res.status : "-",
+               res.conneg_sent, res.conneg_refused);
+        if (res.code != 0)
+            print_reply_lines("rcpt_text", &res.reply);
+        if (rc == 0)
+            ok++;
+        else
+            *why = rw;
+        if (rc == -1 && res.code == 0)
+            return -1; /* the connection is gone */
+    }
+    if (ok == 0)
+        return -1;
+    rc = smtp_session_data_buf(s, msg, n, &dres, why);
+    printf("data=%d status=%s possible_duplicate=%d\n", dres.code,
+           dres.status[0] ? dres.status : "-", dres.possible_duplicate);
+    if (rc == -1 || ok < a->nto)
+        return -1;
+    errbuf_clear(why);
+    return 0;
+}
+
 static int
 run(const struct args *a)
 {
@@ -119,11 +159,8 @@ run(const struct args *a)
                           .transcript = tf ? smtp_transcript_stdio : NULL,
                           .transcript_arg = tf};
     static struct dns_targets t;
-    static struct smtp_rcpt_result res;
-    struct smtp_data_result dres;
     struct smtp_session *s = NULL;
     struct errbuf why;
-    int ok = 0, rc;
     size_t n = 0;
     char *msg = NULL;
 
@@ -143,31 +180,12 @@ run(const struct args *a)
     printf("open=%s ext=0x%02x tls=%s\n", smtp_session_peer(s),
            smtp_session_ext(s), smtp_session_tls(s) ? "yes" : "no");
     msg = load_message(a, &n);
-    if (smtp_session_mail(s, a->from, a->envid, n, &why) == -1)
-        goto out;
-    for (int i = 0; i < a->nto; i++) {
-        struct errbuf rw;
-        errbuf_clear(&rw);
-        rc = smtp_session_rcpt(s, a->to[i], a->conneg, &res, &rw);
-        printf("rcpt=%s code=%d status=%s conneg_sent=%d conneg_refused=%d\n",
-               a->to[i], res.code, res.status[0] ? res.status : "-",
-               res.conneg_sent, res.conneg_refused);
-        if (res.code != 0)
-            print_reply_lines("rcpt_text", &res.reply);
-        if (rc == 0)
-            ok++;
-        else
-            why = rw;
-        if (rc == -1 && res.code == 0)
-            goto out; /* the connection is gone */
+    for (int k = 0; k < (a->repeat > 0 ? a->repeat : 1); k++) {
+        if (k > 0 && smtp_session_rset(s, &why) == -1)
+            goto out;
+        if (transaction(s, a, msg, n, &why) == -1)
+            goto out;
     }
-    if (ok == 0)
-        goto out;
-    rc = smtp_session_data_buf(s, msg, n, &dres, &why);
-    printf("data=%d status=%s possible_duplicate=%d\n", dres.code,
-           dres.status[0] ? dres.status : "-", dres.possible_duplicate);
-    if (rc == 0 && ok == a->nto)
-        errbuf_clear(&why);
     smtp_session_quit(s);
 out:
     smtp_session_free(s);
@@ -180,16 +198,25 @@ out:
 int
 main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"to", 1, NULL, 'r'},           {"host", 1, NULL, 'H'},
-        {"dns", 1, NULL, 'D'},          {"from", 1, NULL, 'f'},
-        {"msg", 1, NULL, 'm'},          {"size", 1, NULL, 's'},
-        {"timeout", 1, NULL, 'T'},      {"tls", 1, NULL, 't'},
-        {"ca", 1, NULL, 'a'},           {"tls-name", 1, NULL, 'n'},
-        {"no-conneg", 0, NULL, 'C'},    {"no-dsn", 0, NULL, 'N'},
-        {"envid", 1, NULL, 'e'},        {"transcript", 1, NULL, 'x'},
-        {"resolve-only", 0, NULL, 'R'}, {"port", 1, NULL, 'p'},
-        {"seed", 1, NULL, 'S'},         {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"to", 1, NULL, 'r'},
+                                       {"host", 1, NULL, 'H'},
+                                       {"dns", 1, NULL, 'D'},
+                                       {"from", 1, NULL, 'f'},
+                                       {"msg", 1, NULL, 'm'},
+                                       {"size", 1, NULL, 's'},
+                                       {"timeout", 1, NULL, 'T'},
+                                       {"tls", 1, NULL, 't'},
+                                       {"ca", 1, NULL, 'a'},
+                                       {"tls-name", 1, NULL, 'n'},
+                                       {"no-conneg", 0, NULL, 'C'},
+                                       {"no-dsn", 0, NULL, 'N'},
+                                       {"envid", 1, NULL, 'e'},
+                                       {"transcript", 1, NULL, 'x'},
+                                       {"resolve-only", 0, NULL, 'R'},
+                                       {"port", 1, NULL, 'p'},
+                                       {"seed", 1, NULL, 'S'},
+                                       {"repeat", 1, NULL, 'n' + 256},
+                                       {NULL, 0, NULL, 0}};
     struct args a = {.from = "gw@gw.test",
                      .size = 2000,
                      .timeout_s = 30,
@@ -240,6 +267,9 @@ main(int argc, char **argv)
             break;
         case 'x':
             a.tfile = optarg;
+            break;
+        case 'n' + 256:
+            a.repeat = atoi(optarg);
             break;
         case 'R':
             a.resolve_only = true;

@@ -8,11 +8,17 @@
  *                           [--threads N]     prints "port=N", serves until
  *                                             SIGTERM or SIGINT
  *
- * XXX issue 8: gateway/queue.c and gateway/page.c are still skeletons, so
- * the job handlers here are an in-test provider over a spool of job
- * directories (meta.json already in the web API's job shape, t30.log,
- * smtp.log) with thumbnails drawn by cairo; lines and the scanner are
- * simulated. The web module itself is the real code.
+ *   web_testsrv mkq SPOOL STATE N [CSID]      N jobs through the real queue
+ *                                             (pages.tif from gateway/page),
+ *                                             settled to STATE
+ *   serve ... --queue 1                       jobs from the real queue via
+ *                                             gateway/web_queue
+ *
+ * Without --queue the job handlers are an in-test provider over job
+ * directories whose meta.json is already in the API's shape (fast to make
+ * by the thousand for the benchmark), thumbnails drawn by cairo. Lines and
+ * the scanner are always simulated (a scan in --queue mode commits a real
+ * job). The web module itself is the real code in both modes.
  */
 #define _DEFAULT_SOURCE /* mkdtemp-free dirent d_type, realpath */
 #include <dirent.h>
@@ -30,9 +36,13 @@
 #include <jansson.h>
 
 #include "gateway/errbuf.h"
+#include "gateway/job.h"
 #include "gateway/metrics.h"
+#include "gateway/page.h"
+#include "gateway/queue.h"
 #include "gateway/web.h"
 #include "gateway/web_auth.h"
+#include "gateway/web_queue.h"
 #include "gateway/xalloc.h"
 
 struct tjob {
@@ -54,6 +64,7 @@ struct provider {
     json_t *scan_to;
     char scan_job[WEB_NAME_MAX];
     struct metrics *metrics;
+    struct queue *q; /* --queue: the real queue takes the jobs */
 };
 
 static int64_t
@@ -63,6 +74,158 @@ now_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const int retry_s[] = {60, 300};
+static const struct queue_policy policy = {retry_s, 2, 4 * 86400,
+                                           30 * 86400};
+
+/* Write a pages.tif of n fax pages (1728 x 400 at 204x196, MMR). */
+static int
+write_pages(const char *path, int n, struct errbuf *why)
+{
+    const int w = 1728, h = 400;
+    const size_t stride = (w + 7) / 8;
+    unsigned char *bits = xcalloc((size_t)h, stride);
+    struct page_doc *doc = page_doc_new();
+    struct page_format fmt = {PAGE_CODING_MMR, 204, 196, 1728,
+                              PAGE_PAPER_A4, false};
+    int rc = 0;
+
+    for (int y = 40; y < h - 40; y++)
+        if ((y / 8) % 2 == 0)
+            for (int x = 100; x < 100 + 4 * (y % 300); x++)
+                bits[(size_t)y * stride + (size_t)x / 8] |=
+                    (unsigned char)(0x80 >> (x % 8));
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = page_doc_add(doc, bits, w, h, stride, 204, 196, why);
+    if (rc == 0)
+        rc = page_doc_write_tiff(doc, &fmt, path, why);
+    page_doc_free(doc);
+    free(bits);
+    return rc;
+}
+
+static int
+write_job_file(const struct job *j, const char *name, const char *text)
+{
+    char path[4096];
+    FILE *f;
+
+    if (job_path(j, name, path, sizeof path) == NULL ||
+        (f = fopen(path, "w")) == NULL)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+/* Commit a job through the real queue. to: NULL-terminated. */
+static int
+queue_make(struct queue *q, const char *source, const char *line,
+           const char *csid, const char *const *to, int pages,
+           struct errbuf *why)
+{
+    struct job *j = queue_create(q, source, why);
+    char path[4096];
+
+    if (j == NULL)
+        return -1;
+    for (; *to; to++) {
+        struct rcpt_spec r = {*to, RCPT_MODE_DIRECT, RCPT_FMT_AUTO, NULL,
+                              RCPT_TLS_DEFAULT, false};
+
+        if (job_add_rcpt(j, &r, why) < 0)
+            goto fail;
+    }
+    if (job_path(j, "pages.tif", path, sizeof path) == NULL ||
+        write_pages(path, pages, why) != 0 || job_set_line(j, line, why) ||
+        job_set_csid(j, csid, why) ||
+        job_set_caller(j, strcmp(source, "fax") ? NULL : "+49301234567",
+                       why) ||
+        write_job_file(j, "t30.log",
+                       "T.30 rx: DIS -> DCS 14400 V.17 MMR fine\n"
+                       "page 1 MCF\npage 2 MCF\ncall ok\n") != 0 ||
+        queue_commit(q, j, why) != 0)
+        goto fail;
+    job_free(j);
+    return 0;
+fail:
+    (void)queue_abort(q, j, NULL);
+    job_free(j);
+    return -1;
+}
+
+/* Settle the job just committed: claim it and record one outcome. */
+static int
+queue_settle(struct queue *q, enum rcpt_result res, long i, struct errbuf *why)
+{
+    struct job *j = queue_claim(q, now_ms(), why);
+    char reply[128];
+    struct rcpt_outcome o = {res, reply, NULL, NULL, now_ms()};
+
+    if (j == NULL)
+        return errbuf_set(why, ERR_TEMP, "", "nothing to claim");
+    if (res == RCPT_RESULT_DELIVERED) {
+        snprintf(reply, sizeof reply, "250 2.0.0 Ok: queued as %06lX", i);
+        o.profile = "F";
+    } else if (res == RCPT_RESULT_FAILED) {
+        snprintf(reply, sizeof reply,
+                 "550 5.1.1 <ifax@device.test>: no such mailbox");
+    } else {
+        snprintf(reply, sizeof reply, "451 4.3.0 try again later");
+    }
+    write_job_file(j, "smtp.log",
+                   res == RCPT_RESULT_DELIVERED
+                       ? "> RCPT TO:<ifax@device.test> CONNEG\n< 250 2.1.5 "
+                         "Ok\n> DATA\n< 250 2.0.0 Ok\n"
+                       : "> RCPT TO:<ifax@device.test>\n< 451 4.3.0 later\n");
+    if (queue_record(q, j, 0, &o, why) != 0) {
+        queue_release(q, j, NULL);
+        return -1;
+    }
+    return queue_release(q, j, why);
+}
+
+static struct queue *
+queue_up(const char *spool)
+{
+    struct queue_opts o = {&policy, true, "web.test", NULL, NULL, NULL, NULL};
+    struct errbuf why;
+    struct queue *q;
+
+    errbuf_clear(&why);
+    if ((q = queue_open(spool, &o, &why)) == NULL)
+        fprintf(stderr, "web_testsrv: queue %s: %s\n", spool, why.text);
+    return q;
+}
+
+/* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue.
+ * Settling claims the oldest due job: make pending ("queue") jobs last. */
+static int
+mkq(const char *spool, const char *state, long n, const char *csid)
+{
+    static const char *const to[] = {"ifax@device.test", NULL};
+    struct queue *q = queue_up(spool);
+    struct errbuf why;
+    int st = job_state_parse(state);
+
+    if (q == NULL || st < 0)
+        return 1;
+    errbuf_clear(&why);
+    for (long i = 0; i < n; i++) {
+        if (queue_make(q, "fax", "fax0", csid ? csid : "+49 30 1234567", to,
+                       2, &why) != 0 ||
+            (st == JOB_DONE &&
+             queue_settle(q, RCPT_RESULT_DELIVERED, i, &why) != 0) ||
+            (st == JOB_FAILED &&
+             queue_settle(q, RCPT_RESULT_FAILED, i, &why) != 0)) {
+            fprintf(stderr, "web_testsrv: mkq: %s\n", why.text);
+            queue_close(q);
+            return 1;
+        }
+    }
+    queue_close(q);
+    return 0;
 }
 
 static int
@@ -471,6 +634,23 @@ tp_resend(void *arg, const char *id, const char *to, struct errbuf *why)
 
 /* --- simulated lines and scanner ----------------------------------- */
 
+/* queue_list() walks oldest first: the last fax seen is the newest. */
+static int
+last_call_cb(void *arg, const struct job *j)
+{
+    struct web_call *c = arg;
+
+    if (!j->meta_ok || j->source == NULL || strcmp(j->source, "fax") != 0)
+        return 0;
+    c->time_s = j->created_ms / 1000;
+    snprintf(c->csid, sizeof c->csid, "%s", j->csid ? j->csid : "");
+    snprintf(c->caller, sizeof c->caller, "%s", j->caller ? j->caller : "");
+    c->pages = j->pages;
+    snprintf(c->result, sizeof c->result, "ok");
+    snprintf(c->job, sizeof c->job, "%s", j->id);
+    return 0;
+}
+
 static size_t
 tp_lines(void *arg, struct web_line *out, size_t max)
 {
@@ -481,6 +661,12 @@ tp_lines(void *arg, struct web_line *out, size_t max)
         return 0;
     snprintf(out[0].name, sizeof out[0].name, "fax0");
     out[0].phase = WEB_LINE_IDLE;
+    if (p->q != NULL) {
+        struct errbuf why;
+
+        errbuf_clear(&why);
+        (void)queue_list(p->q, JOB_DONE, last_call_cb, &out[0].last, &why);
+    }
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->n; i++) {
         json_t *m = p->jobs[i].meta;
@@ -506,6 +692,26 @@ tp_lines(void *arg, struct web_line *out, size_t max)
     return 2;
 }
 
+static int
+newest_cb(void *arg, const struct job *j)
+{
+    struct provider *p = arg;
+
+    if (j->source != NULL && strcmp(j->source, "scan") == 0)
+        snprintf(p->scan_job, sizeof p->scan_job, "%s", j->id);
+    return 0;
+}
+
+/* The scan job just committed: the newest queued scan (ids sort by time). */
+static void
+scan_job_newest(struct provider *p)
+{
+    struct errbuf why;
+
+    errbuf_clear(&why);
+    (void)queue_list(p->q, JOB_QUEUED, newest_cb, p, &why);
+}
+
 #define SCAN_PAGES 3
 #define SCAN_MS_PER_PAGE 700
 
@@ -523,6 +729,28 @@ scan_advance(struct provider *p)
     rcpts = json_array();
     json_array_foreach(p->scan_to, k, v)
         json_array_append_new(rcpts, rcpt_new(json_string_value(v)));
+    if (p->q != NULL) {
+        const char *to[WEB_RECIPIENTS_MAX + 1] = {0};
+        struct errbuf why;
+        struct queue_counts before;
+
+        json_decref(rcpts);
+        json_array_foreach(p->scan_to, k, v) {
+            if (k < WEB_RECIPIENTS_MAX)
+                to[k] = json_string_value(v);
+        }
+        queue_counts(p->q, now_ms(), &before);
+        errbuf_clear(&why);
+        if (queue_make(p->q, "scan", p->scan_profile, "", to, SCAN_PAGES,
+                       &why) != 0)
+            snprintf(p->scan_job, sizeof p->scan_job, "error: %s", why.text);
+        else
+            scan_job_newest(p);
+        json_decref(p->scan_to);
+        p->scan_to = NULL;
+        p->scan_started_ms = 0;
+        return;
+    }
     meta = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o}", "source", "scan", "line",
                      p->scan_profile, "csid", "", "caller_id", "", "pages",
                      SCAN_PAGES, "recipients", rcpts);
@@ -665,7 +893,8 @@ serve(int argc, char **argv)
     struct web_server *w;
     struct errbuf why;
     sigset_t set;
-    int sig;
+    int sig, use_queue = 0;
+    struct web_queue *wq = NULL;
 
     p.spool = argv[2];
     cf.spool = argv[2];
@@ -680,14 +909,28 @@ serve(int argc, char **argv)
             cf.threads = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--listen") == 0)
             cf.listen = argv[i + 1];
+        else if (strcmp(argv[i], "--queue") == 0)
+            use_queue = atoi(argv[i + 1]);
     }
     mkdir(p.spool, 0755);
-    index_load(&p);
     p.metrics = metrics_init();
-    metrics_seed(&p);
-    src = (struct web_sources){&p, tp_lines, tp_scanner, tp_scan_start,
-                               tp_counts, tp_list, tp_show, tp_job_dir,
-                               tp_thumbnail, tp_retry, tp_remove, tp_resend};
+    if (use_queue) {
+        errbuf_clear(&why);
+        if ((p.q = queue_up(p.spool)) == NULL ||
+            (wq = web_queue_init(p.q, &why)) == NULL) {
+            fprintf(stderr, "web_testsrv: %s\n", why.text);
+            return 1;
+        }
+    } else {
+        index_load(&p);
+        metrics_seed(&p);
+    }
+    src = (struct web_sources){&p,        tp_lines,  tp_scanner,   tp_scan_start,
+                               &p,        tp_counts, tp_list,      tp_show,
+                               tp_job_dir, tp_thumbnail, tp_retry, tp_remove,
+                               tp_resend};
+    if (wq != NULL)
+        web_queue_sources(wq, &src);
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -701,6 +944,8 @@ serve(int argc, char **argv)
     fflush(stdout);
     sigwait(&set, &sig);
     web_free(w);
+    web_queue_free(wq);
+    queue_close(p.q);
     metrics_free(p.metrics);
     for (size_t i = 0; i < p.n; i++)
         json_decref(p.jobs[i].meta);
@@ -716,10 +961,15 @@ main(int argc, char **argv)
         return mkjobs(argv[2], argv[3], atol(argv[4]),
                       argc > 5 && argv[5][0] ? argv[5] : NULL,
                       argc > 6 ? atol(argv[6]) : 0);
+    if (argc >= 5 && strcmp(argv[1], "mkq") == 0)
+        return mkq(argv[2], argv[3], atol(argv[4]),
+                   argc > 5 && argv[5][0] ? argv[5] : NULL);
     if (argc >= 3 && strcmp(argv[1], "serve") == 0)
         return serve(argc, argv);
     fprintf(stderr, "usage: web_testsrv mkjobs SPOOL STATE N [CSID [AGE]]\n"
+                    "       web_testsrv mkq SPOOL STATE N [CSID]\n"
                     "       web_testsrv serve SPOOL [--token T] [--rate N] "
-                    "[--max-body N] [--threads N] [--listen ADDR]\n");
+                    "[--max-body N] [--threads N] [--listen ADDR] "
+                    "[--queue 1]\n");
     return 2;
 }

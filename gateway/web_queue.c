@@ -1,0 +1,531 @@
+/* web_queue - web handlers over the queue; see web_queue.h */
+#define _DEFAULT_SOURCE /* mkdtemp */
+#include "gateway/web_queue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/page.h"
+#include "gateway/xalloc.h"
+
+struct history {
+    json_t *jobs;     /* array, newest first; NULL: not built */
+    size_t count;     /* queue_counts() when built */
+    int64_t built_ms; /* monotonic */
+};
+
+struct thumb {
+    char id[JOB_ID_MAX];
+    int page;
+    unsigned char *png;
+    size_t len;
+};
+
+struct web_queue {
+    struct queue *q;
+    pthread_mutex_t lock; /* guards hist, thumbs, next_thumb */
+    struct history hist[JOB_STATE_COUNT];
+    struct thumb thumbs[WEB_QUEUE_THUMBS];
+    size_t next_thumb;
+    char tmpdir[64];
+};
+
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static json_t *
+str_or_empty(const char *s)
+{
+    return json_string(s ? s : "");
+}
+
+static json_t *
+rcpt_json(const struct job_rcpt *r)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "address", str_or_empty(r->address));
+    json_object_set_new(o, "mode", json_string(rcpt_mode_name(r->mode)));
+    json_object_set_new(o, "format", json_string(rcpt_format_name(r->format)));
+    json_object_set_new(o, "state", json_string(rcpt_state_name(r->state)));
+    json_object_set_new(o, "attempts", json_integer(r->attempts));
+    json_object_set_new(o, "next_try",
+                        json_integer(r->state == RCPT_DEFERRED
+                                         ? r->next_try_ms / 1000
+                                         : 0));
+    json_object_set_new(o, "last_try", json_integer(r->last_try_ms / 1000));
+    json_object_set_new(o, "delivered", json_integer(r->delivered_ms / 1000));
+    json_object_set_new(o, "reply", str_or_empty(r->reply));
+    json_object_set_new(o, "profile", str_or_empty(r->profile));
+    json_object_set_new(o, "capability", str_or_empty(r->capability));
+    return o;
+}
+
+json_t *
+web_queue_job_json(const struct job *j)
+{
+    json_t *o = json_object(), *rc = json_array();
+
+    json_object_set_new(o, "id", json_string(j->id));
+    json_object_set_new(o, "state", json_string(job_state_name(j->state)));
+    if (!j->meta_ok) {
+        json_object_set_new(o, "broken", json_true());
+        json_object_set_new(o, "recipients", rc);
+        return o;
+    }
+    json_object_set_new(o, "source", str_or_empty(j->source));
+    json_object_set_new(o, "line", str_or_empty(j->line));
+    json_object_set_new(o, "csid", str_or_empty(j->csid));
+    json_object_set_new(o, "caller_id", str_or_empty(j->caller));
+    json_object_set_new(o, "called", str_or_empty(j->called));
+    json_object_set_new(o, "pages", json_integer(j->pages));
+    json_object_set_new(o, "partial", json_boolean(j->partial));
+    json_object_set_new(o, "partial_reason", str_or_empty(j->partial_reason));
+    json_object_set_new(o, "time", json_integer(j->created_ms / 1000));
+    json_object_set_new(o, "finished", json_integer(j->finished_ms / 1000));
+    json_object_set_new(o, "message_id", str_or_empty(j->message_id));
+    json_object_set_new(o, "route", str_or_empty(j->route));
+    for (size_t i = 0; i < j->n_rcpt; i++)
+        json_array_append_new(rc, rcpt_json(&j->rcpt[i]));
+    json_object_set_new(o, "recipients", rc);
+    return o;
+}
+
+/* queue_list() walks oldest first; collect then reverse. */
+static int
+collect(void *arg, const struct job *j)
+{
+    json_array_append_new(arg, web_queue_job_json(j));
+    return 0;
+}
+
+static json_t *
+walk(struct web_queue *wq, enum job_state st, struct errbuf *why)
+{
+    json_t *all = json_array(), *rev;
+    size_t n;
+
+    if (queue_list(wq->q, st, collect, all, why) != 0) {
+        json_decref(all);
+        return NULL;
+    }
+    n = json_array_size(all);
+    rev = json_array();
+    for (size_t i = n; i > 0; i--)
+        json_array_append(rev, json_array_get(all, i - 1));
+    json_decref(all);
+    return rev;
+}
+
+static void
+hist_drop(struct web_queue *wq)
+{
+    pthread_mutex_lock(&wq->lock);
+    for (int s = 0; s < JOB_STATE_COUNT; s++) {
+        json_decref(wq->hist[s].jobs);
+        wq->hist[s].jobs = NULL;
+    }
+    pthread_mutex_unlock(&wq->lock);
+}
+
+/* The jobs of st, newest first (new reference). Caller holds the lock. */
+static json_t *
+jobs_of(struct web_queue *wq, enum job_state st, struct errbuf *why)
+{
+    struct history *h = &wq->hist[st];
+    struct queue_counts c;
+
+    if (st == JOB_INCOMING || st == JOB_QUEUED)
+        return walk(wq, st, why);
+    queue_counts(wq->q, wall_ms(), &c);
+    if (h->jobs == NULL || h->count != c.n[st] ||
+        mono_ms() - h->built_ms > WEB_QUEUE_CACHE_S * 1000) {
+        json_decref(h->jobs);
+        h->jobs = walk(wq, st, why);
+        h->count = c.n[st];
+        h->built_ms = mono_ms();
+        if (h->jobs == NULL)
+            return NULL;
+    }
+    json_incref(h->jobs);
+    return h->jobs;
+}
+
+static int
+wq_list(void *arg, enum web_job_state st, size_t limit, size_t offset,
+        json_t **jobs, size_t *total, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    json_t *all;
+
+    pthread_mutex_lock(&wq->lock);
+    all = jobs_of(wq, (enum job_state)st, why);
+    pthread_mutex_unlock(&wq->lock);
+    if (all == NULL)
+        return -1;
+    *total = json_array_size(all);
+    *jobs = json_array();
+    for (size_t i = offset; i < *total && i < offset + limit; i++)
+        json_array_append_new(*jobs, json_deep_copy(json_array_get(all, i)));
+    json_decref(all);
+    return 0;
+}
+
+static int
+wq_counts(void *arg, struct web_counts *out, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    struct queue_counts c;
+    json_t *queued, *j;
+    size_t i;
+
+    memset(out, 0, sizeof *out);
+    queue_counts(wq->q, wall_ms(), &c);
+    for (int s = 0; s < JOB_STATE_COUNT; s++)
+        out->jobs[s] = c.n[s];
+    pthread_mutex_lock(&wq->lock);
+    for (int s = 0; s < JOB_STATE_COUNT; s++) {
+        json_t *all = jobs_of(wq, (enum job_state)s, why);
+        size_t n = all ? json_array_size(all) : 0;
+
+        if (n > 0)
+            out->oldest_s[s] = json_integer_value(
+                json_object_get(json_array_get(all, n - 1), "time"));
+        if (s == JOB_QUEUED && all != NULL) {
+            queued = all;
+            json_array_foreach(queued, i, j) {
+                json_t *r;
+                size_t k;
+
+                json_array_foreach(json_object_get(j, "recipients"), k, r) {
+                    if (strcmp(json_string_value(json_object_get(r, "state")),
+                               "deferred") == 0) {
+                        out->deferred++;
+                        break;
+                    }
+                }
+            }
+        }
+        json_decref(all);
+    }
+    pthread_mutex_unlock(&wq->lock);
+    return 0;
+}
+
+/* queue_load() reports every failure as PERM; "no such job" is a 404. */
+static struct job *
+load(struct web_queue *wq, const char *id, int *rc, struct errbuf *why)
+{
+    struct job *j = queue_load(wq->q, id, why);
+
+    if (j == NULL)
+        *rc = strncmp(why->text, "no such job", 11) == 0 ||
+                      strcmp(why->text, "not a job id") == 0
+                  ? WEB_NOT_FOUND
+                  : -1;
+    return j;
+}
+
+static int
+wq_show(void *arg, const char *id, json_t **job, struct errbuf *why)
+{
+    int rc = 0;
+    struct job *j = load(arg, id, &rc, why);
+
+    if (j == NULL)
+        return rc;
+    *job = web_queue_job_json(j);
+    job_free(j);
+    return 0;
+}
+
+static int
+wq_job_dir(void *arg, const char *id, char *dir, size_t n,
+           struct errbuf *why)
+{
+    int rc = 0;
+    struct job *j = load(arg, id, &rc, why);
+    char *slash;
+
+    if (j == NULL)
+        return rc;
+    if (job_path(j, "meta.json", dir, n) == NULL) {
+        job_free(j);
+        return errbuf_set(why, ERR_PERM, "", "job path too long");
+    }
+    job_free(j);
+    if ((slash = strrchr(dir, '/')) != NULL)
+        *slash = '\0';
+    return 0;
+}
+
+static int
+read_all(const char *path, unsigned char **buf, size_t *len,
+         struct errbuf *why)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t r;
+
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        errbuf_errno(why, "%s", path);
+        if (fd != -1)
+            close(fd);
+        return -1;
+    }
+    *buf = xmalloc((size_t)st.st_size + 1);
+    r = read(fd, *buf, (size_t)st.st_size);
+    close(fd);
+    if (r != st.st_size) {
+        free(*buf);
+        return errbuf_set(why, ERR_TEMP, "", "%s: short read", path);
+    }
+    *len = (size_t)r;
+    return 0;
+}
+
+static bool
+thumb_cached(struct web_queue *wq, const char *id, int page,
+             unsigned char **png, size_t *len)
+{
+    bool hit = false;
+
+    pthread_mutex_lock(&wq->lock);
+    for (size_t i = 0; i < WEB_QUEUE_THUMBS && !hit; i++) {
+        struct thumb *t = &wq->thumbs[i];
+
+        if (t->png != NULL && t->page == page && strcmp(t->id, id) == 0) {
+            *png = xmalloc(t->len);
+            memcpy(*png, t->png, t->len);
+            *len = t->len;
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&wq->lock);
+    return hit;
+}
+
+static void
+thumb_keep(struct web_queue *wq, const char *id, int page,
+           const unsigned char *png, size_t len)
+{
+    struct thumb *t;
+
+    pthread_mutex_lock(&wq->lock);
+    t = &wq->thumbs[wq->next_thumb++ % WEB_QUEUE_THUMBS];
+    free(t->png);
+    snprintf(t->id, sizeof t->id, "%s", id);
+    t->page = page;
+    t->png = xmalloc(len);
+    memcpy(t->png, png, len);
+    t->len = len;
+    pthread_mutex_unlock(&wq->lock);
+}
+
+static int
+wq_thumbnail(void *arg, const char *id, int page, unsigned char **png,
+             size_t *len, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    char src[4096], dst[128];
+    struct page_doc *doc = NULL;
+    int rc = 0;
+    struct job *j;
+
+    if (thumb_cached(wq, id, page, png, len))
+        return 0;
+    if ((j = load(wq, id, &rc, why)) == NULL)
+        return rc;
+    if (page > j->pages || job_path(j, "pages.tif", src, sizeof src) == NULL) {
+        job_free(j);
+        return WEB_NOT_FOUND;
+    }
+    job_free(j);
+    snprintf(dst, sizeof dst, "%s/t-%lx-%d.png", wq->tmpdir,
+             (unsigned long)pthread_self(), page);
+    if (page_doc_load(src, &doc, why) != 0)
+        return -1;
+    rc = page_thumbnail_png(doc, page - 1, WEB_QUEUE_THUMB_WIDTH, dst, why);
+    page_doc_free(doc);
+    if (rc != 0)
+        return -1;
+    rc = read_all(dst, png, len, why);
+    unlink(dst);
+    if (rc == 0)
+        thumb_keep(wq, id, page, *png, *len);
+    return rc;
+}
+
+/* queue_retry/delete say "busy" for a job being delivered: 409. */
+static int
+action_rc(int rc, const struct errbuf *why)
+{
+    if (rc == 0)
+        return 0;
+    if (strstr(why->text, "no such job") != NULL)
+        return WEB_NOT_FOUND;
+    if (why->cls == ERR_TEMP || strstr(why->text, "cannot") != NULL)
+        return WEB_CONFLICT;
+    return -1;
+}
+
+static int
+wq_retry(void *arg, const char *id, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    int rc = 0;
+    struct job *j = load(wq, id, &rc, why);
+
+    if (j == NULL)
+        return rc;
+    rc = j->state == JOB_FAILED || j->state == JOB_QUEUED;
+    job_free(j);
+    if (!rc) {
+        errbuf_set(why, ERR_PERM, "", "only failed or queued jobs retry");
+        return WEB_CONFLICT;
+    }
+    rc = action_rc(queue_retry(wq->q, id, wall_ms(), why), why);
+    hist_drop(wq);
+    return rc;
+}
+
+static int
+wq_remove(void *arg, const char *id, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    int rc = 0;
+    struct job *j = load(wq, id, &rc, why);
+
+    if (j == NULL)
+        return rc;
+    job_free(j);
+    rc = action_rc(queue_delete(wq->q, id, why), why);
+    hist_drop(wq);
+    return rc;
+}
+
+static int
+copy_pages(const char *from, const char *to, struct errbuf *why)
+{
+    unsigned char *buf;
+    size_t len;
+    FILE *f;
+
+    if (read_all(from, &buf, &len, why) != 0)
+        return -1;
+    f = fopen(to, "wb");
+    if (f == NULL || fwrite(buf, 1, len, f) != len) {
+        errbuf_errno(why, "write %s", to);
+        if (f != NULL)
+            fclose(f);
+        free(buf);
+        return -1;
+    }
+    free(buf);
+    if (fclose(f) != 0)
+        return errbuf_errno(why, "close %s", to);
+    return 0;
+}
+
+/* A new job with the same pages and call data, for one recipient. */
+static int
+wq_resend(void *arg, const char *id, const char *to, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    struct rcpt_spec spec = {to, RCPT_MODE_DIRECT, RCPT_FMT_AUTO, NULL,
+                             RCPT_TLS_DEFAULT, false};
+    char from[4096], dst[4096];
+    struct job *j, *nj = NULL;
+    int rc = 0;
+
+    if ((j = load(wq, id, &rc, why)) == NULL)
+        return rc;
+    if (job_path(j, "pages.tif", from, sizeof from) == NULL ||
+        (nj = queue_create(wq->q, j->source ? j->source : "fax", why)) == NULL)
+        goto fail;
+    if (job_path(nj, "pages.tif", dst, sizeof dst) == NULL ||
+        copy_pages(from, dst, why) != 0 ||
+        job_set_line(nj, j->line, why) != 0 ||
+        job_set_csid(nj, j->csid, why) != 0 ||
+        job_set_caller(nj, j->caller, why) != 0 ||
+        job_set_called(nj, j->called, why) != 0 ||
+        job_add_rcpt(nj, &spec, why) < 0 || queue_commit(wq->q, nj, why) != 0) {
+        (void)queue_abort(wq->q, nj, NULL);
+        goto fail;
+    }
+    job_free(nj);
+    job_free(j);
+    hist_drop(wq);
+    return 0;
+fail:
+    job_free(nj);
+    job_free(j);
+    return -1;
+}
+
+struct web_queue *
+web_queue_init(struct queue *q, struct errbuf *why)
+{
+    struct web_queue *wq = xcalloc(1, sizeof *wq);
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(wq->tmpdir, sizeof wq->tmpdir, "%s/ifaxgw-web.XXXXXX",
+             tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    if (mkdtemp(wq->tmpdir) == NULL) {
+        errbuf_errno(why, "web: temp dir %s", wq->tmpdir);
+        free(wq);
+        return NULL;
+    }
+    wq->q = q;
+    pthread_mutex_init(&wq->lock, NULL);
+    return wq;
+}
+
+void
+web_queue_free(struct web_queue *wq)
+{
+    if (wq == NULL)
+        return;
+    hist_drop(wq);
+    for (size_t i = 0; i < WEB_QUEUE_THUMBS; i++)
+        free(wq->thumbs[i].png);
+    rmdir(wq->tmpdir);
+    pthread_mutex_destroy(&wq->lock);
+    free(wq);
+}
+
+void
+web_queue_sources(struct web_queue *wq, struct web_sources *src)
+{
+    src->queue_arg = wq;
+    src->counts = wq_counts;
+    src->list = wq_list;
+    src->show = wq_show;
+    src->job_dir = wq_job_dir;
+    src->thumbnail = wq_thumbnail;
+    src->retry = wq_retry;
+    src->remove = wq_remove;
+    src->resend = wq_resend;
+}
