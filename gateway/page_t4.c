@@ -2,6 +2,7 @@
 #include "gateway/page_t4.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #define PAGE_T4_EOL     0x001 /* 000000000001 */
 #define PAGE_T4_EOL_LEN 12
@@ -65,9 +66,18 @@ struct page_t4_bits {
     struct page_buf *out;
     uint32_t acc;
     int n; /* bits pending in acc, < 8 between calls */
-    unsigned char rev[256];
     bool lsb_first;
+    size_t used; /* bytes in buf */
+    unsigned char buf[4096];
+    unsigned char rev[256];
 };
+
+static void
+page_t4_flush(struct page_t4_bits *w)
+{
+    page_buf_append(w->out, w->buf, w->used);
+    w->used = 0;
+}
 
 static void
 page_t4_put(struct page_t4_bits *w, uint32_t code, int len)
@@ -77,9 +87,9 @@ page_t4_put(struct page_t4_bits *w, uint32_t code, int len)
     while (w->n >= 8) {
         unsigned char b = (unsigned char)(w->acc >> (w->n - 8));
 
-        if (w->lsb_first)
-            b = w->rev[b];
-        page_buf_append(w->out, &b, 1);
+        if (w->used == sizeof w->buf)
+            page_t4_flush(w);
+        w->buf[w->used++] = w->lsb_first ? w->rev[b] : b;
         w->n -= 8;
     }
     w->acc &= (1u << w->n) - 1;
@@ -113,24 +123,36 @@ page_t4_pixel(const unsigned char *row, int x)
     return (row[x >> 3] >> (7 - (x & 7))) & 1;
 }
 
-/* First x >= from whose colour is not color, or w. */
+/* First x >= from whose colour is not color, or w (bytes at a time;
+ * padding bits past w are 0, hence the clamp). */
 static int
 page_t4_change(const unsigned char *row, int from, int w, int color)
 {
-    unsigned char same = color ? 0xff : 0x00;
-    int x = from;
+    unsigned inv = color ? 0xffu : 0u;
+    size_t i = (size_t)from >> 3, nbytes = ((size_t)w + 7) >> 3;
+    unsigned b;
+    int pos;
 
-    while (x < w) {
-        if ((x & 7) == 0)
-            while (x + 8 <= w && row[x >> 3] == same)
-                x += 8;
-        if (x >= w)
-            break;
-        if (page_t4_pixel(row, x) != color)
-            return x;
-        x++;
+    if (from >= w)
+        return w;
+    b = ((row[i] ^ inv) & (0xffu >> (from & 7))) & 0xffu;
+    if (b == 0) {
+        uint64_t inv64 = color ? UINT64_MAX : 0;
+
+        for (i++; i + 8 <= nbytes; i += 8) { /* long runs: 64 pixels a step */
+            uint64_t v;
+
+            memcpy(&v, row + i, sizeof v);
+            if (v != inv64)
+                break;
+        }
+        for (; i < nbytes && (b = (row[i] ^ inv) & 0xffu) == 0; i++)
+            continue;
+        if (i >= nbytes)
+            return w;
     }
-    return w;
+    pos = (int)(i * 8) + __builtin_clz(b) - 24;
+    return pos < w ? pos : w;
 }
 
 /* EOL ending on a byte boundary (fill first), then the tag bit. */
@@ -220,10 +242,15 @@ void
 page_t4_encode_mr(const struct page_bitmap *bm, int k, bool lsb_first,
                   struct page_buf *out)
 {
-    struct page_t4_bits w = {out, 0, 0, {0}, lsb_first};
+    struct page_t4_bits w;
     const unsigned char *ref = NULL;
     int left = 0; /* 2-D lines still allowed before the next 1-D one */
 
+    w.out = out;
+    w.acc = 0;
+    w.n = 0;
+    w.lsb_first = lsb_first;
+    w.used = 0;
     for (int i = 0; i < 256; i++) {
         unsigned char r = 0;
 
@@ -247,4 +274,5 @@ page_t4_encode_mr(const struct page_bitmap *bm, int k, bool lsb_first,
     }
     if (w.n > 0)
         page_t4_put(&w, 0, 8 - w.n);
+    page_t4_flush(&w);
 }
