@@ -49,7 +49,7 @@ enum web_job_state {
 };
 
 enum web_line_phase {
-    WEB_LINE_DOWN,      /* not opened (yet), or given up */
+    WEB_LINE_DOWN, /* not opened (yet), or given up */
     WEB_LINE_IDLE,
     WEB_LINE_RINGING,
     WEB_LINE_RECEIVING, /* page and rate_bps say where */
@@ -57,7 +57,7 @@ enum web_line_phase {
 };
 
 enum web_scan_phase {
-    WEB_SCAN_ABSENT,   /* no scanner configured or found */
+    WEB_SCAN_ABSENT, /* no scanner configured or found */
     WEB_SCAN_IDLE,
     WEB_SCAN_SCANNING, /* pages says how many so far */
     WEB_SCAN_ERROR     /* detail says why */
@@ -94,7 +94,7 @@ struct web_scanner {
 
 struct web_counts {
     uint64_t jobs[WEB_JOB_STATE_COUNT];
-    uint64_t deferred;                    /* of jobs[WEB_JOB_QUEUE] */
+    uint64_t deferred;                     /* of jobs[WEB_JOB_QUEUE] */
     int64_t oldest_s[WEB_JOB_STATE_COUNT]; /* Unix s of the oldest; 0 none */
 };
 
@@ -118,9 +118,8 @@ struct web_sources {
     void *queue_arg; /* passed to the job handlers below */
     int (*counts)(void *arg, struct web_counts *out, struct errbuf *why);
     /* A page of jobs in one state, newest first; *total gets the count. */
-    int (*list)(void *arg, enum web_job_state st, size_t limit,
-                size_t offset, json_t **jobs, size_t *total,
-                struct errbuf *why);
+    int (*list)(void *arg, enum web_job_state st, size_t limit, size_t offset,
+                json_t **jobs, size_t *total, struct errbuf *why);
     int (*show)(void *arg, const char *id, json_t **job, struct errbuf *why);
     /* The job's directory (for t30.log, smtp.log); must lie in the spool. */
     int (*job_dir)(void *arg, const char *id, char *dir, size_t n,

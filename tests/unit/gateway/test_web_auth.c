@@ -32,8 +32,7 @@ static const struct id_case id_cases[] = {
     {"a\\b", false},
     {"caf\xc3\xa9", false},
     {"a\nb", false},
-    {"0123456789012345678901234567890123456789012345678901234567890123",
-     true},
+    {"0123456789012345678901234567890123456789012345678901234567890123", true},
     {"01234567890123456789012345678901234567890123456789012345678901234",
      false},
 };
@@ -44,8 +43,7 @@ test_web_auth_job_id_ok_table(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof id_cases / sizeof id_cases[0]; i++) {
         if (web_auth_job_id_ok(id_cases[i].id) != id_cases[i].ok)
-            fail_msg("job id \"%s\": want %d", id_cases[i].id,
-                     id_cases[i].ok);
+            fail_msg("job id \"%s\": want %d", id_cases[i].id, id_cases[i].ok);
     }
     assert_false(web_auth_job_id_ok(NULL));
 }
