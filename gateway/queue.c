@@ -134,7 +134,7 @@ static struct qent *
 ent_add(struct queue *q, const char *id, int64_t due_ms, ino_t ino)
 {
     size_t i = ent_lower(q, id);
-    struct qent *e = &q->ent[i];
+    struct qent *e;
 
     if (i == q->n_ent || strcmp(q->ent[i].id, id) != 0) {
         if (q->n_ent == q->cap_ent) {
@@ -146,6 +146,8 @@ ent_add(struct queue *q, const char *id, int64_t due_ms, ino_t ino)
         q->n_ent++;
         memset(e, 0, sizeof *e);
         snprintf(e->id, sizeof e->id, "%s", id);
+    } else {
+        e = &q->ent[i];
     }
     e->due_ms = due_ms;
     e->meta_ino = ino;

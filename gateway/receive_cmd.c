@@ -452,8 +452,7 @@ commit_call(struct queue *q, struct job *j, const struct callrec *rec,
             return -1;
     }
     record = callrec_to_json(rec);
-    job_set_record(j, record); /* takes its own reference */
-    json_decref(record);
+    job_set_record(j, record); /* steals the reference */
     if (job_path(j, "t30.log", path, sizeof path) == NULL)
         return errbuf_set(why, ERR_PERM, "", "job path too long");
     log = callrec_transcript(rec);
