@@ -138,7 +138,7 @@ struct web_conf {
     int port;           /* 0: any free port (web_port() tells) */
     const char *token;  /* NULL or "": every action is refused */
     size_t max_body;    /* 0: WEB_MAX_BODY_DEFAULT */
-    int rate_per_min;   /* requests/min per client (bursts of 10 s' worth);
+    int rate_per_min;   /* requests/min per client (bursts of 30 s' worth);
                            0: WEB_RATE_DEFAULT, negative: no limit */
     const char *spool;  /* job_dir() results must resolve inside it */
     int threads;        /* libmicrohttpd pool; 0: 2 */

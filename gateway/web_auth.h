@@ -21,8 +21,9 @@
 #define WEB_AUTH_ID_HEX    64    /* session id and CSRF token: 32 bytes */
 #define WEB_AUTH_CLIENTS   512   /* rate-limit buckets (hashed by address) */
 #define WEB_JOB_ID_MAX     64    /* longest job id accepted in a URL */
-/* A burst of 10 seconds' worth, at least 5 requests. */
-#define WEB_AUTH_BURST(per_min) ((per_min) / 6 > 5 ? (per_min) / 6 : 5)
+/* A burst of 30 seconds' worth, at least 5 requests: opening a job in the
+ * page costs 3 requests on top of the polling. */
+#define WEB_AUTH_BURST(per_min) ((per_min) / 2 > 5 ? (per_min) / 2 : 5)
 
 enum web_auth_verdict {
     WEB_AUTH_OK,      /* bearer token or session + CSRF header matched */

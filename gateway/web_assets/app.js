@@ -223,7 +223,12 @@ async function refresh(force) {
 }
 
 async function loadLog(id, which) {
-  const r = await fetch('/api/jobs/' + encodeURIComponent(id) + '/log/' + which);
+  let r;
+  for (let i = 0; i < 5; i++) {   // the server's rate limit answers 429
+    r = await fetch('/api/jobs/' + encodeURIComponent(id) + '/log/' + which);
+    if (r.status !== 429) break;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
   $('log-' + which).textContent = r.ok ? await r.text() : '(none)';
 }
 
