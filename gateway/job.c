@@ -221,7 +221,7 @@ job_set_record(struct job *j, json_t *record)
 {
     json_t *old = j->record;
 
-    j->record = record != NULL ? json_incref(record) : NULL;
+    j->record = record; /* the caller's reference is ours now */
     json_decref(old);
 }
 
@@ -520,7 +520,7 @@ job_from_json(struct job *j, const json_t *o, struct errbuf *why)
             return errbuf_set(why, ERR_PERM, "",
                               "meta.json: record: not an "
                               "object");
-        job_set_record(j, rec);
+        job_set_record(j, json_incref(rec));
     }
     return rcpts_from_json(j, json_object_get(o, "recipients"), why);
 }

@@ -153,7 +153,10 @@ int job_set_partial(struct job *j, const char *reason, struct errbuf *why);
 /* Route name, subject and notify address (each may be NULL). */
 int job_set_route(struct job *j, const char *route, const char *subject,
                   const char *notify, struct errbuf *why);
-/* Attach the call or scan record (a JSON object); takes a reference. */
+/* Attach the call or scan record (a JSON object, or NULL to drop it).
+ * Steals the caller's reference, like json_object_set_new():
+ * job_set_record(j, json_pack(...)) is right; keep your own with
+ * json_incref() first. */
 void job_set_record(struct job *j, json_t *record);
 /* Add a pending recipient; returns its index or -1 (bad address: PERM, over
  * JOB_RCPT_MAX: PERM). */

@@ -197,8 +197,8 @@ render_family(struct metrics *m, struct strbuf *b, enum metrics_family f)
             continue;
         }
         label_escape(e2, sizeof e2, s->l2);
-        sb_printf(b, "%s_total{%s=\"%s\",%s=\"%s\"} %llu\n", d->name,
-                  d->label1, e1, d->label2, e2, (unsigned long long)s->value);
+        sb_printf(b, "%s_total{%s=\"%s\",%s=\"%s\"} %llu\n", d->name, d->label1,
+                  e1, d->label2, e2, (unsigned long long)s->value);
     }
 }
 

@@ -31,9 +31,9 @@ enum metrics_family {
 
 /* One spool state's gauges, read from the queue when /metrics is scraped. */
 struct metrics_queue {
-    const char *state;    /* "incoming", "queue", "done", "failed" */
-    uint64_t jobs;        /* ifaxgw_queue_jobs{state} */
-    double oldest_age_s;  /* ifaxgw_queue_oldest_age_seconds{state}; 0: none */
+    const char *state;   /* "incoming", "queue", "done", "failed" */
+    uint64_t jobs;       /* ifaxgw_queue_jobs{state} */
+    double oldest_age_s; /* ifaxgw_queue_oldest_age_seconds{state}; 0: none */
 };
 
 struct metrics;

@@ -12,6 +12,7 @@
 #include <tiffio.h>
 
 #include "gateway/page_jbig.h"
+#include "gateway/page_t4.h"
 #include "gateway/xalloc.h"
 
 #define PAGE_TIFF_MAX_ALLOC (256 << 20) /* libtiff's largest single buffer */
@@ -488,6 +489,10 @@ page_tiff_encode(const struct page_bitmap *bm, enum page_coding coding,
         page_jbig_encode(bm, out);
         return 0;
     }
+    if (coding == PAGE_CODING_MR) { /* libtiff cannot do K = 6 or 8 */
+        page_t4_encode_mr(bm, page_t4_kfactor(bm->yres), lsb_first, out);
+        return 0;
+    }
     m.p = xmalloc(m.cap = 65536);
     tif = page_tiff_open(&m, "w", &d);
     if (tif == NULL) {
@@ -502,7 +507,6 @@ page_tiff_encode(const struct page_bitmap *bm, enum page_coding coding,
     TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)bm->height);
     TIFFSetField(tif, TIFFTAG_FILLORDER,
                  lsb_first ? FILLORDER_LSB2MSB : FILLORDER_MSB2LSB);
-    /* libtiff picks the MR K-factor from YResolution: 2 up to 150, else 4 */
     TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
     TIFFSetField(tif, TIFFTAG_YRESOLUTION, (float)bm->yres);
     TIFFSetField(tif, TIFFTAG_XRESOLUTION, (float)bm->xres);

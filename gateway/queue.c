@@ -95,40 +95,70 @@ changed_locked(struct queue *q)
     pthread_cond_broadcast(&q->cv);
 }
 
+/* Index of the first entry with id >= id (the index is sorted by id). */
+static size_t
+ent_lower(const struct queue *q, const char *id)
+{
+    size_t lo = 0, hi = q->n_ent;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(q->ent[mid].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static struct qent *
 ent_find(struct queue *q, const char *id)
 {
-    for (size_t i = 0; i < q->n_ent; i++)
-        if (strcmp(q->ent[i].id, id) == 0)
-            return &q->ent[i];
-    return NULL;
+    size_t i = ent_lower(q, id);
+
+    return i < q->n_ent && strcmp(q->ent[i].id, id) == 0 ? &q->ent[i] : NULL;
 }
 
+/* Pointers into the index are invalid after this or ent_add(). */
 static void
 ent_remove(struct queue *q, struct qent *e)
 {
-    *e = q->ent[--q->n_ent];
+    size_t i = (size_t)(e - q->ent);
+
+    memmove(e, e + 1, (q->n_ent - i - 1) * sizeof *e);
+    q->n_ent--;
 }
 
 /* Add or update the entry of a queued job; caller holds mu. */
 static struct qent *
-ent_put(struct queue *q, const char *id, int64_t due_ms, ino_t ino)
+ent_add(struct queue *q, const char *id, int64_t due_ms, ino_t ino)
 {
-    struct qent *e = ent_find(q, id);
+    size_t i = ent_lower(q, id);
+    struct qent *e;
 
-    if (e == NULL) {
+    if (i == q->n_ent || strcmp(q->ent[i].id, id) != 0) {
         if (q->n_ent == q->cap_ent) {
             q->cap_ent = q->cap_ent ? q->cap_ent * 2 : 256;
             q->ent = xrealloc(q->ent, q->cap_ent * sizeof *q->ent);
         }
-        e = &q->ent[q->n_ent++];
+        e = &q->ent[i];
+        memmove(e + 1, e, (q->n_ent - i) * sizeof *e);
+        q->n_ent++;
         memset(e, 0, sizeof *e);
         snprintf(e->id, sizeof e->id, "%s", id);
+    } else {
+        e = &q->ent[i];
     }
     e->due_ms = due_ms;
     e->meta_ino = ino;
     e->seen = true;
     return e;
+}
+
+static struct qent *
+ent_put(struct queue *q, const char *id, int64_t due_ms, ino_t ino)
+{
+    return ent_add(q, id, due_ms, ino);
 }
 
 static char *
@@ -225,13 +255,13 @@ job_load_at(struct queue *q, enum job_state s, const char *id, ino_t *ino,
  * treat the job as moved and report the error). */
 static int
 move_dir(struct queue *q, enum job_state from, int to, const char *id,
-         struct errbuf *why)
+         bool sync_from, struct errbuf *why)
 {
     if (renameat(q->dfd[from], id, q->dfd[to], id) == -1)
         return errbuf_errno(why, "rename %s/%s to %s/", dir_names[from], id,
                             dir_names[to]);
     if (spool_fsync(q->dfd[to], dir_names[to], why) == -1 ||
-        spool_fsync(q->dfd[from], dir_names[from], why) == -1)
+        (sync_from && spool_fsync(q->dfd[from], dir_names[from], why) == -1))
         return -2;
     return 0;
 }
@@ -438,39 +468,11 @@ recover_incoming(struct queue *q)
 
 static int finish_locked(struct queue *q, struct job *j, struct errbuf *why);
 
-/* Index one queue/<id>; fixes what a crash can leave (temp file, a job
- * whose recipients are all final but was not moved yet). */
-static void
-index_one(struct queue *q, const char *id)
-{
-    struct errbuf why;
-    ino_t ino = 0;
-    int fd = openat(q->dfd[JOB_QUEUED], id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd == -1)
-        return;
-    recover_tmp(q, fd, id);
-    struct job *j = job_new(q, JOB_QUEUED, id);
-    if (meta_read(fd, j, &ino, &why) == -1) {
-        close(fd);
-        job_free(j);
-        if (move_dir(q, JOB_QUEUED, JOB_FAILED, id, &why) == 0)
-            report(q, QUEUE_RECOVER_BROKEN, id,
-                   "unreadable meta.json: moved to failed/");
-        else
-            report(q, QUEUE_RECOVER_BROKEN, id, why.text);
-        return;
-    }
-    close(fd);
-    if (job_final(j) && j->n_rcpt > 0) {
-        if (finish_locked(q, j, &why) == -1)
-            report(q, QUEUE_RECOVER_BROKEN, id, why.text);
-    } else {
-        ent_put(q, id, job_next_due_ms(j), ino);
-    }
-    job_free(j);
-}
-
+/* The index starts lean: ids only, each due "now" with its meta.json not
+ * read yet, so 10,000 queued jobs index in a directory listing. The first
+ * claim of each reads it under the job's lock and settles what a crash
+ * left (temporary file, unreadable meta.json, all recipients final but not
+ * moved): see claim_one(). */
 static int
 build_index(struct queue *q, struct errbuf *why)
 {
@@ -479,9 +481,11 @@ build_index(struct queue *q, struct errbuf *why)
 
     if (spool_list(q->dfd[JOB_QUEUED], &names, &n, why) == -1)
         return -1;
+    pthread_mutex_lock(&q->mu);
     for (size_t i = 0; i < n; i++)
         if (spool_id_ok(names[i]))
-            index_one(q, names[i]);
+            ent_add(q, names[i], 0, 0);
+    pthread_mutex_unlock(&q->mu);
     spool_names_free(names, n);
     return 0;
 }
@@ -596,10 +600,8 @@ queue_create(struct queue *q, const char *source, struct errbuf *why)
             return NULL;
         }
     }
-    if (spool_fsync(q->dfd[JOB_INCOMING], "incoming", why) == -1) {
-        (void)unlinkat(q->dfd[JOB_INCOMING], id, AT_REMOVEDIR);
-        return NULL;
-    }
+    /* no fsync here: queue_save() and queue_commit() make the directory
+     * durable when something in it is worth keeping (docs/spool.md) */
     struct job *j = job_new(q, JOB_INCOMING, id);
     j->source = xstrdup(source != NULL ? source : "unknown");
     j->created_ms = now;
@@ -650,7 +652,7 @@ commit_locked_job(struct queue *q, struct job *j, int jobdfd,
     /* data first, then the meta.json that declares it committed */
     if (spool_fsync_files(jobdfd, why) == -1 || meta_write(jobdfd, j, why))
         return -1;
-    int moved = move_dir(q, JOB_INCOMING, JOB_QUEUED, j->id, why);
+    int moved = move_dir(q, JOB_INCOMING, JOB_QUEUED, j->id, false, why);
     if (moved == -1)
         return -1;
     job_move(j, JOB_QUEUED); /* -2: queued but maybe not durable: index it,
@@ -700,7 +702,11 @@ queue_save(struct queue *q, struct job *j, struct errbuf *why)
 
     if (fd == -1)
         return -1;
-    int rc = meta_write(fd, j, why);
+    int rc = spool_fsync_files(fd, why);
+    if (rc == 0)
+        rc = meta_write(fd, j, why);
+    if (rc == 0)
+        rc = spool_fsync(q->dfd[JOB_INCOMING], "incoming", why);
     close(fd);
     return rc;
 }
@@ -753,9 +759,16 @@ claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
     int fd = spool_lock_dir(q->dfd[JOB_QUEUED], id, &lw);
     struct job *j = NULL;
 
+    bool settled = false; /* job left queue/ or the index here */
     if (fd != -1) {
+        (void)unlinkat(fd, META SPOOL_TMP_SUFFIX, 0); /* a crash's leftover */
         j = job_new(q, JOB_QUEUED, id);
         if (meta_read(fd, j, &ino, &lw) == -1) {
+            j = job_free(j);
+            /* unreadable: keep it for the operator, out of delivery */
+            settled = move_dir(q, JOB_QUEUED, JOB_FAILED, id, true, &lw) != -1;
+        } else if (job_final(j)) { /* crash between record and release */
+            settled = finish_locked(q, j, &lw) == 0 || j->state != JOB_QUEUED;
             j = job_free(j);
         } else {
             j->lock_fd = fd;
@@ -764,7 +777,9 @@ claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
     }
     pthread_mutex_lock(&q->mu);
     struct qent *e = ent_find(q, id);
-    if (j == NULL && fd == -1 && lw.cls == ERR_TEMP && e != NULL) {
+    if (settled && e != NULL) {
+        ent_remove(q, e);
+    } else if (j == NULL && fd == -1 && lw.cls == ERR_TEMP && e != NULL) {
         e->busy = false; /* another process holds it for a moment */
         e->due_ms = now_ms + QUEUE_BUSY_MS;
     } else if (j == NULL && e != NULL) {
@@ -940,7 +955,7 @@ finish_locked(struct queue *q, struct job *j, struct errbuf *why)
         }
     }
     close(fd);
-    int moved = move_dir(q, JOB_QUEUED, to, j->id, why);
+    int moved = move_dir(q, JOB_QUEUED, to, j->id, true, why);
     if (moved == -1)
         return -1;
     job_move(j, to);
@@ -1136,7 +1151,8 @@ queue_retry(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
     j->finished_ms = 0;
     if (meta_write(fd, j, why) == -1)
         goto out;
-    if (s == JOB_FAILED && move_dir(q, JOB_FAILED, JOB_QUEUED, id, why) == -1)
+    if (s == JOB_FAILED &&
+        move_dir(q, JOB_FAILED, JOB_QUEUED, id, true, why) == -1)
         goto out;
     managed_changed(q, id, false, job_next_due_ms(j));
     rc = 0;
@@ -1157,7 +1173,7 @@ queue_delete(struct queue *q, const char *id, struct errbuf *why)
     /* trash/ first: the job leaves its state in one rename, the slow
      * removal can then be interrupted without leaving half a job */
     (void)spool_rmtree(q->dfd[DIR_TRASH], id, why);
-    int rc = move_dir(q, s, DIR_TRASH, id, why);
+    int rc = move_dir(q, s, DIR_TRASH, id, true, why);
     close(fd);
     if (rc == -1)
         return -1;

@@ -46,8 +46,8 @@ enum queue_recovery {
     QUEUE_RECOVER_COMMITTED, /* incoming job with pages: now queued, partial */
     QUEUE_RECOVER_FINISHED,  /* incoming job whose commit was under way */
     QUEUE_RECOVER_DISCARDED, /* incoming job without a page: removed */
-    QUEUE_RECOVER_BROKEN,    /* queue/ job with unreadable meta.json: moved to
-                                failed/ with a note, never deleted */
+    QUEUE_RECOVER_BROKEN,    /* could not be dealt with (detail says why);
+                                left in place for the operator */
     QUEUE_RECOVER_TEMPFILE   /* stray temporary file removed */
 };
 const char *queue_recovery_name(enum queue_recovery what);
@@ -79,8 +79,11 @@ struct queue_opts {
 
 struct queue;
 
-/* Open (creating the directories of) the spool. Caller frees with
- * queue_close(). */
+/* Open (creating the directories of) the spool. Daemon mode recovers
+ * incoming/ and trash/ and indexes queue/ by listing it: each job's
+ * meta.json is read at its first claim, which also moves a job with an
+ * unreadable meta.json to failed/ and a job whose recipients are all final
+ * to done/ or failed/. Caller frees with queue_close(). */
 struct queue *queue_open(const char *spool_dir, const struct queue_opts *o,
                          struct errbuf *why);
 /* Wakes queue_wait() sleepers first; every job handle must be freed and

@@ -211,7 +211,7 @@ audio_write(struct audio_src *src, const int16_t *amp, int n)
         raw[2 * i + 1] = (unsigned char)((uint16_t)amp[i] >> 8);
     }
     while (off < len) {
-        ssize_t w = write(src->fd, raw + off, len - off);
+        ssize_t w = send(src->fd, raw + off, len - off, MSG_NOSIGNAL);
 
         if (w < 0 && errno == EINTR)
             continue;
@@ -452,8 +452,7 @@ commit_call(struct queue *q, struct job *j, const struct callrec *rec,
             return -1;
     }
     record = callrec_to_json(rec);
-    job_set_record(j, record); /* takes its own reference */
-    json_decref(record);
+    job_set_record(j, record); /* steals the reference */
     if (job_path(j, "t30.log", path, sizeof path) == NULL)
         return errbuf_set(why, ERR_PERM, "", "job path too long");
     log = callrec_transcript(rec);

@@ -82,9 +82,8 @@ client_name(struct MHD_Connection *c, char out[CLIENT_MAX])
         (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
                         out, CLIENT_MAX);
     else if (sa->sa_family == AF_INET6)
-        (void)inet_ntop(AF_INET6,
-                        &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-                        CLIENT_MAX);
+        (void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+                        out, CLIENT_MAX);
 }
 
 static const char *
@@ -129,9 +128,10 @@ add_common_headers(struct MHD_Response *r, const char *type, bool page)
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     /* Thumbnails of a job never change: let the page's 2 s poll reuse them. */
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-                            page                           ? "no-cache"
-                            : strcmp(type, "image/png") == 0 ? "private, max-age=300"
-                                                           : "no-store");
+                            page ? "no-cache"
+                            : strcmp(type, "image/png") == 0
+                                ? "private, max-age=300"
+                                : "no-store");
     /* Served files get the strict policy; API bodies opened directly in a
      * browser are sandboxed so nothing in them can run. */
     MHD_add_response_header(r, "Content-Security-Policy",
@@ -303,8 +303,8 @@ static enum MHD_Result
 do_api(struct web_server *w, struct MHD_Connection *c, struct conn *cn,
        const char *url, const char *method)
 {
-    struct web_api_request rq = {method, url, query_arg, c, cn->body,
-                                 cn->len, now_s()};
+    struct web_api_request rq = {method,   url,     query_arg, c,
+                                 cn->body, cn->len, now_s()};
     struct web_reply rp = {0};
     char e1[128];
 
@@ -372,9 +372,22 @@ method_known(const char *m)
            strcmp(m, "POST") == 0 || strcmp(m, "DELETE") == 0;
 }
 
+/* The page's own files and thumbnails are cacheable and fetched in bursts
+ * (a history of 50 rows shows 50 thumbnails): they do not count against the
+ * rate limit, which guards the API. */
+static bool
+rate_exempt(const char *url, const char *method)
+{
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return false;
+    if (strncmp(url, "/api/", 5) != 0)
+        return strcmp(url, "/metrics") != 0;
+    return strncmp(url, "/api/jobs/", 10) == 0 && strstr(url, "/pages/");
+}
+
 /* First call of a request: admit it (rate, method, declared size). */
 static enum MHD_Result
-request_begin(struct web_server *w, struct MHD_Connection *c,
+request_begin(struct web_server *w, struct MHD_Connection *c, const char *url,
               const char *method, void **con_cls)
 {
     struct conn *cn = xcalloc(1, sizeof *cn);
@@ -382,7 +395,8 @@ request_begin(struct web_server *w, struct MHD_Connection *c,
 
     *con_cls = cn;
     client_name(c, cn->client);
-    if (!web_auth_rate_take(w->auth, cn->client, now_ms()))
+    if (!rate_exempt(url, method) &&
+        !web_auth_rate_take(w->auth, cn->client, now_ms()))
         return send_error(c, 429, "too many requests");
     if (!method_known(method))
         return send_error(c, 405, "method not allowed");
@@ -403,7 +417,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
     (void)version;
     if (cn == NULL)
-        return request_begin(w, c, method, con_cls);
+        return request_begin(w, c, url, method, con_cls);
     if (*upload_size > 0) {
         /* Chunked bodies have no Content-Length: count as they come. */
         if (!cn->too_big && cn->len + *upload_size <= w->max_body) {
@@ -489,9 +503,10 @@ web_init(const struct web_conf *cf, const struct web_sources *src,
     w->src = *src;
     w->metrics = m;
     w->max_body = cf->max_body ? cf->max_body : WEB_MAX_BODY_DEFAULT;
-    w->auth = web_auth_init(cf->token, cf->rate_per_min == 0 ? WEB_RATE_DEFAULT
-                                       : cf->rate_per_min < 0 ? 0
-                                                              : cf->rate_per_min);
+    w->auth =
+        web_auth_init(cf->token, cf->rate_per_min == 0  ? WEB_RATE_DEFAULT
+                                 : cf->rate_per_min < 0 ? 0
+                                                        : cf->rate_per_min);
     w->env.src = &w->src;
     w->env.metrics = m;
     w->env.spool_real = w->spool_real;

@@ -26,7 +26,7 @@
 #include "gateway/metrics.h"
 
 #define WEB_MAX_BODY_DEFAULT 16384 /* bytes of a request body; more is 413 */
-#define WEB_RATE_DEFAULT     600   /* requests/min per client */
+#define WEB_RATE_DEFAULT     120   /* requests/min per client (as conf/) */
 #define WEB_NAME_MAX         64    /* line, profile, CSID, caller ID fields */
 #define WEB_TEXT_MAX         256   /* free text: error, last result */
 #define WEB_LINES_MAX        32    /* lines shown */
@@ -49,7 +49,7 @@ enum web_job_state {
 };
 
 enum web_line_phase {
-    WEB_LINE_DOWN,      /* not opened (yet), or given up */
+    WEB_LINE_DOWN, /* not opened (yet), or given up */
     WEB_LINE_IDLE,
     WEB_LINE_RINGING,
     WEB_LINE_RECEIVING, /* page and rate_bps say where */
@@ -57,7 +57,7 @@ enum web_line_phase {
 };
 
 enum web_scan_phase {
-    WEB_SCAN_ABSENT,   /* no scanner configured or found */
+    WEB_SCAN_ABSENT, /* no scanner configured or found */
     WEB_SCAN_IDLE,
     WEB_SCAN_SCANNING, /* pages says how many so far */
     WEB_SCAN_ERROR     /* detail says why */
@@ -94,7 +94,7 @@ struct web_scanner {
 
 struct web_counts {
     uint64_t jobs[WEB_JOB_STATE_COUNT];
-    uint64_t deferred;                    /* of jobs[WEB_JOB_QUEUE] */
+    uint64_t deferred;                     /* of jobs[WEB_JOB_QUEUE] */
     int64_t oldest_s[WEB_JOB_STATE_COUNT]; /* Unix s of the oldest; 0 none */
 };
 
@@ -118,9 +118,8 @@ struct web_sources {
     void *queue_arg; /* passed to the job handlers below */
     int (*counts)(void *arg, struct web_counts *out, struct errbuf *why);
     /* A page of jobs in one state, newest first; *total gets the count. */
-    int (*list)(void *arg, enum web_job_state st, size_t limit,
-                size_t offset, json_t **jobs, size_t *total,
-                struct errbuf *why);
+    int (*list)(void *arg, enum web_job_state st, size_t limit, size_t offset,
+                json_t **jobs, size_t *total, struct errbuf *why);
     int (*show)(void *arg, const char *id, json_t **job, struct errbuf *why);
     /* The job's directory (for t30.log, smtp.log); must lie in the spool. */
     int (*job_dir)(void *arg, const char *id, char *dir, size_t n,
@@ -139,7 +138,7 @@ struct web_conf {
     int port;           /* 0: any free port (web_port() tells) */
     const char *token;  /* NULL or "": every action is refused */
     size_t max_body;    /* 0: WEB_MAX_BODY_DEFAULT */
-    int rate_per_min;   /* requests/min per client (bursts of 10 s' worth);
+    int rate_per_min;   /* requests/min per client (bursts of 30 s' worth);
                            0: WEB_RATE_DEFAULT, negative: no limit */
     const char *spool;  /* job_dir() results must resolve inside it */
     int threads;        /* libmicrohttpd pool; 0: 2 */

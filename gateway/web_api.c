@@ -15,9 +15,9 @@
 #include "gateway/web_auth.h"
 #include "gateway/xalloc.h"
 
-#define TYPE_JSON "application/json"
-#define TYPE_TEXT "text/plain; charset=utf-8"
-#define TYPE_PNG  "image/png"
+#define TYPE_JSON          "application/json"
+#define TYPE_TEXT          "text/plain; charset=utf-8"
+#define TYPE_PNG           "image/png"
 #define LIST_LIMIT_DEFAULT 50
 
 static const char *const state_names[WEB_JOB_STATE_COUNT] = {
@@ -129,8 +129,8 @@ call_json(const struct web_call *c)
     if (c->time_s == 0)
         return json_null();
     return json_pack("{s:I,s:s,s:s,s:i,s:s,s:s}", "time", (json_int_t)c->time_s,
-                     "csid", c->csid, "caller_id", c->caller, "pages",
-                     c->pages, "result", c->result, "job", c->job);
+                     "csid", c->csid, "caller_id", c->caller, "pages", c->pages,
+                     "result", c->result, "job", c->job);
 }
 
 static json_t *
@@ -177,8 +177,7 @@ scanner_json(const struct web_sources *src)
 }
 
 static int
-api_status(const struct web_api_env *env, int64_t now_s,
-           struct web_reply *out)
+api_status(const struct web_api_env *env, int64_t now_s, struct web_reply *out)
 {
     const struct web_sources *src = env->src;
     struct web_counts c;
@@ -195,7 +194,8 @@ api_status(const struct web_api_env *env, int64_t now_s,
     for (int i = 0; i < WEB_JOB_STATE_COUNT; i++)
         json_object_set_new(queue, state_names[i],
                             json_integer((json_int_t)c.jobs[i]));
-    json_object_set_new(queue, "deferred", json_integer((json_int_t)c.deferred));
+    json_object_set_new(queue, "deferred",
+                        json_integer((json_int_t)c.deferred));
     web_api_json(out, 200,
                  json_pack("{s:I,s:o,s:o,s:o}", "now", (json_int_t)now_s,
                            "lines", lines_json(src), "scanner",
@@ -243,9 +243,10 @@ api_jobs_list(const struct web_api_env *env, const struct web_api_request *rq,
     if (src->list == NULL)
         return web_api_error(out, 501, "no queue");
     errbuf_clear(&why);
-    if (handler_failed(out, src->list(src->queue_arg, (enum web_job_state)st,
-                                      (size_t)limit, (size_t)offset, &jobs,
-                                      &total, &why),
+    if (handler_failed(out,
+                       src->list(src->queue_arg, (enum web_job_state)st,
+                                 (size_t)limit, (size_t)offset, &jobs, &total,
+                                 &why),
                        &why))
         return 0;
     web_api_json(out, 200,
@@ -294,9 +295,10 @@ api_job_page(const struct web_api_env *env, const char *id, const char *rest,
     if (src->thumbnail == NULL)
         return web_api_error(out, 501, "no thumbnails");
     errbuf_clear(&why);
-    if (handler_failed(out,
-                       src->thumbnail(src->queue_arg, id, (int)page, &png, &len, &why),
-                       &why))
+    if (handler_failed(
+            out,
+            src->thumbnail(src->queue_arg, id, (int)page, &png, &len, &why),
+            &why))
         return 0;
     out->status = 200;
     out->type = TYPE_PNG;
@@ -320,8 +322,8 @@ job_dir_checked(const struct web_api_env *env, const char *id, char *real,
         return -1;
     }
     errbuf_clear(&why);
-    if (handler_failed(out, src->job_dir(src->queue_arg, id, dir, sizeof dir, &why),
-                       &why))
+    if (handler_failed(
+            out, src->job_dir(src->queue_arg, id, dir, sizeof dir, &why), &why))
         return -1;
     n = strlen(env->spool_real);
     if (realpath(dir, real) == NULL) {
@@ -490,8 +492,9 @@ api_job_action(const struct web_api_env *env, const struct web_api_request *rq,
     }
     if (handler_failed(out, rc, &why))
         return 0;
-    web_api_json(out, 200, json_pack("{s:b,s:s,s:s}", "ok", 1, "id", id,
-                                     "action", action));
+    web_api_json(
+        out, 200,
+        json_pack("{s:b,s:s,s:s}", "ok", 1, "id", id, "action", action));
     return 0;
 }
 
@@ -517,7 +520,8 @@ api_scan(const struct web_api_env *env, const struct web_api_request *rq,
                              "of up to %d addresses)",
                              WEB_RECIPIENTS_MAX);
     }
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v) || !address_ok(json_string_value(v))) {
             json_decref(obj);
             return web_api_error(out, 422, "to[%zu]: not an address", i);
@@ -548,7 +552,8 @@ api_job(const struct web_api_env *env, const struct web_api_request *rq,
     const char *slash = strchr(tail, '/');
     size_t n = slash ? (size_t)(slash - tail) : strlen(tail);
     const char *rest = slash ? slash + 1 : "";
-    bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+    bool get =
+        strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
 
     if (n == 0 || n > WEB_JOB_ID_MAX)
         return web_api_error(out, 404, "bad job id");
@@ -576,7 +581,8 @@ web_api_handle(const struct web_api_env *env, const struct web_api_request *rq,
                struct web_reply *out)
 {
     const char *p = rq->path;
-    bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+    bool get =
+        strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
 
     if (strcmp(p, "/api/status") == 0)
         (void)(get ? api_status(env, rq->now_s, out)
@@ -610,10 +616,9 @@ web_api_metrics(const struct web_api_env *env, int64_t now_s,
         for (int i = 0; i < WEB_JOB_STATE_COUNT; i++) {
             q[nq].state = state_names[i];
             q[nq].jobs = c.jobs[i];
-            q[nq].oldest_age_s =
-                c.oldest_s[i] > 0 && now_s > c.oldest_s[i]
-                    ? (double)(now_s - c.oldest_s[i])
-                    : 0.0;
+            q[nq].oldest_age_s = c.oldest_s[i] > 0 && now_s > c.oldest_s[i]
+                                     ? (double)(now_s - c.oldest_s[i])
+                                     : 0.0;
             nq++;
         }
     }

@@ -19,8 +19,8 @@
 #include "gateway/metrics.h"
 #include "gateway/web.h"
 
-#define WEB_LOG_MAX (1024 * 1024) /* transcript bytes served (the tail) */
-#define WEB_PAGE_MAX 9999        /* highest page number in a URL */
+#define WEB_LOG_MAX  (1024 * 1024) /* transcript bytes served (the tail) */
+#define WEB_PAGE_MAX 9999          /* highest page number in a URL */
 
 struct web_reply {
     int status;
@@ -31,8 +31,8 @@ struct web_reply {
 
 struct web_api_env {
     const struct web_sources *src;
-    struct metrics *metrics;  /* may be NULL */
-    const char *spool_real;   /* realpath of the spool, or NULL: no logs */
+    struct metrics *metrics; /* may be NULL */
+    const char *spool_real;  /* realpath of the spool, or NULL: no logs */
 };
 
 struct web_api_request {

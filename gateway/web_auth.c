@@ -10,8 +10,8 @@
 
 #include "gateway/xalloc.h"
 
-#define CLIENT_KEY_MAX 64 /* "ipv6-literal" fits */
-#define RATE_PROBES    4  /* slots tried before evicting the stalest */
+#define CLIENT_KEY_MAX 64    /* "ipv6-literal" fits */
+#define RATE_PROBES    4     /* slots tried before evicting the stalest */
 #define TOKEN_UNITS    60000 /* one request, in bucket units */
 
 struct session {
@@ -155,7 +155,8 @@ web_auth_login(struct web_auth *a, const char *token, int64_t now_s,
 {
     struct session *slot = NULL;
 
-    if (!token_configured(a) || token == NULL || !web_auth_equal(token, a->token))
+    if (!token_configured(a) || token == NULL ||
+        !web_auth_equal(token, a->token))
         return -1;
     pthread_mutex_lock(&a->lock);
     for (size_t i = 0; i < WEB_AUTH_SESSIONS; i++) {

@@ -15,14 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEB_AUTH_TOKEN_MAX   256   /* configured token, bytes */
-#define WEB_AUTH_SESSIONS    64    /* live sessions; the oldest is evicted */
-#define WEB_AUTH_SESSION_S   43200 /* a session lasts 12 hours */
-#define WEB_AUTH_ID_HEX      64    /* session id and CSRF token: 32 bytes */
-#define WEB_AUTH_CLIENTS     512   /* rate-limit buckets (hashed by address) */
-#define WEB_JOB_ID_MAX       64    /* longest job id accepted in a URL */
-/* A burst of 10 seconds' worth, at least 5 requests. */
-#define WEB_AUTH_BURST(per_min) ((per_min) / 6 > 5 ? (per_min) / 6 : 5)
+#define WEB_AUTH_TOKEN_MAX 256   /* configured token, bytes */
+#define WEB_AUTH_SESSIONS  64    /* live sessions; the oldest is evicted */
+#define WEB_AUTH_SESSION_S 43200 /* a session lasts 12 hours */
+#define WEB_AUTH_ID_HEX    64    /* session id and CSRF token: 32 bytes */
+#define WEB_AUTH_CLIENTS   512   /* rate-limit buckets (hashed by address) */
+#define WEB_JOB_ID_MAX     64    /* longest job id accepted in a URL */
+/* A burst of 30 seconds' worth, at least 5 requests: opening a job in the
+ * page costs 3 requests on top of the polling. */
+#define WEB_AUTH_BURST(per_min) ((per_min) / 2 > 5 ? (per_min) / 2 : 5)
 
 enum web_auth_verdict {
     WEB_AUTH_OK,      /* bearer token or session + CSRF header matched */
@@ -68,7 +69,6 @@ enum web_auth_verdict web_auth_check(struct web_auth *a,
 const char *web_auth_verdict_name(enum web_auth_verdict v);
 
 /* Take one request from client's bucket; false means answer 429. */
-bool web_auth_rate_take(struct web_auth *a, const char *client,
-                        int64_t now_ms);
+bool web_auth_rate_take(struct web_auth *a, const char *client, int64_t now_ms);
 
 #endif

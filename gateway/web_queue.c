@@ -71,10 +71,9 @@ rcpt_json(const struct job_rcpt *r)
     json_object_set_new(o, "format", json_string(rcpt_format_name(r->format)));
     json_object_set_new(o, "state", json_string(rcpt_state_name(r->state)));
     json_object_set_new(o, "attempts", json_integer(r->attempts));
-    json_object_set_new(o, "next_try",
-                        json_integer(r->state == RCPT_DEFERRED
-                                         ? r->next_try_ms / 1000
-                                         : 0));
+    json_object_set_new(
+        o, "next_try",
+        json_integer(r->state == RCPT_DEFERRED ? r->next_try_ms / 1000 : 0));
     json_object_set_new(o, "last_try", json_integer(r->last_try_ms / 1000));
     json_object_set_new(o, "delivered", json_integer(r->delivered_ms / 1000));
     json_object_set_new(o, "reply", str_or_empty(r->reply));
@@ -215,11 +214,13 @@ wq_counts(void *arg, struct web_counts *out, struct errbuf *why)
                 json_object_get(json_array_get(all, n - 1), "time"));
         if (s == JOB_QUEUED && all != NULL) {
             queued = all;
-            json_array_foreach(queued, i, j) {
+            json_array_foreach(queued, i, j)
+            {
                 json_t *r;
                 size_t k;
 
-                json_array_foreach(json_object_get(j, "recipients"), k, r) {
+                json_array_foreach(json_object_get(j, "recipients"), k, r)
+                {
                     if (strcmp(json_string_value(json_object_get(r, "state")),
                                "deferred") == 0) {
                         out->deferred++;
@@ -262,8 +263,7 @@ wq_show(void *arg, const char *id, json_t **job, struct errbuf *why)
 }
 
 static int
-wq_job_dir(void *arg, const char *id, char *dir, size_t n,
-           struct errbuf *why)
+wq_job_dir(void *arg, const char *id, char *dir, size_t n, struct errbuf *why)
 {
     int rc = 0;
     struct job *j = load(arg, id, &rc, why);
@@ -282,8 +282,7 @@ wq_job_dir(void *arg, const char *id, char *dir, size_t n,
 }
 
 static int
-read_all(const char *path, unsigned char **buf, size_t *len,
-         struct errbuf *why)
+read_all(const char *path, unsigned char **buf, size_t *len, struct errbuf *why)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -454,8 +453,8 @@ static int
 wq_resend(void *arg, const char *id, const char *to, struct errbuf *why)
 {
     struct web_queue *wq = arg;
-    struct rcpt_spec spec = {to, RCPT_MODE_DIRECT, RCPT_FMT_AUTO, NULL,
-                             RCPT_TLS_DEFAULT, false};
+    struct rcpt_spec spec = {to,   RCPT_MODE_DIRECT, RCPT_FMT_AUTO,
+                             NULL, RCPT_TLS_DEFAULT, false};
     char from[4096], dst[4096];
     struct job *j, *nj = NULL;
     int rc = 0;

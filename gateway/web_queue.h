@@ -22,7 +22,8 @@
 #include "gateway/queue.h"
 #include "gateway/web.h"
 
-#define WEB_QUEUE_CACHE_S     60  /* a history cache is rebuilt at least this often */
+#define WEB_QUEUE_CACHE_S                                                      \
+    60 /* a history cache is rebuilt at least this often */
 #define WEB_QUEUE_THUMB_WIDTH 200 /* thumbnail pixels */
 #define WEB_QUEUE_THUMBS      64  /* PNGs kept in memory */
 

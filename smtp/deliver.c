@@ -29,10 +29,6 @@
 #include "smtp/notice.h"
 #include "smtp/relay.h"
 #include "smtp/smtp_addr.h"
-
-/* XXX issue 6: smtp_client.h keeps a copy of enum smtp_step until it takes
- * the one in conf/config.h; this tells it the config's is already here. */
-#define IFAXGW_SMTP_STEP_DEFINED
 #include "smtp/smtp_client.h"
 
 #define DELIVER_PIN_TARGET_MAX (DNS_HOST_MAX + 16) /* "[host]:port" */

@@ -247,29 +247,49 @@ dns_fail(int st, const char *name, struct errbuf *why)
     return errbuf_set(why, ERR_TEMP, "4.4.3", "%s: %s", esc, ares_strerror(st));
 }
 
+/* Queue the A/AAAA lookup of host (none for a numeric host). */
+static void
+lookup_start(struct resolver *r, const char *host, struct addr_answer *a)
+{
+    struct ares_addrinfo_hints hints = {.ai_family = AF_UNSPEC,
+                                        .ai_flags = ARES_AI_NOSORT};
+
+    memset(a, 0, sizeof *a);
+    if (is_numeric(host)) {
+        snprintf(a->addr[0], DNS_ADDR_MAX, "%s", host);
+        a->n = 1;
+        a->done = true;
+        return;
+    }
+    ares_getaddrinfo(r->ch, host, NULL, &hints, addr_cb, a);
+}
+
+/* After run(): append the addresses found to out. 0, or -1 with why. */
+static int
+lookup_collect(struct resolver *r, const char *host, int port, int pref,
+               const struct addr_answer *a, struct dns_targets *out,
+               struct errbuf *why)
+{
+    for (size_t i = 0; i < a->n; i++)
+        add_target(out, r->cap, host, a->addr[i], port, pref);
+    if (a->done && a->n > 0)
+        return 0;
+    return dns_fail(a->done && a->status != ARES_SUCCESS ? a->status
+                                                         : ARES_ENODATA,
+                    host, why);
+}
+
 /* A/AAAA of host appended to out. 0, or -1 with why. */
 static int
 resolve_host(struct resolver *r, const char *host, int port, int pref,
              struct dns_targets *out, struct errbuf *why)
 {
-    struct ares_addrinfo_hints hints = {.ai_family = AF_UNSPEC,
-                                        .ai_flags = ARES_AI_NOSORT};
-    struct addr_answer *a;
-    int rc = 0;
+    struct addr_answer *a = xmalloc(sizeof *a);
+    int rc;
 
-    if (is_numeric(host)) {
-        add_target(out, r->cap, host, host, port, pref);
-        return 0;
-    }
-    a = xcalloc(1, sizeof *a);
-    ares_getaddrinfo(r->ch, host, NULL, &hints, addr_cb, a);
+    lookup_start(r, host, a);
     run(r->ch);
-    if (!a->done || a->n == 0)
-        rc = dns_fail(a->done && a->status != ARES_SUCCESS ? a->status
-                                                           : ARES_ENODATA,
-                      host, why);
-    for (size_t i = 0; i < a->n; i++)
-        add_target(out, r->cap, host, a->addr[i], port, pref);
+    rc = lookup_collect(r, host, port, pref, a, out, why);
     free(a);
     return rc;
 }
@@ -289,6 +309,7 @@ resolve_mx(struct resolver *r, const char *domain, struct dns_targets *out,
            struct errbuf *why)
 {
     struct mx_answer *a = xcalloc(1, sizeof *a);
+    struct addr_answer *addrs = NULL;
     bool any_temp = false;
     int rc = -1;
 
@@ -311,15 +332,21 @@ resolve_mx(struct resolver *r, const char *domain, struct dns_targets *out,
     for (size_t i = 0; i < a->n; i++)
         a->mx[i].key = next_rand(&r->rnd);
     qsort(a->mx, a->n, sizeof a->mx[0], cmp_mx);
+    /* every MX host's lookup at once: a slow zone costs one timeout */
+    addrs = xcalloc(a->n, sizeof *addrs);
+    for (size_t i = 0; i < a->n; i++)
+        lookup_start(r, a->mx[i].host, &addrs[i]);
+    run(r->ch);
     for (size_t i = 0; i < a->n && out->count < r->cap; i++) {
         struct errbuf e;
         errbuf_clear(&e);
-        if (resolve_host(r, a->mx[i].host, r->port, a->mx[i].pref, out, &e) ==
-            -1) {
+        if (lookup_collect(r, a->mx[i].host, r->port, a->mx[i].pref, &addrs[i],
+                           out, &e) == -1) {
             *why = e;
             any_temp |= (e.cls == ERR_TEMP);
         }
     }
+    free(addrs);
     if (out->count > 0) {
         rc = 0;
     } else if (!any_temp) {

@@ -1,20 +1,17 @@
 /*
  * smtp_client - our SMTP client session for direct delivery
  *
- * One session to one host at a time: connect (targets from dns_resolve()
- * tried in turn), greeting, EHLO (HELO fallback), STARTTLS per policy then
- * EHLO again, MAIL with DSN/SIZE parameters when offered, RCPT with CONNEG
- * (RFC 4141 5.2) only when advertised, with a retry without it on 504/555/501,
- * DATA with dot-stuffing and CRLF normalisation, RSET, QUIT. Every wait is
- * bounded by the step's entry in struct smtp_timeouts (RFC 5321 4.5.3.2).
- * Every line in both directions goes to the caller's transcript sink.
+ * Connect (dns_resolve() targets in turn), greeting, EHLO (HELO fallback),
+ * STARTTLS per policy, MAIL with SIZE/DSN when offered, RCPT ... CONNEG only
+ * when advertised (RFC 4141 5.2; again without it on 504/555/501), DATA with
+ * dot-stuffing, RSET, QUIT; every wait bounded by struct smtp_timeouts
+ * (RFC 5321 4.5.3.2); every line to the caller's transcript sink.
  * Must not: touch the spool, choose a profile, build MIME.
- * Errors: -1 with why filled; 4xx, timeouts, refused, reset and protocol
- * garbage are TEMP, 5xx PERM; after any error but a 5xx to MAIL/RCPT the
- * connection is closed and only smtp_session_free() remains useful.
+ * Errors: -1 with why; 4xx, timeouts, refused, reset, garbage TEMP, 5xx PERM.
+ * An I/O failure, a malformed reply or 421 closes the connection (later calls
+ * fail TEMP); other 4xx/5xx replies leave it usable (RSET or QUIT next).
  * Threads: a session belongs to the thread that opened it.
- * RFC 5321, RFC 3207 (STARTTLS), RFC 3461 (DSN), RFC 1870 (SIZE),
- * RFC 4141 (CONNEG), RFC 2920 (PIPELINING: advertised, not used).
+ * RFC 5321, 3207 (STARTTLS), 3461 (DSN), 1870 (SIZE), 4141 (CONNEG).
  */
 #ifndef IFAXGW_SMTP_SMTP_CLIENT_H
 #define IFAXGW_SMTP_SMTP_CLIENT_H

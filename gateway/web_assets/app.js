@@ -3,7 +3,10 @@
 // <script>alert(1)</script> shows as text.
 'use strict';
 
-const POLL_MS = 2000;
+const POLL_MS = 2000;      // status every tick
+const LISTS_EVERY = 5;     // job lists every 5th tick, or when counts change
+let tick = 0;
+let lastCounts = '';
 let csrf = null;          // from POST /api/login or GET /api/session
 let detailId = null;      // job shown in the detail panel
 const last = {};          // last rendered JSON per table, to skip redraws
@@ -194,19 +197,25 @@ function renderHistory(done) {
     el('td', firstReply(j, 'delivered'), 'reply')])), 'nothing delivered yet', 9);
 }
 
-async function refresh() {
+// One request per tick keeps the page well inside the server's default
+// rate limit (120 requests/min); the lists follow when the counts move.
+async function refresh(force) {
   try {
-    const [st, queued, failed, done] = await Promise.all([
-      getJSON('/api/status'),
-      getJSON('/api/jobs?state=queue&limit=100'),
-      getJSON('/api/jobs?state=failed&limit=100'),
-      getJSON('/api/jobs?state=done&limit=50'),
-    ]);
+    const st = await getJSON('/api/status');
     renderLines(st.lines);
     renderScanner(st.scanner);
     renderCounts(st.queue);
-    renderQueue(queued, failed);
-    renderHistory(done);
+    const counts = JSON.stringify(st.queue) + (st.scanner.job || '');
+    if (force === true || counts !== lastCounts || ++tick % LISTS_EVERY === 0) {
+      lastCounts = counts;
+      const [queued, failed, done] = await Promise.all([
+        getJSON('/api/jobs?state=queue&limit=100'),
+        getJSON('/api/jobs?state=failed&limit=100'),
+        getJSON('/api/jobs?state=done&limit=50'),
+      ]);
+      renderQueue(queued, failed);
+      renderHistory(done);
+    }
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (e) {
     $('updated').textContent = 'update failed: ' + e.message;
@@ -214,7 +223,12 @@ async function refresh() {
 }
 
 async function loadLog(id, which) {
-  const r = await fetch('/api/jobs/' + encodeURIComponent(id) + '/log/' + which);
+  let r;
+  for (let i = 0; i < 5; i++) {   // the server's rate limit answers 429
+    r = await fetch('/api/jobs/' + encodeURIComponent(id) + '/log/' + which);
+    if (r.status !== 429) break;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
   $('log-' + which).textContent = r.ok ? await r.text() : '(none)';
 }
 
@@ -251,7 +265,7 @@ async function openDetail(id) {
 
 async function retry(id) {
   const j = await act('POST', '/api/jobs/' + encodeURIComponent(id) + '/retry');
-  if (j) { say('job ' + id + ' queued again', true); refresh(); if (detailId === id) openDetail(id); }
+  if (j) { say('job ' + id + ' queued again', true); refresh(true); if (detailId === id) openDetail(id); }
 }
 
 async function session() {
@@ -279,7 +293,7 @@ function wire() {
     ev.preventDefault();
     const to = $('scan-to').value.split(/[,\s]+/).filter(Boolean);
     const j = await act('POST', '/api/scan', { profile: $('scan-profile').value, to });
-    if (j) { say('scan started with profile ' + j.profile, true); refresh(); }
+    if (j) { say('scan started with profile ' + j.profile, true); refresh(true); }
   });
   $('detail-close').addEventListener('click', () => { $('detail').hidden = true; detailId = null; });
   $('act-retry').addEventListener('click', () => detailId && retry(detailId));
@@ -287,18 +301,18 @@ function wire() {
     const id = detailId;
     if (!id) return;
     const j = await act('DELETE', '/api/jobs/' + encodeURIComponent(id));
-    if (j) { say('job ' + id + ' deleted', true); $('detail').hidden = true; detailId = null; refresh(); }
+    if (j) { say('job ' + id + ' deleted', true); $('detail').hidden = true; detailId = null; refresh(true); }
   });
   $('act-resend').addEventListener('click', async () => {
     const id = detailId;
     const to = $('resend-to').value.trim();
     if (!id || !to) return;
     const j = await act('POST', '/api/jobs/' + encodeURIComponent(id) + '/resend', { to });
-    if (j) { say('job ' + id + ' resent to ' + to, true); refresh(); }
+    if (j) { say('job ' + id + ' resent to ' + to, true); refresh(true); }
   });
 }
 
 wire();
 session();
-refresh();
+refresh(true);
 setInterval(refresh, POLL_MS);

@@ -254,7 +254,7 @@ main(int argc, char **argv)
     static const int ns[] = {1, 4, 16};
     struct audio au = {0};
     char dir[] = "/tmp/bench_t30.XXXXXX";
-    int reps = argc > 2 ? atoi(argv[2]) : 3;
+    int reps = argc > 2 ? atoi(argv[2]) : 5;
     int rc = 0;
 
     if (argc < 2 || mkdtemp(dir) == NULL) {
@@ -262,7 +262,7 @@ main(int argc, char **argv)
         return 2;
     }
     if (reps < 1 || reps > 15)
-        reps = 3;
+        reps = 5;
     record(argv[1], dir, &au);
     printf("bench_t30: %.1f s of call audio (3-page V.17 ECM T.6 call), "
            "median of %d runs\n",

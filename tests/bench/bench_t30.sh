@@ -6,4 +6,4 @@
 set -euo pipefail
 build=${IFAXGW_BUILD:?}
 src=${IFAXGW_SRC:?}
-"$build/tests/bench_t30" "$src/tests/data/t30/doc3.tif" "${BENCH_T30_REPEATS:-3}"
+"$build/tests/bench_t30" "$src/tests/data/t30/doc3.tif" "${BENCH_T30_REPEATS:-5}"

@@ -88,6 +88,11 @@ deliver() { # CONF [ARGS...]
     "$IFAXGW" deliver -c "$conf" "$@" >"$TMP/deliver.out" 2>"$TMP/deliver.err"
     local rc=$?
     cat "$TMP/deliver.out" "$TMP/deliver.err" >>"$TMP/deliver.all"
+    # under ASan/UBSan a report (leak, overflow) must fail the test
+    if [ $rc -ge 128 ] || grep -q 'Sanitizer\|runtime error:' "$TMP/deliver.err"; then
+        grep -A20 'Sanitizer\|runtime error:' "$TMP/deliver.err" | head -40
+        check "ifaxgw deliver ran clean (exit $rc)" false
+    fi
     return $rc
 }
 

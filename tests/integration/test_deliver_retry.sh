@@ -7,7 +7,7 @@
 #   notify_success -> a success notice; no reply to the final dot ->
 #   deferred as a possible duplicate, the retry carries the same Message-ID;
 #   connection refused -> deferred; two recipients on one host share one
-#   session and one DATA.
+#   session and one DATA; mdn = true asks for a disposition notification.
 set -uo pipefail
 : "${IFAXGW:?}" "${IFAXGW_SRC:?}" "${IFAXGW_TOOLS:?}"
 TMP=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "TMP=$TMP"
@@ -127,5 +127,12 @@ check "shared session: both delivered" \
 check "shared session: one message for both" [ $(( $(count box) - before )) = 1 ]
 check "shared session: it was addressed to both" \
     grep -q '"rcpt_tos": \["a@box.test", "b@box.test"\]' "$(ls "$TMP"/box.d/*.json | tail -1)"
+
+# 7. MDN request for a recipient with mdn = true
+enqueue "$SPOOL" "$TMP/page.tif" --rcpt mdn@box.test,mdn
+deliver "$TMP/gw-ok.conf"
+check "mdn: delivered" [ "$(st "$JOB" 0 state)" = delivered ]
+check "mdn: Disposition-Notification-To asked" \
+    grep -q '^Disposition-Notification-To: <ifaxgw@gw.test>' "$(ls "$TMP"/box.d/*.eml | tail -1)"
 
 finish

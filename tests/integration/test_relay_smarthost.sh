@@ -127,4 +127,27 @@ rc=0; out=$(send plain --auth none) || rc=$?
 out=$(send plain --auth none --tls none) || fail "tls none: $out"
 [ -e "$tmp/plain.log" ] || fail "tls none: nothing arrived"
 echo "ok: TLS required refuses a peer without STARTTLS"
+# 8. ifaxgw deliver in relay mode: STARTTLS + AUTH from the config, PDF by
+#    default and TIFF on request, outcome and profile in the queue
+GW=${IFAXGW:-}
+if [ -n "$GW" ]; then
+    TMP=$tmp; . "$IFAXGW_SRC/tests/peers/peerlib.sh"; . "$IFAXGW_SRC/tests/integration/deliver_common.sh"
+    make_page "$tmp/page.tif" 204 196
+    write_conf "$tmp/gw.conf" "$tmp/spool" "smarthost = \"127.0.0.1:$(cat "$tmp/sh.port")\";
+      user = \"gw\"; password = \"s3cr3t-pw\"; auth = \"plain\"; relay_tls = \"required\";
+      ca_file = \"$tmp/cert.pem\";"
+    "$IFAXGW_TOOLS/deliver_enqueue" "$tmp/spool" "$tmp/page.tif" \
+        --rcpt person@example.org,relay --rcpt other@example.org,relay,tiff >"$tmp/enq.out" \
+        || fail "enqueue"
+    job=$(sed -n 's/^job=\([^ ]*\) .*/\1/p' "$tmp/enq.out")
+    before=$(ls "$tmp"/sh/*.eml | wc -l)
+    "$GW" deliver -c "$tmp/gw.conf" >"$tmp/gwd.out" 2>"$tmp/gwd.err" || fail "deliver: $(cat "$tmp/gwd.err")"
+    grep -q 'delivered=2 deferred=0 failed=0' "$tmp/gwd.out" || fail "deliver: $(cat "$tmp/gwd.out" "$tmp/gwd.err")"
+    [ "$(meta "$tmp/spool" "$job" "' '.join(r['profile'] for r in m['recipients'])")" = "pdf F MMR 204x196 1728" ] \
+        || fail "relay profiles: $(meta "$tmp/spool" "$job" "[r['profile'] for r in m['recipients']]")"
+    [ $(( $(ls "$tmp"/sh/*.eml | wc -l) - before )) = 2 ] || fail "relay: 2 messages expected"
+    grep -l 'application/pdf' $(ls "$tmp"/sh/*.eml | tail -2) >/dev/null || fail "relay: no PDF"
+    grep -q 's3cr3t' "$tmp/spool/done/$job/smtp.log" && fail "password in smtp.log"
+    echo "ok: ifaxgw deliver relays with STARTTLS + AUTH (pdf, tiff)"
+fi
 echo "PASS"

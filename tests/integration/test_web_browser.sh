@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_web_browser.sh - the status page in Debian's chromium (playwright-core):
-# tests/peers/browser_test.js against tests/tools/web_testsrv on a temp
-# spool. Saves a screenshot as $IFAXGW_BUILD/tests/web-screenshot.png.
+# tests/peers/browser_test.js against tests/tools/web_testsrv over the real
+# queue in a temp spool, at the default rate limit (120/min). Saves a
+# screenshot as $IFAXGW_BUILD/tests/web-screenshot.png.
 set -euo pipefail
 src=${IFAXGW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 tools=${IFAXGW_TOOLS:-$src/build/tests}
@@ -19,12 +20,15 @@ if [ ! -d "$src/tests/peers/node_modules/playwright-core" ]; then
     exit 1
 fi
 token=tok-$RANDOM$RANDOM
-# the hostile CSID is the newest fax, so the line's last call shows it too
-"$tools/web_testsrv" mkjobs "$tmp/spool" done 4 '<script>alert(1)</script>' 0
-"$tools/web_testsrv" mkjobs "$tmp/spool" failed 2 '' 100
-"$tools/web_testsrv" mkjobs "$tmp/spool" queue 1 '' 200
+# Jobs made and settled through the real queue (pages.tif from gateway/page,
+# thumbnails by page_thumbnail_png); the hostile CSID is on every delivered
+# fax, so the line's last call shows it too. Settling claims the oldest due
+# job, so the one left pending is made last.
+"$tools/web_testsrv" mkq "$tmp/spool" done 4 '<script>alert(1)</script>'
+"$tools/web_testsrv" mkq "$tmp/spool" failed 2
+"$tools/web_testsrv" mkq "$tmp/spool" queue 1
 mkfifo "$tmp/port"
-"$tools/web_testsrv" serve "$tmp/spool" --token "$token" >"$tmp/port" 2>"$tmp/server.log" &
+"$tools/web_testsrv" serve "$tmp/spool" --queue 1 --token "$token" >"$tmp/port" 2>"$tmp/server.log" &
 pid=$!
 read -r line <"$tmp/port"
 port=${line#port=}

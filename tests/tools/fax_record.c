@@ -151,7 +151,7 @@ full_io(int fd, void *buf, size_t n, bool wr)
     size_t off = 0;
 
     while (off < n) {
-        ssize_t r = wr ? write(fd, (char *)buf + off, n - off)
+        ssize_t r = wr ? send(fd, (char *)buf + off, n - off, MSG_NOSIGNAL)
                        : read(fd, (char *)buf + off, n - off);
 
         if (r < 0 && errno == EINTR)

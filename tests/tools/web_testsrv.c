@@ -77,8 +77,7 @@ now_ms(void)
 }
 
 static const int retry_s[] = {60, 300};
-static const struct queue_policy policy = {retry_s, 2, 4 * 86400,
-                                           30 * 86400};
+static const struct queue_policy policy = {retry_s, 2, 4 * 86400, 30 * 86400};
 
 /* Write a pages.tif of n fax pages (1728 x 400 at 204x196, MMR). */
 static int
@@ -88,8 +87,8 @@ write_pages(const char *path, int n, struct errbuf *why)
     const size_t stride = (w + 7) / 8;
     unsigned char *bits = xcalloc((size_t)h, stride);
     struct page_doc *doc = page_doc_new();
-    struct page_format fmt = {PAGE_CODING_MMR, 204, 196, 1728,
-                              PAGE_PAPER_A4, false};
+    struct page_format fmt = {PAGE_CODING_MMR, 204,  196, 1728,
+                              PAGE_PAPER_A4,   false};
     int rc = 0;
 
     for (int y = 40; y < h - 40; y++)
@@ -131,8 +130,8 @@ queue_make(struct queue *q, const char *source, const char *line,
     if (j == NULL)
         return -1;
     for (; *to; to++) {
-        struct rcpt_spec r = {*to, RCPT_MODE_DIRECT, RCPT_FMT_AUTO, NULL,
-                              RCPT_TLS_DEFAULT, false};
+        struct rcpt_spec r = {*to,  RCPT_MODE_DIRECT, RCPT_FMT_AUTO,
+                              NULL, RCPT_TLS_DEFAULT, false};
 
         if (job_add_rcpt(j, &r, why) < 0)
             goto fail;
@@ -140,8 +139,7 @@ queue_make(struct queue *q, const char *source, const char *line,
     if (job_path(j, "pages.tif", path, sizeof path) == NULL ||
         write_pages(path, pages, why) != 0 || job_set_line(j, line, why) ||
         job_set_csid(j, csid, why) ||
-        job_set_caller(j, strcmp(source, "fax") ? NULL : "+49301234567",
-                       why) ||
+        job_set_caller(j, strcmp(source, "fax") ? NULL : "+49301234567", why) ||
         write_job_file(j, "t30.log",
                        "T.30 rx: DIS -> DCS 14400 V.17 MMR fine\n"
                        "page 1 MCF\npage 2 MCF\ncall ok\n") != 0 ||
@@ -199,7 +197,8 @@ queue_up(const char *spool)
     return q;
 }
 
-/* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue. */
+/* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue.
+ * Settling claims the oldest due job: make pending ("queue") jobs last. */
 static int
 mkq(const char *spool, const char *state, long n, const char *csid)
 {
@@ -212,8 +211,8 @@ mkq(const char *spool, const char *state, long n, const char *csid)
         return 1;
     errbuf_clear(&why);
     for (long i = 0; i < n; i++) {
-        if (queue_make(q, "fax", "fax0", csid ? csid : "+49 30 1234567", to,
-                       2, &why) != 0 ||
+        if (queue_make(q, "fax", "fax0", csid ? csid : "+49 30 1234567", to, 2,
+                       &why) != 0 ||
             (st == JOB_DONE &&
              queue_settle(q, RCPT_RESULT_DELIVERED, i, &why) != 0) ||
             (st == JOB_FAILED &&
@@ -364,7 +363,8 @@ tp_counts(void *arg, struct web_counts *c, struct errbuf *why)
         c->oldest_s[j->state] = j->time_s; /* newest first: last is oldest */
         if (j->state != WEB_JOB_QUEUE)
             continue;
-        json_array_foreach(json_object_get(j->meta, "recipients"), k, r) {
+        json_array_foreach(json_object_get(j->meta, "recipients"), k, r)
+        {
             if (strcmp(json_string_value(json_object_get(r, "state")) ?: "",
                        "deferred") == 0) {
                 c->deferred++;
@@ -524,7 +524,8 @@ tp_retry(void *arg, const char *id, struct errbuf *why)
         errbuf_set(why, ERR_PERM, "", "only failed or queued jobs retry");
         rc = WEB_CONFLICT;
     } else {
-        json_array_foreach(json_object_get(j->meta, "recipients"), k, r) {
+        json_array_foreach(json_object_get(j->meta, "recipients"), k, r)
+        {
             const char *s = json_string_value(json_object_get(r, "state"));
 
             if (s && strcmp(s, "delivered") != 0) {
@@ -605,8 +606,8 @@ static json_t *
 rcpt_new(const char *to)
 {
     return json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s}", "address", to, "mode",
-                     "direct", "state", "pending", "attempts", 0, "next_try",
-                     0, "reply", "", "profile", "");
+                     "direct", "state", "pending", "attempts", 0, "next_try", 0,
+                     "reply", "", "profile", "");
 }
 
 static int
@@ -633,6 +634,23 @@ tp_resend(void *arg, const char *id, const char *to, struct errbuf *why)
 
 /* --- simulated lines and scanner ----------------------------------- */
 
+/* queue_list() walks oldest first: the last fax seen is the newest. */
+static int
+last_call_cb(void *arg, const struct job *j)
+{
+    struct web_call *c = arg;
+
+    if (!j->meta_ok || j->source == NULL || strcmp(j->source, "fax") != 0)
+        return 0;
+    c->time_s = j->created_ms / 1000;
+    snprintf(c->csid, sizeof c->csid, "%s", j->csid ? j->csid : "");
+    snprintf(c->caller, sizeof c->caller, "%s", j->caller ? j->caller : "");
+    c->pages = j->pages;
+    snprintf(c->result, sizeof c->result, "ok");
+    snprintf(c->job, sizeof c->job, "%s", j->id);
+    return 0;
+}
+
 static size_t
 tp_lines(void *arg, struct web_line *out, size_t max)
 {
@@ -643,6 +661,12 @@ tp_lines(void *arg, struct web_line *out, size_t max)
         return 0;
     snprintf(out[0].name, sizeof out[0].name, "fax0");
     out[0].phase = WEB_LINE_IDLE;
+    if (p->q != NULL) {
+        struct errbuf why;
+
+        errbuf_clear(&why);
+        (void)queue_list(p->q, JOB_DONE, last_call_cb, &out[0].last, &why);
+    }
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->n; i++) {
         json_t *m = p->jobs[i].meta;
@@ -655,7 +679,8 @@ tp_lines(void *arg, struct web_line *out, size_t max)
                  json_string_value(json_object_get(m, "csid")) ?: "");
         snprintf(out[0].last.caller, sizeof out[0].last.caller, "%s",
                  json_string_value(json_object_get(m, "caller_id")) ?: "");
-        out[0].last.pages = (int)json_integer_value(json_object_get(m, "pages"));
+        out[0].last.pages =
+            (int)json_integer_value(json_object_get(m, "pages"));
         snprintf(out[0].last.result, sizeof out[0].last.result, "ok");
         snprintf(out[0].last.job, sizeof out[0].last.job, "%s", p->jobs[i].id);
         break;
@@ -688,7 +713,7 @@ scan_job_newest(struct provider *p)
     (void)queue_list(p->q, JOB_QUEUED, newest_cb, p, &why);
 }
 
-#define SCAN_PAGES 3
+#define SCAN_PAGES       3
 #define SCAN_MS_PER_PAGE 700
 
 /* Caller holds the lock: finish a simulated scan whose time is up. */
@@ -711,7 +736,8 @@ scan_advance(struct provider *p)
         struct queue_counts before;
 
         json_decref(rcpts);
-        json_array_foreach(p->scan_to, k, v) {
+        json_array_foreach(p->scan_to, k, v)
+        {
             if (k < WEB_RECIPIENTS_MAX)
                 to[k] = json_string_value(v);
         }
@@ -756,8 +782,8 @@ tp_scanner(void *arg, struct web_scanner *out)
 }
 
 static int
-tp_scan_start(void *arg, const char *profile, const char *const *to,
-              size_t nto, struct errbuf *why)
+tp_scan_start(void *arg, const char *profile, const char *const *to, size_t nto,
+              struct errbuf *why)
 {
     struct provider *p = arg;
     int rc = 0;
@@ -783,8 +809,7 @@ tp_scan_start(void *arg, const char *profile, const char *const *to,
 /* --- commands ------------------------------------------------------- */
 
 static int
-mkjobs(const char *spool, const char *state, long n, const char *csid,
-       long age)
+mkjobs(const char *spool, const char *state, long n, const char *csid, long age)
 {
     char dir[4096];
     int64_t base = now_ms() / 1000 - n - age;
@@ -808,13 +833,16 @@ mkjobs(const char *spool, const char *state, long n, const char *csid,
         meta = json_pack(
             "{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:I,s:[{s:s,s:s,s:s,s:i,s:I,s:s,"
             "s:s}]}",
-            "source", "fax", "line", "fax0", "csid", csid ? csid : "+49 30 1234567",
-            "caller_id", "+49301234567", "called", "100", "time",
-            (json_int_t)(base + i), "pages", 2, "finished",
-            (json_int_t)(done || failed ? base + i + 5 : 0), "recipients",
-            "address", "ifax@device.test", "mode", "direct", "state",
-            done ? "delivered" : failed ? "failed" : "deferred", "attempts",
-            done ? 1 : 3, "next_try",
+            "source", "fax", "line", "fax0", "csid",
+            csid ? csid : "+49 30 1234567", "caller_id", "+49301234567",
+            "called", "100", "time", (json_int_t)(base + i), "pages", 2,
+            "finished", (json_int_t)(done || failed ? base + i + 5 : 0),
+            "recipients", "address", "ifax@device.test", "mode", "direct",
+            "state",
+            done     ? "delivered"
+            : failed ? "failed"
+                     : "deferred",
+            "attempts", done ? 1 : 3, "next_try",
             (json_int_t)(done || failed ? 0 : base + n + 600), "reply",
             done     ? reply
             : failed ? "550 5.1.1 <ifax@device.test>: no such mailbox"
@@ -846,7 +874,8 @@ metrics_seed(struct provider *p)
                         json_string_value(json_object_get(m, "line")), "ok", 1);
         metrics_add(p->metrics, METRICS_PAGES, src, NULL,
                     (uint64_t)json_integer_value(json_object_get(m, "pages")));
-        json_array_foreach(json_object_get(m, "recipients"), k, r) {
+        json_array_foreach(json_object_get(m, "recipients"), k, r)
+        {
             const char *st = json_string_value(json_object_get(r, "state"));
 
             if (st && strcmp(st, "pending") != 0)
@@ -901,10 +930,10 @@ serve(int argc, char **argv)
         index_load(&p);
         metrics_seed(&p);
     }
-    src = (struct web_sources){&p,        tp_lines,  tp_scanner,   tp_scan_start,
-                               &p,        tp_counts, tp_list,      tp_show,
-                               tp_job_dir, tp_thumbnail, tp_retry, tp_remove,
-                               tp_resend};
+    src = (struct web_sources){
+        &p,        tp_lines,  tp_scanner, tp_scan_start, &p,
+        tp_counts, tp_list,   tp_show,    tp_job_dir,    tp_thumbnail,
+        tp_retry,  tp_remove, tp_resend};
     if (wq != NULL)
         web_queue_sources(wq, &src);
     sigemptyset(&set);

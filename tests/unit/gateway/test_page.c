@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <jbig85.h>
+#include <tiffio.h>
 
 #include "gateway/page.h"
 #include "gateway/page_cache.h"
@@ -139,6 +140,107 @@ test_page_round_trip_every_coding_and_resolution(void **state)
     }
 }
 
+static uint32_t
+le(const unsigned char *p, int n)
+{
+    return n == 2 ? (uint32_t)p[0] | (uint32_t)p[1] << 8
+                  : (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                        (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *b;
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    b = malloc((size_t)n);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* libtiff's own MR strip of doc's page 0 (K = 2 up to 150 lpi, else 4). */
+static unsigned char *
+libtiff_mr(const struct page_bitmap *p, size_t *len)
+{
+    TIFF *tif = TIFFOpen(tpath("libtiff-mr.tif"), "w");
+    unsigned char *b;
+    size_t flen;
+    uint64_t off, n;
+
+    assert_non_null(tif);
+    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)p->width);
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)p->height);
+    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 1);
+    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
+    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)p->height);
+    TIFFSetField(tif, TIFFTAG_FILLORDER, FILLORDER_LSB2MSB);
+    TIFFSetField(tif, TIFFTAG_YRESOLUTION, (float)p->yres);
+    TIFFSetField(tif, TIFFTAG_XRESOLUTION, (float)p->xres);
+    TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+    TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX3);
+    TIFFSetField(tif, TIFFTAG_GROUP3OPTIONS,
+                 GROUP3OPT_2DENCODING | GROUP3OPT_FILLBITS);
+    TIFFSetField(tif, TIFFTAG_FAXMODE, FAXMODE_NORTC);
+    assert_true(TIFFWriteEncodedStrip(tif, 0, p->bits,
+                                      (tmsize_t)(p->stride * p->height)) > 0);
+    off = TIFFGetStrileOffset(tif, 0);
+    n = TIFFGetStrileByteCount(tif, 0);
+    TIFFClose(tif);
+    b = slurp(tpath("libtiff-mr.tif"), &flen);
+    assert_true(off + n <= flen);
+    memmove(b, b + off, (size_t)n);
+    *len = (size_t)n;
+    return b;
+}
+
+/* Our MR encoder (needed for K = 6 and 8) writes libtiff's bytes where
+ * libtiff's K is right, and K = 8 lines per 1-D line at 391 lpi. */
+static void
+test_page_mr_kfactor_matches_libtiff(void **state)
+{
+    static const int yres[] = {98, 196, 391};
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        struct page_doc *doc = make_doc(1, 1728, 333, 204, yres[i]);
+        struct page_format f = {PAGE_CODING_MR, 204, yres[i], 1728, 0, false};
+        unsigned char *ours, *theirs;
+        size_t olen, tlen;
+        uint32_t soff = 0, slen = 0, n;
+        struct errbuf why;
+
+        assert_ok(page_doc_write_tiff(doc, &f, tpath("mr.tif"), &why), &why);
+        ours = slurp(tpath("mr.tif"), &olen);
+        n = le(ours + 8, 2);
+        for (uint32_t k = 0; k < n; k++) {
+            const unsigned char *e = ours + 8 + 2 + 12 * k;
+
+            if (le(e, 2) == 273)
+                soff = le(e + 8, 4);
+            if (le(e, 2) == 279)
+                slen = le(e + 8, 4);
+        }
+        theirs = libtiff_mr(page_doc_page(doc, 0), &tlen);
+        if (yres[i] == 391) { /* K = 8 here, 4 in libtiff: other tag bits */
+            assert_true(slen != tlen || memcmp(ours + soff, theirs, tlen) != 0);
+        } else {
+            assert_int_equal(slen, tlen);
+            assert_memory_equal(ours + soff, theirs, tlen);
+        }
+        free(ours);
+        free(theirs);
+        page_doc_free(doc);
+    }
+}
+
 static void
 test_page_transform_halves_and_doubles_lines(void **state)
 {
@@ -255,32 +357,6 @@ test_page_transform_centres_width(void **state)
     page_doc_free(wide);
     page_doc_free(b4);
     page_doc_free(a4);
-}
-
-static uint32_t
-le(const unsigned char *p, int n)
-{
-    return n == 2 ? (uint32_t)p[0] | (uint32_t)p[1] << 8
-                  : (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                        (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long n;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    b = malloc((size_t)n);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
 }
 
 /* RFC 3949 section 3: every field, and the order IFD, values, strip. */
@@ -644,6 +720,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page_round_trip_every_coding_and_resolution),
+        cmocka_unit_test(test_page_mr_kfactor_matches_libtiff),
         cmocka_unit_test(test_page_transform_halves_and_doubles_lines),
         cmocka_unit_test(test_page_transform_relabels_same_grid),
         cmocka_unit_test(test_page_transform_300_to_fine_and_400_to_300),

@@ -606,6 +606,46 @@ test_queue_client_change_seen_by_rescan(void **state)
     queue_close(cli);
 }
 
+static void
+test_queue_claim_settles_crash_leftovers(void **state)
+{
+    struct fix *f = *state;
+    struct errbuf why;
+    char fin[JOB_ID_MAX], broken[JOB_ID_MAX], path[512];
+
+    commit_job(f, 1, fin, sizeof fin);
+    commit_job(f, 1, broken, sizeof broken);
+    struct job *j = queue_claim(f->q, INT64_MAX / 2, &why);
+    assert_string_equal(j->id, fin);
+    record(f, j, 0, RCPT_RESULT_DELIVERED, j->created_ms);
+    record(f, j, 1, RCPT_RESULT_FAILED, j->created_ms);
+    job_free(j); /* crash between the last record and the release */
+    snprintf(path, sizeof path, "%s/queue/%s/meta.json", f->dir, broken);
+    FILE *m = fopen(path, "w");
+    fputs("{\"id\": ", m); /* torn by something outside our discipline */
+    fclose(m);
+    snprintf(path, sizeof path, "%s/queue/%s/meta.json.tmp", f->dir, fin);
+    m = fopen(path, "w");
+    fclose(m);
+    restart(f);
+    struct queue_counts c;
+    queue_counts(f->q, 0, &c);
+    assert_int_equal(c.n[JOB_QUEUED], 2); /* indexed, not read yet */
+    assert_null(queue_claim(f->q, INT64_MAX / 2, &why));
+    assert_int_equal(why.cls, ERR_NONE);
+    assert_true(exists(f, "failed", fin));    /* one recipient failed */
+    assert_true(exists(f, "failed", broken)); /* kept for the operator */
+    snprintf(path, sizeof path, "%s/failed/%s/meta.json.tmp", f->dir, fin);
+    assert_int_equal(access(path, F_OK), -1);
+    queue_counts(f->q, 0, &c);
+    assert_int_equal(c.n[JOB_QUEUED], 0);
+    assert_int_equal(c.n[JOB_FAILED], 2);
+    struct counts n = {0, 0};
+    assert_int_equal(queue_list(f->q, JOB_FAILED, count_cb, &n, &why), 0);
+    assert_int_equal(n.ok, 1);
+    assert_int_equal(n.bad, 1);
+}
+
 /* --- concurrency ----------------------------------------------------- */
 
 #define CC_INPUTS  3
@@ -755,6 +795,7 @@ main(void)
         T(test_queue_recovery_incoming),
         T(test_queue_recovery_keeps_queue_and_message_id),
         T(test_queue_client_change_seen_by_rescan),
+        T(test_queue_claim_settles_crash_leftovers),
         T(test_queue_concurrent_commit_claim_record),
 #undef T
     };

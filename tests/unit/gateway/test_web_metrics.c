@@ -46,8 +46,8 @@ test_metrics_render_format(void **state)
     assert_non_null(
         strstr(s, "ifaxgw_failures_total{cause=\"smtp-permanent\"} 1\n"));
     assert_non_null(strstr(s, "ifaxgw_queue_jobs{state=\"queue\"} 3\n"));
-    assert_non_null(strstr(
-        s, "ifaxgw_queue_oldest_age_seconds{state=\"queue\"} 12.500\n"));
+    assert_non_null(
+        strstr(s, "ifaxgw_queue_oldest_age_seconds{state=\"queue\"} 12.500\n"));
     assert_non_null(
         strstr(s, "# UNIT ifaxgw_queue_oldest_age_seconds seconds\n"));
     assert_true(len >= 6 && strcmp(s + len - 6, "# EOF\n") == 0);
