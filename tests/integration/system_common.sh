@@ -11,8 +11,8 @@
 #   sys_record OUT LAST [ARGS] fax_record of tests/data/t30/doc3.tif, pages
 #                              0..LAST; OUT.raw (s16le) and OUT.wav
 #   gw_start CONF              ifaxgw run; GW_PID; log appended to $TMP/gw.log
-#   gw_wait_log PATTERN        wait for PATTERN in the log (the gateway must
-#                              stay alive meanwhile)
+#   gw_wait_log PATTERN [LINE] wait for PATTERN in the log from LINE (default:
+#                              this run's start); the gateway must stay alive
 #   gw_stop                    SIGTERM, wait; GW_RC = exit status
 #   spool_settled SPOOL        incoming/ and queue/ empty
 #   wait_settled SPOOL         until spool_settled (gateway alive)
@@ -24,6 +24,7 @@ SYS_DEV="$IFAXGW_SRC/tests/peers/ifax_device.py"
 GW_PID=
 GW_RC=
 GW_STARTS=0
+GW_LOG_FROM=1
 
 sys_device() { # NAME ARGS...
     local name=$1
@@ -66,6 +67,8 @@ sys_record() { # OUT LAST [fax_record args]
 }
 
 gw_start() { # CONF
+    touch "$TMP/gw.log"
+    GW_LOG_FROM=$(($(wc -l <"$TMP/gw.log") + 1))
     GW_STARTS=$((GW_STARTS + 1))
     echo "=== start $GW_STARTS" >>"$TMP/gw.log"
     "$IFAXGW" run -c "$1" 2>>"$TMP/gw.log" &
@@ -76,8 +79,8 @@ gw_alive() {
     [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null
 }
 
-gw_wait_log() { # PATTERN [FROM_LINE]
-    until tail -n +"${2:-1}" "$TMP/gw.log" | grep -q -- "$1"; do
+gw_wait_log() { # PATTERN [FROM_LINE, default: this run's first]
+    until tail -n +"${2:-$GW_LOG_FROM}" "$TMP/gw.log" | grep -q -- "$1"; do
         gw_alive || { echo "gateway died waiting for: $1" >&2; tail -20 "$TMP/gw.log" >&2; return 1; }
         sleep 0.1
     done

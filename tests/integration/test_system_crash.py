@@ -334,6 +334,10 @@ def main():
         # the last start: recovery, then everything is delivered
         rig.run_first_msg.append(rig.device_count() + 1)
         rig.start_gw()
+        # signals are taken once it runs (before, SIGTERM would just kill it)
+        while rig.gw.poll() is None and "ifaxgw running" not in \
+                run_logs(open(rig.logpath, errors="replace").read())[-1]:
+            time.sleep(0.1)
         while rig.gw.poll() is None:
             s = rig.states()
             if not s["incoming"] and not s["queue"]:
