@@ -14,7 +14,8 @@ conns=${BENCH_WEB_CONNS:-16}
 tmp=$(mktemp -d)
 pid=
 cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    set +e  # a failing kill or wait must not change the verdict
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT

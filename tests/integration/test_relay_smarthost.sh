@@ -13,6 +13,7 @@ PY=${PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "tmp=$tmp"
 pids=()
 cleanup() {
+    set +e  # a failing kill or wait must not change the verdict
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     [ -n "${KEEP:-}" ] || rm -rf "$tmp"

@@ -9,6 +9,7 @@ set -euo pipefail
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
+    set +e  # a failing kill or wait must not change the verdict
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$tmp"
