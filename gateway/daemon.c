@@ -20,7 +20,11 @@
 #include "gateway/cli.h"
 #include "gateway/lines.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
+#include "gateway/panel.h"
 #include "gateway/router.h"
+#include "gateway/web.h"
+#include "gateway/web_queue.h"
 #include "smtp/deliver.h"
 
 #define DAEMON_RESCAN_S 2  /* pick up CLI changes to the spool this often */
@@ -36,6 +40,10 @@ struct daemon {
     int nworkers;
     struct lines *lines;
     int drain_s; /* longest call a SIGTERM waits for */
+    struct metrics *metrics;
+    struct web_queue *wq;
+    struct panel *panel;
+    struct web_server *web;
 };
 
 static int64_t
@@ -102,6 +110,7 @@ daemon_start_delivery(struct daemon *d, const struct config *cf)
         log_error("delivery: %s", why.text);
         return -1;
     }
+    deliver_set_metrics(d->dc, d->metrics);
     if (n > DAEMON_WORKERS_MAX)
         n = DAEMON_WORKERS_MAX;
     for (; d->nworkers < n; d->nworkers++)
@@ -123,7 +132,7 @@ daemon_start_lines(struct daemon *d, const struct config *cf)
     for (int i = 0; i < cf->n_lines; i++)
         if (cf->lines[i].call_timeout_s > d->drain_s)
             d->drain_s = cf->lines[i].call_timeout_s;
-    d->lines = lines_start(cf, d->q, &why);
+    d->lines = lines_start(cf, d->q, d->metrics, &why);
     if (d->lines == NULL) {
         log_error("%s", why.text);
         return -1;
@@ -131,10 +140,55 @@ daemon_start_lines(struct daemon *d, const struct config *cf)
     return 0;
 }
 
+/* The status page: its port is opened before privileges are dropped.
+ * Settings of the web section take effect at the next start. */
+static int
+daemon_start_web(struct daemon *d, const struct config *cf)
+{
+    struct web_sources src = {0};
+    struct web_conf wc = {
+        .listen = cf->web.listen,
+        .port = cf->web.port,
+        .token = cf->web.token,
+        .max_body = (size_t)cf->web.max_body,
+        .rate_per_min = cf->web.rate_per_min,
+        .spool = cf->gateway.spool,
+    };
+    struct errbuf why;
+
+    d->panel = panel_init(d->q, d->lines, d->metrics, cf);
+    if (!cf->web.enable) {
+        log_info("web: disabled");
+        return 0;
+    }
+    d->wq = web_queue_init(d->q, &why);
+    if (d->wq == NULL) {
+        log_error("web: %s", why.text);
+        return -1;
+    }
+    web_queue_sources(d->wq, &src);
+    panel_sources(d->panel, &src);
+    d->web = web_init(&wc, &src, d->metrics, &why);
+    if (d->web == NULL) {
+        log_error("web: %s", why.text);
+        return -1;
+    }
+    log_info("web: http://%s:%d/%s", wc.listen ? wc.listen : "127.0.0.1",
+             web_port(d->web),
+             wc.token && wc.token[0] ? "" : " (no token: actions refused)");
+    return 0;
+}
+
 /* SIGTERM: no new call, calls in progress finish, sessions end, exit. */
 static void
 daemon_stop_all(struct daemon *d)
 {
+    web_free(d->web); /* no handler runs after this */
+    d->web = NULL;
+    panel_free(d->panel); /* a scan in progress finishes first */
+    d->panel = NULL;
+    web_queue_free(d->wq);
+    d->wq = NULL;
     if (d->lines && !lines_drain(d->lines, (int64_t)d->drain_s * 1000))
         log_warn("stopping: a call outlived the longest call time; cut");
     lines_stop(d->lines);
@@ -300,8 +354,9 @@ daemon_cmd_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     snapshot_swap(cf);
+    d.metrics = metrics_init();
     if (daemon_open_queue(&d, cf) == -1 || daemon_start_lines(&d, cf) == -1 ||
-        daemon_drop_privileges(cf) == -1 ||
+        daemon_start_web(&d, cf) == -1 || daemon_drop_privileges(cf) == -1 ||
         daemon_start_delivery(&d, cf) == -1)
         goto out;
     log_info("ifaxgw running: spool=%s", cf->gateway.spool);
@@ -310,6 +365,7 @@ daemon_cmd_main(int argc, char **argv)
 out:
     daemon_stop_all(&d);
     queue_close(d.q);
+    metrics_free(d.metrics);
     snapshot_swap(NULL);
     log_info("ifaxgw stopped");
     return rc;

@@ -31,6 +31,7 @@ struct lines_one {
 
 struct lines {
     struct queue *q;
+    struct metrics *metrics; /* borrowed; may be NULL */
     atomic_int stop;      /* line_run() returns when set */
     atomic_bool draining; /* no new call is answered */
     pthread_mutex_t mu;   /* guards every one[].st */
@@ -118,6 +119,22 @@ lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
     return 0;
 }
 
+/* /metrics: labels from fixed sets only (result and end names), never
+ * far-end text. ok: the job was committed. */
+static void
+lines_count_call(struct metrics *m, const char *line,
+                 const struct callrec *rec, bool ok)
+{
+    metrics_add(m, METRICS_CALLS, line,
+                rec ? callrec_result_name(rec->result) : "failed", 1);
+    if (ok && rec != NULL)
+        metrics_add(m, METRICS_PAGES, "received", NULL, rec->npages);
+    if (!ok)
+        metrics_add(m, METRICS_FAILURES, "spool", NULL, 1);
+    else if (rec != NULL && rec->result != CALLREC_OK)
+        metrics_add(m, METRICS_FAILURES, callrec_end_name(rec->end), NULL, 1);
+}
+
 /* The last call, for the status page; under the owner's lock. */
 static void
 lines_note_call(struct lines_one *o, const struct callrec *rec,
@@ -136,6 +153,7 @@ lines_note_call(struct lines_one *o, const struct callrec *rec,
     (void)snprintf(o->st.last_result, sizeof o->st.last_result, "%s", result);
     (void)snprintf(o->st.last_job, sizeof o->st.last_job, "%s", job);
     pthread_mutex_unlock(&o->owner->mu);
+    lines_count_call(o->owner->metrics, o->st.name, rec, ok);
 }
 
 static void
@@ -267,11 +285,13 @@ lines_start_one(struct lines *l, const struct config_line *cl,
 }
 
 struct lines *
-lines_start(const struct config *cf, struct queue *q, struct errbuf *why)
+lines_start(const struct config *cf, struct queue *q, struct metrics *m,
+            struct errbuf *why)
 {
     struct lines *l = xcalloc(1, sizeof *l);
 
     l->q = q;
+    l->metrics = m;
     pthread_mutex_init(&l->mu, NULL);
     for (int i = 0; i < cf->n_lines; i++) {
         const struct config_line *cl = &cf->lines[i];

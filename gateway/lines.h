@@ -26,6 +26,7 @@
 
 #include "conf/config.h"
 #include "gateway/errbuf.h"
+#include "gateway/metrics.h"
 #include "gateway/queue.h"
 
 #define LINES_MAX      32  /* lines one daemon runs */
@@ -50,9 +51,11 @@ struct lines_status {
 
 struct lines;
 
-/* Start a thread per line of cf (borrowed for the call only). */
+/* Start a thread per line of cf (borrowed for the call only). Each call
+ * is counted into m (calls, pages received, failures by cause; m borrowed
+ * until lines_stop(), may be NULL). */
 struct lines *lines_start(const struct config *cf, struct queue *q,
-                          struct errbuf *why);
+                          struct metrics *m, struct errbuf *why);
 
 /* Stop answering; wait until no call is in progress or timeout_ms passed.
  * Returns true when every call ended. */

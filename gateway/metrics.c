@@ -145,6 +145,8 @@ metrics_add(struct metrics *m, enum metrics_family f, const char *l1,
 
     if ((unsigned)f >= METRICS_FAMILY_COUNT)
         IFX_BUG("metrics family %d", (int)f);
+    if (m == NULL) /* a module run without a registry (CLI, tests) */
+        return;
     labels_norm(f, l1, l2, n1, n2);
     pthread_mutex_lock(&m->lock);
     s = series_find(m, f, n1, n2);

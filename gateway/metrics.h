@@ -43,7 +43,7 @@ struct metrics *metrics_init(void);
 void metrics_free(struct metrics *m);
 
 /* Add n to the series of family f with label values l1 and l2 (l2 is
- * ignored by one-label families; NULL reads as ""). */
+ * ignored by one-label families; NULL reads as ""). m NULL: no-op. */
 void metrics_add(struct metrics *m, enum metrics_family f, const char *l1,
                  const char *l2, uint64_t n);
 /* The current value of one series (0 when absent); for tests. */

@@ -44,6 +44,7 @@ struct deliver_ctx {
     atomic_bool stop;
     pthread_mutex_t lock; /* guards stats */
     struct deliver_stats stats;
+    struct metrics *metrics; /* borrowed; NULL: none */
 };
 
 /* One recipient's work in a pass. */
@@ -318,6 +319,24 @@ result_name(enum rcpt_result r)
                                        : "failed";
 }
 
+/* The profile label of /metrics: "S", "F", "J", "pdf" or "none" (a
+ * recipient that failed before a document was made); bounded and never
+ * far-end text. */
+static const char *
+deliver_profile_label(const struct rcpt_work *w)
+{
+    static const char *const label[] = {"S", "F", "J"};
+
+    if (w->profile[0] == '\0')
+        return "none";
+    if (strcmp(w->profile, "pdf") == 0)
+        return "pdf";
+    for (size_t i = 0; i < sizeof label / sizeof label[0]; i++)
+        if (w->profile[0] == label[i][0])
+            return label[i];
+    return "other";
+}
+
 static void
 settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
        const char *reply)
@@ -349,6 +368,10 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
     stat_add(p->d, res == RCPT_RESULT_DELIVERED  ? &p->d->stats.delivered
                    : res == RCPT_RESULT_DEFERRED ? &p->d->stats.deferred
                                                  : &p->d->stats.failed);
+    metrics_add(p->d->metrics, METRICS_DELIVERIES, result_name(res),
+                deliver_profile_label(w), 1);
+    if (r->state == RCPT_FAILED)
+        metrics_add(p->d->metrics, METRICS_FAILURES, "delivery", NULL, 1);
     route = p->j->route ? config_route_find(p->cf, p->j->route) : NULL;
     w->notify_fail = r->state == RCPT_FAILED;
     w->notify_ok =
@@ -1031,6 +1054,12 @@ deliver_init(struct queue *q, const struct config *cf, struct errbuf *why)
     atomic_init(&d->stop, false);
     pthread_mutex_init(&d->lock, NULL);
     return d;
+}
+
+void
+deliver_set_metrics(struct deliver_ctx *d, struct metrics *m)
+{
+    d->metrics = m;
 }
 
 void

@@ -30,6 +30,7 @@
 
 #include "conf/config.h"
 #include "gateway/errbuf.h"
+#include "gateway/metrics.h"
 #include "gateway/queue.h"
 
 #define DELIVER_IDLE_MS                                                        \
@@ -57,6 +58,10 @@ struct deliver_ctx;
 struct deliver_ctx *deliver_init(struct queue *q, const struct config *cf,
                                  struct errbuf *why);
 void deliver_free(struct deliver_ctx *d); /* NULL is a no-op */
+/* Count each outcome into m (borrowed until deliver_free(); may be NULL):
+ * deliveries{outcome,profile} and failures{cause="delivery"}. Call before
+ * the workers start. */
+void deliver_set_metrics(struct deliver_ctx *d, struct metrics *m);
 
 /*
  * Claim one due job at now_ms (epoch ms), deliver its due recipients and

@@ -1,0 +1,301 @@
+/* panel - lines and scanner for the status page; contract in panel.h */
+#include "gateway/panel.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/snapshot.h"
+#include "gateway/log.h"
+#include "gateway/scanjob.h"
+#include "gateway/xalloc.h"
+#include "t30/line.h"
+
+struct panel {
+    struct queue *q;
+    struct lines *lines;
+    struct metrics *metrics;
+    bool sane_up;              /* scan_global_init() succeeded */
+    char sane_error[WEB_TEXT_MAX]; /* why not, shown as the scanner's error */
+    pthread_mutex_t mu;        /* guards everything below */
+    pthread_cond_t done;       /* signalled when a scan ends */
+    bool scanning;             /* the thread runs a scan */
+    bool thread_live;          /* a thread to join (running or ended) */
+    pthread_t thread;
+    atomic_bool cancel;
+    struct web_scanner last; /* phase, device, profile, pages, job, detail */
+    /* The request the thread works on. */
+    char profile[WEB_NAME_MAX];
+    char to[SCANJOB_MAX_TO][WEB_ADDRESS_MAX + 1];
+    size_t nto;
+};
+
+static enum web_line_phase
+panel_phase(int status)
+{
+    switch ((enum line_status)status) {
+    case LINE_STATUS_IDLE:
+        return WEB_LINE_IDLE;
+    case LINE_STATUS_RINGING:
+        return WEB_LINE_RINGING;
+    case LINE_STATUS_RECEIVING:
+        return WEB_LINE_RECEIVING;
+    case LINE_STATUS_ERROR:
+        return WEB_LINE_ERROR;
+    case LINE_STATUS_DOWN:
+    case LINE_STATUS_INIT:
+        break;
+    }
+    return WEB_LINE_DOWN;
+}
+
+static void
+panel_line(const struct lines_status *s, struct web_line *w)
+{
+    memset(w, 0, sizeof *w);
+    (void)snprintf(w->name, sizeof w->name, "%s", s->name);
+    w->phase = panel_phase(s->status);
+    w->page = s->page;
+    w->rate_bps = s->bit_rate;
+    (void)snprintf(w->detail, sizeof w->detail, "%s", s->detail);
+    w->last.time_s = s->last_start_ms / 1000;
+    (void)snprintf(w->last.csid, sizeof w->last.csid, "%s", s->last_csid);
+    (void)snprintf(w->last.caller, sizeof w->last.caller, "%s",
+                   s->last_caller);
+    w->last.pages = s->last_pages;
+    (void)snprintf(w->last.result, sizeof w->last.result, "%s",
+                   s->last_result);
+    (void)snprintf(w->last.job, sizeof w->last.job, "%s", s->last_job);
+}
+
+static size_t
+panel_lines(void *arg, struct web_line *out, size_t max)
+{
+    struct panel *p = arg;
+    struct lines_status st[LINES_MAX];
+    size_t n;
+
+    if (p->lines == NULL)
+        return 0;
+    n = lines_status(p->lines, st, max < LINES_MAX ? max : LINES_MAX);
+    for (size_t i = 0; i < n; i++)
+        panel_line(&st[i], &out[i]);
+    return n;
+}
+
+static void
+panel_scanner(void *arg, struct web_scanner *out)
+{
+    struct panel *p = arg;
+    const struct config *cf = snapshot_get();
+
+    pthread_mutex_lock(&p->mu);
+    *out = p->last;
+    pthread_mutex_unlock(&p->mu);
+    out->nprofiles = 0;
+    for (int i = 0; cf != NULL && i < cf->n_profiles; i++)
+        if (out->nprofiles < WEB_PROFILES_MAX)
+            (void)snprintf(out->profiles[out->nprofiles++], WEB_NAME_MAX,
+                           "%s", cf->profiles[i].name);
+    if (cf == NULL || cf->n_profiles == 0)
+        out->phase = WEB_SCAN_ABSENT;
+    else if (!p->sane_up) {
+        out->phase = WEB_SCAN_ERROR;
+        (void)snprintf(out->detail, sizeof out->detail, "%s", p->sane_error);
+    }
+    if (out->device[0] == '\0' && cf != NULL && cf->scanner_device != NULL)
+        (void)snprintf(out->device, sizeof out->device, "%s",
+                       cf->scanner_device[0] ? cf->scanner_device
+                                             : "(first found)");
+    snapshot_put(cf);
+}
+
+static void
+panel_progress(void *arg, int pages)
+{
+    struct panel *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    p->last.pages = pages;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Record a finished scan for the page, the log and the metrics. */
+static void
+panel_scan_done(struct panel *p, int rc, const struct scanjob_result *res,
+                const struct errbuf *why)
+{
+    pthread_mutex_lock(&p->mu);
+    p->last.phase = rc == 0 ? WEB_SCAN_IDLE : WEB_SCAN_ERROR;
+    p->last.pages = res->pages;
+    (void)snprintf(p->last.job, sizeof p->last.job, "%s", res->job_id);
+    if (res->scan.device[0])
+        (void)snprintf(p->last.device, sizeof p->last.device, "%s",
+                       res->scan.device);
+    (void)snprintf(p->last.detail, sizeof p->last.detail, "%s",
+                   rc == 0 ? "" : why->text);
+    p->scanning = false;
+    pthread_cond_broadcast(&p->done);
+    pthread_mutex_unlock(&p->mu);
+    metrics_add(p->metrics, METRICS_PAGES, "scanned", NULL,
+                (uint64_t)res->pages);
+    if (rc != 0)
+        metrics_add(p->metrics, METRICS_FAILURES,
+                    res->scan.result == SCAN_BUSY ? "scanner-busy" : "scan",
+                    NULL, 1);
+    if (rc == 0)
+        log_info("job=%s scan profile=%s pages=%d queued from the panel",
+                 res->job_id, p->profile, res->pages);
+    else
+        log_warn("scan profile=%s from the panel: %s: %s%s%s", p->profile,
+                 scan_result_name(res->scan.result), why->text,
+                 res->job_id[0] ? "; partial job " : "", res->job_id);
+}
+
+/* The scan thread: one request, with the config in force when it came. */
+static void *
+panel_scan_thread(void *arg)
+{
+    struct panel *p = arg;
+    const struct config *cf = snapshot_get();
+    struct scanjob_req req = {.cancel = &p->cancel,
+                              .progress = panel_progress,
+                              .progress_arg = p};
+    struct scanjob_result res;
+    struct errbuf why;
+    int rc = -1;
+
+    memset(&res, 0, sizeof res);
+    errbuf_clear(&why);
+    for (size_t i = 0; i < p->nto; i++)
+        req.to[i] = p->to[i];
+    req.profile = cf ? config_profile_find(cf, p->profile) : NULL;
+    if (req.profile == NULL)
+        errbuf_set(&why, ERR_PERM, NULL, "scan profile %s: gone after a reload",
+                   p->profile);
+    else
+        rc = scanjob_run(p->q, cf, &req, &res, &why);
+    snapshot_put(cf);
+    panel_scan_done(p, rc, &res, &why);
+    return NULL;
+}
+
+/* Under p->mu: take the request and start the thread. */
+static int
+panel_launch(struct panel *p, const char *profile, const char *const *to,
+             size_t nto, struct errbuf *why)
+{
+    if (p->thread_live) { /* the previous scan ended: reap its thread */
+        pthread_join(p->thread, NULL);
+        p->thread_live = false;
+    }
+    (void)snprintf(p->profile, sizeof p->profile, "%s", profile);
+    for (p->nto = 0; p->nto < nto && p->nto + 1 < SCANJOB_MAX_TO; p->nto++)
+        (void)snprintf(p->to[p->nto], sizeof p->to[p->nto], "%s",
+                       to[p->nto]);
+    atomic_store(&p->cancel, false);
+    p->last.phase = WEB_SCAN_SCANNING;
+    p->last.pages = 0;
+    p->last.job[0] = p->last.detail[0] = '\0';
+    (void)snprintf(p->last.profile, sizeof p->last.profile, "%s", profile);
+    if (pthread_create(&p->thread, NULL, panel_scan_thread, p) != 0) {
+        p->last.phase = WEB_SCAN_ERROR;
+        return errbuf_set(why, ERR_TEMP, NULL, "cannot start a scan thread");
+    }
+    p->scanning = p->thread_live = true;
+    return 0;
+}
+
+static int
+panel_scan_start(void *arg, const char *profile, const char *const *to,
+                 size_t nto, struct errbuf *why)
+{
+    struct panel *p = arg;
+    const struct config *cf = snapshot_get();
+    bool known = cf != NULL && config_profile_find(cf, profile) != NULL;
+    int rc;
+
+    snapshot_put(cf);
+    if (!known)
+        return errbuf_set(why, ERR_PERM, NULL, "no scan profile '%s'", profile);
+    if (!p->sane_up)
+        return errbuf_set(why, ERR_TEMP, NULL, "scanner unavailable: %s",
+                          p->sane_error);
+    if (nto + 1 > SCANJOB_MAX_TO)
+        return errbuf_set(why, ERR_PERM, NULL, "at most %d recipients",
+                          SCANJOB_MAX_TO - 1);
+    pthread_mutex_lock(&p->mu);
+    if (p->scanning)
+        rc = errbuf_set(why, ERR_TEMP, NULL,
+                        "scanner busy: a scan with profile %s is in progress",
+                        p->last.profile);
+    else
+        rc = panel_launch(p, profile, to, nto, why);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+struct panel *
+panel_init(struct queue *q, struct lines *lines, struct metrics *m,
+           const struct config *cf)
+{
+    struct panel *p = xcalloc(1, sizeof *p);
+    struct errbuf why;
+
+    p->q = q;
+    p->lines = lines;
+    p->metrics = m;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->cancel, false);
+    p->last.phase = WEB_SCAN_IDLE;
+    if (cf->n_profiles > 0) {
+        if (scan_global_init(&why) == 0)
+            p->sane_up = true;
+        else {
+            (void)snprintf(p->sane_error, sizeof p->sane_error, "%s",
+                           why.text);
+            log_error("scanner: %s", why.text);
+        }
+    }
+    return p;
+}
+
+void
+panel_sources(struct panel *p, struct web_sources *src)
+{
+    src->arg = p;
+    src->lines = panel_lines;
+    src->scanner = panel_scanner;
+    src->scan_start = panel_scan_start;
+}
+
+void
+panel_free(struct panel *p)
+{
+    struct timespec until;
+
+    if (p == NULL)
+        return;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += PANEL_DRAIN_S;
+    pthread_mutex_lock(&p->mu);
+    while (p->scanning)
+        if (pthread_cond_timedwait(&p->done, &p->mu, &until) != 0) {
+            log_warn("stopping: the scan outlived %d s; cancelled",
+                     PANEL_DRAIN_S);
+            atomic_store(&p->cancel, true);
+            break;
+        }
+    pthread_mutex_unlock(&p->mu);
+    if (p->thread_live)
+        pthread_join(p->thread, NULL);
+    if (p->sane_up)
+        scan_global_exit();
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}

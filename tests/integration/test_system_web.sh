@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# ctest-labels: slow
+# test_system_web - the status page of the real daemon, in Debian's chromium:
+# `ifaxgw run` with an audio line, a scan profile on the SANE test backend
+# (private SANE_CONFIG_DIR), the web on a free loopback port and
+# tests/peers/ifax_device.py as the recipient. A recorded fax whose CSID is
+# markup comes in on the audio line and is delivered; then
+# tests/peers/browser_system.js checks the page (thumbnail, CSID as text,
+# line state, a refused action without the token) and starts a scan from the
+# panel, which must reach the device. /metrics must have counted the call,
+# the pages and the deliveries. Screenshot: $IFAXGW_BUILD/tests/web-system.png
+set -euo pipefail
+: "${IFAXGW:?}" "${IFAXGW_TOOLS:?}" "${IFAXGW_SRC:?}" "${IFAXGW_BUILD:?}"
+TMP=$(mktemp -d)
+. "$IFAXGW_SRC/tests/peers/peerlib.sh"
+. "$IFAXGW_SRC/tests/integration/system_common.sh"
+cleanup() {
+    set +e # a failing kill or wait must not change the verdict
+    gw_kill
+    peers_stop
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ ! -d "$IFAXGW_SRC/tests/peers/node_modules/playwright-core" ]; then
+    echo "playwright-core missing: run contrib/install-deps.sh" >&2
+    exit 1
+fi
+export SANE_CONFIG_DIR=$TMP/sane
+mkdir -p "$SANE_CONFIG_DIR"
+echo test >"$SANE_CONFIG_DIR/dll.conf"
+printf '%s\n' "number_of_devices 1" "mode Gray" "depth 1" "resolution 200" \
+    'test-picture "Grid"' "geometry_max 300.0" >"$SANE_CONFIG_DIR/test.conf"
+
+HOSTILE='<b id=pwn>x</b>&"'  # 20 characters: the most T.30 carries
+token=system-test-token-0123456789
+sys_record "$TMP/c1" 0 -i "$HOSTILE"
+sys_device dev --preset panasonic
+spool=$TMP/spool
+sock=$TMP/a0.sock
+sys_conf "$TMP/gw.conf" "$spool" "$(sys_audio_line a0 "$sock")" \
+    "$(sys_route fax "$dev_PORT")" \
+    "scanner: { device = \"test:0\"; };
+scan_profiles = ( { name = \"office\"; mode = \"gray1\"; resolution = 200;
+    source = \"adf\"; paper = \"a4\";
+    recipients = ( { address = \"scan@ifax.test\"; host = \"127.0.0.1:$dev_PORT\"; } ); } );"
+gw_start "$TMP/gw.conf"
+gw_wait_log "ifaxgw running"
+port=$(sed -n 's|.*web: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/gw.log" | tail -1)
+check "the daemon serves the page on a loopback port" test -n "$port"
+base=http://127.0.0.1:$port
+
+"$IFAXGW_TOOLS/audio_stream" -c "caller=5550100 called=5550199" "$sock" \
+    "$TMP/c1.raw" >"$TMP/s1.out"
+check "the audio call was answered" grep -Eq 'rx_bytes=[1-9]' "$TMP/s1.out"
+until [ -n "$(ls -A "$spool/done" "$spool/failed" 2>/dev/null | grep -v ':$' || true)" ]; do
+    gw_alive || { tail -20 "$TMP/gw.log"; exit 1; }
+    sleep 0.2
+done
+
+rc=0
+node "$IFAXGW_SRC/tests/peers/browser_system.js" "$base" "$token" "$HOSTILE" \
+    "$IFAXGW_BUILD/tests/web-system.png" 2> >(grep -v 'unexpected operator' >&2) || rc=$?
+check "the browser checks pass" test "$rc" -eq 0
+
+wait_settled "$spool"
+check "every job is whole" spool_check "$spool"
+check "device: the fax and the scan arrived, both ok" \
+    "$SYS_PY" - "$TMP/dev.d" "$spool" <<'PY'
+import glob, json, os, sys
+dev, spool = sys.argv[1:3]
+vs = [json.load(open(p)) for p in glob.glob(os.path.join(dev, "msg-*.json"))]
+assert len(vs) == 2, [v["info"] for v in vs]
+for v in vs:
+    assert v["ok"], v["problems"]
+pages = sorted(len(v["info"]["page"]) for v in vs)
+assert pages == [1, 10], pages
+done = [json.load(open(os.path.join(spool, "done", d, "meta.json")))
+        for d in os.listdir(os.path.join(spool, "done"))]
+assert sorted(m["source"] for m in done) == ["fax", "scan"], done
+PY
+curl -s "$base/metrics" >"$TMP/metrics.txt"
+check "metrics: the call counted" grep -q '^ifaxgw_calls_total{line="a0",result="ok"} 1$' "$TMP/metrics.txt"
+check "metrics: pages received" grep -q '^ifaxgw_pages_total{source="received"} 1$' "$TMP/metrics.txt"
+check "metrics: pages scanned" grep -q '^ifaxgw_pages_total{source="scanned"} 10$' "$TMP/metrics.txt"
+check "metrics: two deliveries in profile J" \
+    grep -q '^ifaxgw_deliveries_total{outcome="delivered",profile="J"} 2$' "$TMP/metrics.txt"
+check "the token never reaches the log" bash -c "! grep -q '$token' '$TMP/gw.log'"
+gw_stop
+check "the daemon exits 0 on SIGTERM" test "$GW_RC" -eq 0
+[ "$FAIL" -eq 0 ] || { tail -30 "$TMP/gw.log"; cat "$TMP/metrics.txt"; }
+finish
