@@ -127,6 +127,7 @@ defaults_fill(struct config *cf)
     cf->gateway.log_level = LOG_LVL_INFO;
     cf->gateway.workers = 4;
     cf->scanner_device = xstrdup("");
+    cf->scanner_button_poll_ms = 1000;
 
     /* EHLO name: the host's name when it looks like one (no DNS here). */
     if (gethostname(host, sizeof host) != 0 ||
@@ -668,6 +669,7 @@ config_free(struct config *cf)
     free(cf->gateway.spool);
     free(cf->gateway.user);
     free(cf->scanner_device);
+    free(cf->scanner_button_profile);
     smtp_release(&cf->smtp);
     free(cf->web.listen);
     free(cf->web.token);

@@ -254,6 +254,11 @@ struct config {
     struct config_line *lines;
     int n_lines;
     char *scanner_device; /* scanner.device: SANE name, "" = first found */
+    /* scanner.button_profile: the profile a press of the scanner's own
+     * button scans with (NULL: buttons ignored); polled every
+     * scanner.button_poll_ms while no scan runs. */
+    char *scanner_button_profile;
+    int scanner_button_poll_ms;
     struct config_scan_profile *profiles;
     int n_profiles;
     struct config_smtp smtp;

@@ -547,7 +547,8 @@ void
 config_routes_read_scanner(struct config_reader *rd,
                            const config_setting_t *root, struct config *cf)
 {
-    static const char *const keys[] = {"device", NULL};
+    static const char *const keys[] = {"device", "button_profile",
+                                       "button_poll_ms", NULL};
     config_setting_t *g, *l;
     int n;
 
@@ -555,6 +556,10 @@ config_routes_read_scanner(struct config_reader *rd,
     if (g != NULL) {
         config_read_keys(rd, g, "scanner", keys);
         config_read_str(rd, g, "scanner", "device", 256, &cf->scanner_device);
+        config_read_str(rd, g, "scanner", "button_profile", CONFIG_NAME_MAX,
+                        &cf->scanner_button_profile);
+        config_read_int(rd, g, "scanner", "button_poll_ms", 100, 60000,
+                        &cf->scanner_button_poll_ms);
     }
     l = group_list(rd, root, "scan_profiles", &n);
     if (l == NULL)
@@ -752,6 +757,17 @@ config_routes_link(struct config_reader *rd, const config_setting_t *root,
 {
     int catch_all = -1;
 
+    if (cf->scanner_button_profile != NULL &&
+        config_profile_find(cf, cf->scanner_button_profile) == NULL) {
+        const config_setting_t *g = config_setting_get_member(root, "scanner");
+        const config_setting_t *at =
+            g ? config_setting_get_member(g, "button_profile") : NULL;
+
+        config_read_problem_at(
+            rd, at != NULL ? (int)config_setting_source_line(at) : 0,
+            "scanner.button_profile: no scan profile named '%s'",
+            cf->scanner_button_profile);
+    }
     for (int i = 0; i < cf->n_profiles; i++) {
         struct config_scan_profile *p = &cf->profiles[i];
         const config_setting_t *l, *at = NULL;

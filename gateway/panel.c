@@ -27,6 +27,11 @@ struct panel {
     pthread_t thread;
     atomic_bool cancel;
     struct web_scanner last; /* phase, device, profile, pages, job, detail */
+    /* The button watcher (while sane_up). */
+    bool stopping;           /* panel_free() began */
+    pthread_cond_t wake;     /* stopping was set */
+    bool button_live;
+    pthread_t button_thread;
     /* The request the thread works on. */
     char profile[WEB_NAME_MAX];
     char to[SCANJOB_MAX_TO][WEB_ADDRESS_MAX + 1];
@@ -238,6 +243,86 @@ panel_scan_start(void *arg, const char *profile, const char *const *to,
     return rc;
 }
 
+/* One look at the buttons; a press starts a scan with the button profile.
+ * seen: the previous reading; err: the last error logged (not repeated). */
+static void
+panel_button_poll(struct panel *p, struct scan_buttons *seen, char *err,
+                  size_t errlen)
+{
+    const struct config *cf = snapshot_get();
+    const struct config_scan_profile *prof = NULL;
+    struct scan_buttons now;
+    enum scan_result res;
+    struct errbuf why;
+    int hit;
+
+    if (cf != NULL && cf->scanner_button_profile != NULL)
+        prof = config_profile_find(cf, cf->scanner_button_profile);
+    if (prof == NULL || p->scanning) { /* p->scanning: racy read is fine */
+        snapshot_put(cf);
+        return;
+    }
+    if (scan_buttons_read(prof->device && prof->device[0] ? prof->device
+                                                           : cf->scanner_device,
+                          queue_spool_dir(p->q), &now, &res, &why) == -1) {
+        if (res != SCAN_BUSY && strcmp(err, why.text) != 0) {
+            log_warn("scanner buttons: %s", why.text);
+            (void)snprintf(err, errlen, "%s", why.text);
+        }
+        snapshot_put(cf);
+        return;
+    }
+    if (err[0] != '\0' || now.n != seen->n) {
+        log_info("scanner buttons: watching %d button(s)%s%s for profile %s",
+                 now.n, now.n ? ", the first " : "", now.n ? now.name[0] : "",
+                 prof->name);
+        err[0] = '\0';
+    }
+    /* the first reading only sets the baseline: a button held down while
+     * the daemon starts is no press */
+    hit = seen->n < 0 ? -1 : scan_buttons_pressed(seen, &now);
+    if (hit >= 0) {
+        log_info("scanner button %s pressed: scan with profile %s",
+                 now.name[hit], prof->name);
+        if (panel_scan_start(p, prof->name, NULL, 0, &why) != 0)
+            log_warn("scanner button %s: %s", now.name[hit], why.text);
+    }
+    *seen = now;
+    snapshot_put(cf);
+}
+
+static void *
+panel_button_thread(void *arg)
+{
+    struct panel *p = arg;
+    struct scan_buttons seen = {.n = -1}; /* first reading is logged */
+    char err[WEB_TEXT_MAX] = "";
+
+    pthread_mutex_lock(&p->mu);
+    while (!p->stopping) {
+        const struct config *cf = snapshot_get();
+        int ms = cf ? cf->scanner_button_poll_ms : 1000;
+        struct timespec until;
+
+        snapshot_put(cf);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ms / 1000;
+        until.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&p->wake, &p->mu, &until);
+        if (p->stopping)
+            break;
+        pthread_mutex_unlock(&p->mu);
+        panel_button_poll(p, &seen, err, sizeof err);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
 struct panel *
 panel_init(struct queue *q, struct lines *lines, struct metrics *m,
            const struct config *cf)
@@ -250,12 +335,15 @@ panel_init(struct queue *q, struct lines *lines, struct metrics *m,
     p->metrics = m;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->wake, NULL);
     atomic_init(&p->cancel, false);
     p->last.phase = WEB_SCAN_IDLE;
     if (cf->n_profiles > 0) {
-        if (scan_global_init(&why) == 0)
+        if (scan_global_init(&why) == 0) {
             p->sane_up = true;
-        else {
+            p->button_live = pthread_create(&p->button_thread, NULL,
+                                            panel_button_thread, p) == 0;
+        } else {
             (void)snprintf(p->sane_error, sizeof p->sane_error, "%s",
                            why.text);
             log_error("scanner: %s", why.text);
@@ -280,6 +368,12 @@ panel_free(struct panel *p)
 
     if (p == NULL)
         return;
+    pthread_mutex_lock(&p->mu); /* no button starts a scan after this */
+    p->stopping = true;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    if (p->button_live)
+        pthread_join(p->button_thread, NULL);
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += PANEL_DRAIN_S;
     pthread_mutex_lock(&p->mu);
@@ -296,6 +390,7 @@ panel_free(struct panel *p)
     if (p->sane_up)
         scan_global_exit();
     pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }

@@ -6,10 +6,13 @@
  * gateway/lines; the scanner is one worker thread that runs a scan with
  * gateway/scanjob per panel request, under the config in force when the
  * request came (conf/snapshot). A request while a scan runs is refused as
- * busy (the API answers 409), never queued. Pages scanned are counted into
+ * busy (the API answers 409), never queued. With scanner.button_profile
+ * set, a watcher thread reads the scanner's own buttons every
+ * scanner.button_poll_ms while no scan runs, and a press starts a scan with
+ * that profile as the panel would. Pages scanned are counted into
  * the metrics. The job a scan commits is delivered like any other: the
  * panel and delivery meet only in the queue.
- * Owns: the scan thread and SANE's process-wide state (only when the config
+ * Owns: the scan and button threads and SANE's process-wide state (only when the config
  * has scan profiles). Errors: scan_start fills why (ERR_PERM: no such
  * profile, ERR_TEMP: busy). Threads: the handlers are called from the web
  * server's threads; one mutex inside. panel_init/panel_free from the main

@@ -15,7 +15,8 @@ scan_cmd_usage(FILE *out)
             "usage: ifaxgw scan [-c FILE] --profile NAME [--to ADDRESS]...\n"
             "                   [--device SANE-NAME] [--option NAME=VALUE]...\n"
             "                   [--keep-partial] [--spool DIR]\n"
-            "       ifaxgw scan [-c FILE] --list\n\n"
+            "       ifaxgw scan [-c FILE] --list\n"
+            "       ifaxgw scan [-c FILE] --buttons [--device SANE-NAME]\n\n"
             "Scan every page in the feeder (or the one on the flatbed) with a\n"
             "scan profile of the config, and queue them as one fax job.\n"
             "Recipients: the --to addresses, else the profile's route, else the\n"
@@ -29,7 +30,9 @@ scan_cmd_usage(FILE *out)
             "  --option N=V    extra SANE option by name (repeatable)\n"
             "  --keep-partial  on a jam or error, queue the pages scanned so far\n"
             "  --spool DIR     spool directory, overriding the config\n"
-            "  --list          list the scanners SANE finds and exit\n\n"
+            "  --list          list the scanners SANE finds and exit\n"
+            "  --buttons       show the scanner's own buttons (what\n"
+            "                  scanner.button_profile watches) and exit\n\n"
             "exit: 0 queued, 1 failed (nothing queued unless --keep-partial),\n"
             "      3 scanner busy, 2 usage\n",
             SCANJOB_MAX_TO);
@@ -56,6 +59,36 @@ scan_cmd_list(void)
     fputs(out[0] ? out : "no scanner found\n", stdout);
     scan_global_exit();
     return 0;
+}
+
+/* --buttons: one line per button, "NAME pressed|released". */
+static int
+scan_cmd_buttons(const char *conf, const char *device)
+{
+    struct config *cf = cli_config_load(conf);
+    struct scan_buttons b;
+    enum scan_result res;
+    struct errbuf why;
+    int rc = 1;
+
+    if (cf == NULL)
+        return 1;
+    if (scan_global_init(&why) == 0) {
+        if (scan_buttons_read(device ? device : cf->scanner_device, NULL, &b,
+                              &res, &why) == 0) {
+            for (int i = 0; i < b.n; i++)
+                printf("%s %s\n", b.name[i],
+                       b.pressed[i] ? "pressed" : "released");
+            if (b.n == 0)
+                printf("no buttons\n");
+            rc = 0;
+        }
+        scan_global_exit();
+    }
+    if (rc != 0)
+        fprintf(stderr, "ifaxgw scan: %s\n", why.text);
+    config_free(cf);
+    return rc;
 }
 
 static int
@@ -112,12 +145,13 @@ scan_cmd_main(int argc, char **argv)
         {"keep-partial", no_argument, NULL, 'k'},
         {"spool", required_argument, NULL, 's'},
         {"list", no_argument, NULL, 'l'},
+        {"buttons", no_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct scanjob_req req = {.progress = scan_cmd_progress};
     const char *conf = NULL, *spool = NULL, *profile = NULL;
     size_t nto = 0, nextra = 0;
-    bool list = false;
+    bool list = false, buttons = false;
     int c;
 
     optind = 1;
@@ -129,6 +163,7 @@ scan_cmd_main(int argc, char **argv)
         case 's': spool = optarg; break;
         case 'k': req.keep_partial = true; break;
         case 'l': list = true; break;
+        case 'b': buttons = true; break;
         case 't':
             if (nto + 1 >= SCANJOB_MAX_TO)
                 return fprintf(stderr, "ifaxgw scan: too many --to\n"), 2;
@@ -145,6 +180,9 @@ scan_cmd_main(int argc, char **argv)
     }
     if (list)
         return scan_cmd_list();
+    if (buttons)
+        return optind == argc ? scan_cmd_buttons(conf, req.device)
+                              : (scan_cmd_usage(stderr), 2);
     if (profile == NULL || optind != argc) {
         scan_cmd_usage(stderr);
         return 2;

@@ -576,36 +576,47 @@ scan_lock(const struct scan_opts *o, struct scan_report *rep,
     return fd;
 }
 
+/* Open device (NULL or "": the first local one); rep gets its name, or
+ * the result on failure. */
+static int
+scan_open(const char *device, SANE_Handle *h, struct scan_report *rep,
+          struct errbuf *why)
+{
+    const char *dev = (device && *device) ? device : NULL;
+    const SANE_Device **list = NULL;
+    SANE_Status st;
+
+    if (dev == NULL) {
+        st = sane_get_devices(&list, SANE_TRUE); /* local only: no net probing */
+        if (st != SANE_STATUS_GOOD || list == NULL || list[0] == NULL) {
+            rep->result = SCAN_NO_DEVICE;
+            return errbuf_set(why, ERR_TEMP, NULL, "no scanner found");
+        }
+        dev = list[0]->name;
+    }
+    (void)snprintf(rep->device, sizeof rep->device, "%s", dev);
+    st = sane_open(dev, h);
+    if (st != SANE_STATUS_GOOD) {
+        rep->result = st == SANE_STATUS_DEVICE_BUSY ? SCAN_BUSY : SCAN_NO_DEVICE;
+        return errbuf_set(why, ERR_TEMP, NULL, "open %s: %s", dev,
+                          sane_strstatus(st));
+    }
+    return 0;
+}
+
 int
 scan_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
          struct scan_report *rep, struct errbuf *why)
 {
     struct scan_session s = {.o = o, .rep = rep};
-    const char *dev = (o->device && *o->device) ? o->device : NULL;
-    const SANE_Device **list = NULL;
-    SANE_Status st;
     int lockfd, rc = -1;
 
     memset(rep, 0, sizeof *rep);
     lockfd = scan_lock(o, rep, why);
     if (lockfd == -1)
         return -1;
-    if (dev == NULL) {
-        st = sane_get_devices(&list, SANE_TRUE); /* local only: no net probing */
-        if (st != SANE_STATUS_GOOD || list == NULL || list[0] == NULL) {
-            rep->result = SCAN_NO_DEVICE;
-            errbuf_set(why, ERR_TEMP, NULL, "no scanner found");
-            goto out;
-        }
-        dev = list[0]->name;
-    }
-    (void)snprintf(rep->device, sizeof rep->device, "%s", dev);
-    st = sane_open(dev, &s.h);
-    if (st != SANE_STATUS_GOOD) {
-        rep->result = st == SANE_STATUS_DEVICE_BUSY ? SCAN_BUSY : SCAN_NO_DEVICE;
-        errbuf_set(why, ERR_TEMP, NULL, "open %s: %s", dev, sane_strstatus(st));
+    if (scan_open(o->device, &s.h, rep, why) == -1)
         goto out;
-    }
     if (scan_configure(s.h, o, why) == -1) {
         rep->result = SCAN_BAD_OPTION;
         goto close;
@@ -620,6 +631,77 @@ out:
     if (lockfd >= 0)
         close(lockfd);
     return rc;
+}
+
+/* A button: the hardware sets it, software can read it, and it is on. */
+static bool
+scan_is_button(const SANE_Option_Descriptor *d)
+{
+    return d != NULL && d->name != NULL && d->type == SANE_TYPE_BOOL &&
+           SANE_OPTION_IS_ACTIVE(d->cap) && (d->cap & SANE_CAP_HARD_SELECT) &&
+           (d->cap & SANE_CAP_SOFT_DETECT);
+}
+
+static void
+scan_read_buttons(SANE_Handle h, struct scan_buttons *out)
+{
+    SANE_Int count = 0;
+
+    if (sane_control_option(h, 0, SANE_ACTION_GET_VALUE, &count, NULL) !=
+        SANE_STATUS_GOOD)
+        return;
+    for (SANE_Int i = 1; i < count && out->n < SCAN_MAX_BUTTONS; i++) {
+        const SANE_Option_Descriptor *d = sane_get_option_descriptor(h, i);
+        SANE_Bool v = SANE_FALSE;
+
+        if (!scan_is_button(d) ||
+            sane_control_option(h, i, SANE_ACTION_GET_VALUE, &v, NULL) !=
+                SANE_STATUS_GOOD)
+            continue;
+        (void)snprintf(out->name[out->n], SCAN_BUTTON_NAME, "%s", d->name);
+        out->pressed[out->n++] = v == SANE_TRUE;
+    }
+}
+
+int
+scan_buttons_read(const char *device, const char *lock_dir,
+                  struct scan_buttons *out, enum scan_result *res,
+                  struct errbuf *why)
+{
+    struct scan_opts o = {.device = device, .lock_dir = lock_dir};
+    struct scan_report rep;
+    SANE_Handle h;
+    int lockfd;
+
+    memset(out, 0, sizeof *out);
+    memset(&rep, 0, sizeof rep);
+    lockfd = scan_lock(&o, &rep, why);
+    if (lockfd != -1 && scan_open(device, &h, &rep, why) == 0) {
+        scan_read_buttons(h, out);
+        sane_close(h);
+    }
+    if (lockfd >= 0)
+        close(lockfd);
+    *res = rep.result;
+    return rep.result == SCAN_OK ? 0 : -1;
+}
+
+int
+scan_buttons_pressed(const struct scan_buttons *before,
+                     const struct scan_buttons *now)
+{
+    for (int i = 0; i < now->n; i++) {
+        bool was = false;
+
+        if (!now->pressed[i])
+            continue;
+        for (int j = 0; j < before->n; j++)
+            if (strcmp(before->name[j], now->name[i]) == 0)
+                was = before->pressed[j];
+        if (!was)
+            return i;
+    }
+    return -1;
 }
 
 int

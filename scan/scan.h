@@ -99,6 +99,32 @@ void scan_global_exit(void);
 int scan_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
              struct scan_report *rep, struct errbuf *why);
 
+#define SCAN_MAX_BUTTONS 16
+#define SCAN_BUTTON_NAME 64
+
+/* The scanner's own buttons: active Bool options the hardware sets and
+ * software can read (SANE_CAP_HARD_SELECT and SANE_CAP_SOFT_DETECT). */
+struct scan_buttons {
+    int n;
+    char name[SCAN_MAX_BUTTONS][SCAN_BUTTON_NAME];
+    bool pressed[SCAN_MAX_BUTTONS];
+};
+
+/*
+ * Read the buttons of device (NULL or "": the first found): open, read,
+ * close. Takes the scan lock in lock_dir (may be NULL) without waiting, so
+ * a scan in progress makes it fail with SCAN_BUSY in *res instead of
+ * disturbing the scan. Returns 0, or -1 with why and *res.
+ */
+int scan_buttons_read(const char *device, const char *lock_dir,
+                      struct scan_buttons *out, enum scan_result *res,
+                      struct errbuf *why);
+
+/* The first button pressed in now that was not pressed in before (matched
+ * by name; a button new in now counts as not pressed before), or -1. */
+int scan_buttons_pressed(const struct scan_buttons *before,
+                         const struct scan_buttons *now);
+
 /* Write the names of the local devices, one per line, into out. */
 int scan_list_devices(char *out, size_t n, struct errbuf *why);
 

@@ -17,11 +17,6 @@ TMP=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "TMP=$TMP"
 PF="$IFAXGW_SRC/tests/peers/postfix.sh"
 trap 'bash "$PF" stop "$TMP/pf"; peers_stop; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # N_SECONDS COMMAND... : poll until true (Postfix works asynchronously)
-    local n=$1; shift
-    for _ in $(seq $((n * 10))); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 maildir_count() { ls "$TMP/pf/mail/box/new" 2>/dev/null | wc -l; }
 
 SPOOL=$TMP/spool

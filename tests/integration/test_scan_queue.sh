@@ -110,4 +110,8 @@ rc=0
 wait
 [ "$rc" -eq 3 ] || fail "busy scan exit $rc: $(cat "$t/err")"
 grep -q busy "$t/err" || fail "no busy message"
+# --buttons: with enable-test-options the backend has one Bool option the
+# hardware sets and software reads, which is what a scanner button is
+out=$("$IFAXGW" scan -c "$t/ifaxgw.conf" --buttons 2>"$t/err") || fail "--buttons: $(cat "$t/err")"
+[ "$out" = "bool-hard-select-soft-detect released" ] || fail "--buttons printed: $out"
 echo "scan queue test: ok"

@@ -29,8 +29,11 @@ fi
 export SANE_CONFIG_DIR=$TMP/sane
 mkdir -p "$SANE_CONFIG_DIR"
 echo test >"$SANE_CONFIG_DIR/dll.conf"
+# enable-test-options: the backend then has a button as SANE shows one
+# (Bool, hard select + soft detect), which the daemon must find and watch
 printf '%s\n' "number_of_devices 1" "mode Gray" "depth 1" "resolution 200" \
-    'test-picture "Grid"' "geometry_max 300.0" >"$SANE_CONFIG_DIR/test.conf"
+    'test-picture "Grid"' "geometry_max 300.0" "enable-test-options true" \
+    >"$SANE_CONFIG_DIR/test.conf"
 
 HOSTILE='<b id=pwn>x</b>&"'  # 20 characters: the most T.30 carries
 token=system-test-token-0123456789
@@ -40,7 +43,7 @@ spool=$TMP/spool
 sock=$TMP/a0.sock
 sys_conf "$TMP/gw.conf" "$spool" "$(sys_audio_line a0 "$sock")" \
     "$(sys_route fax "$dev_PORT")" \
-    "scanner: { device = \"test:0\"; };
+    "scanner: { device = \"test:0\"; button_profile = \"office\"; button_poll_ms = 200; };
 scan_profiles = ( { name = \"office\"; mode = \"gray1\"; resolution = 200;
     source = \"adf\"; paper = \"a4\";
     recipients = ( { address = \"scan@ifax.test\"; host = \"127.0.0.1:$dev_PORT\"; } ); } );"
@@ -49,6 +52,8 @@ gw_wait_log "ifaxgw running"
 port=$(sed -n 's|.*web: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/gw.log" | tail -1)
 check "the daemon serves the page on a loopback port" test -n "$port"
 base=http://127.0.0.1:$port
+check "the daemon finds and watches the scanner's button" wait_for 60 grep -q \
+    "scanner buttons: watching 1 button(s), the first bool-hard-select-soft-detect for profile office" "$TMP/gw.log"
 
 "$IFAXGW_TOOLS/audio_stream" -c "caller=5550100 called=5550199" "$sock" \
     "$TMP/c1.raw" >"$TMP/s1.out"

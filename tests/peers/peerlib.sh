@@ -3,6 +3,7 @@
 #                            $TMP/NAME.port appended; sets NAME_PORT, NAME_PID
 #   peers_stop               kill every peer started (called by the EXIT trap)
 #   check DESC CONDITION...  count a pass or a failure; finish prints totals
+#   wait_for N COMMAND...    poll COMMAND until it succeeds, at most N s
 # Needs: TMP (a mktemp -d directory). Uses /usr/bin/python3 for the peers.
 PEER_PIDS=()
 PASS=0
@@ -43,6 +44,12 @@ check() { # DESC COMMAND...
     else
         FAIL=$((FAIL + 1)); echo "FAIL - $desc"
     fi
+}
+
+wait_for() { # N_SECONDS COMMAND...
+    local n=$1; shift
+    for _ in $(seq $((n * 10))); do "$@" && return 0; sleep 0.1; done
+    return 1
 }
 
 finish() {

@@ -283,6 +283,12 @@ static const struct err_case err_cases[] = {
     {"profile names unknown route",
      "scan_profiles = ( {\n name = \"p\"; route = \"nowhere\"; } );", 2,
      "no route named 'nowhere'"},
+    {"button profile unknown",
+     MINIMAL "scanner: { device = \"test:0\";\n button_profile = \"nope\"; };",
+     4, "scanner.button_profile: no scan profile named 'nope'"},
+    {"button poll range",
+     MINIMAL "scanner: { button_poll_ms = 5; };", 3,
+     "5 is out of range 100..60000"},
     {"profile bad paper",
      "scan_profiles = ( { name = \"p\";\n paper = \"a5\"; recipients = "
      "\"a@b.example\"; } );",

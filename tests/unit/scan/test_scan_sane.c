@@ -293,6 +293,61 @@ test_scan_second_scan_refused_busy(void **state)
     free(s.first);
 }
 
+/* The test backend's "bool-hard-select-soft-detect" is what a real
+ * scanner's button looks like to SANE (hard select, soft detect); the
+ * hard-select-only and soft-detect-only Bool options are not buttons. Only
+ * the hardware can press it, so the press itself is checked on readings. */
+static void
+test_scan_buttons_read_and_busy(void **state)
+{
+    struct scan_buttons b;
+    enum scan_result res;
+    struct errbuf why;
+    char path[512];
+    int fd;
+
+    (void)state;
+    assert_int_equal(scan_buttons_read("test:0", cfgdir, &b, &res, &why), 0);
+    assert_int_equal(res, SCAN_OK);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(b.name[0], "bool-hard-select-soft-detect");
+    assert_false(b.pressed[0]);
+    snprintf(path, sizeof path, "%s/scan-test_0.lock", cfgdir);
+    fd = open(path, O_RDWR | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0); /* a scan in progress */
+    assert_int_equal(scan_buttons_read("test:0", cfgdir, &b, &res, &why), -1);
+    assert_int_equal(res, SCAN_BUSY);
+    close(fd);
+    assert_int_equal(scan_buttons_read("nosuch:0", NULL, &b, &res, &why), -1);
+    assert_int_equal(res, SCAN_NO_DEVICE);
+}
+
+static void
+test_scan_buttons_pressed_edges(void **state)
+{
+    struct scan_buttons before = {2, {"scan", "email"}, {false, false}};
+    struct scan_buttons now = before;
+
+    (void)state;
+    assert_int_equal(scan_buttons_pressed(&before, &now), -1);
+    now.pressed[1] = true; /* email goes down */
+    assert_int_equal(scan_buttons_pressed(&before, &now), 1);
+    before = now; /* still held: no new press */
+    assert_int_equal(scan_buttons_pressed(&before, &now), -1);
+    now.pressed[1] = false; /* released */
+    assert_int_equal(scan_buttons_pressed(&before, &now), -1);
+    before = now;
+    now.pressed[0] = now.pressed[1] = true; /* both: the first wins */
+    assert_int_equal(scan_buttons_pressed(&before, &now), 0);
+    /* matched by name, not position; a new button counts as released */
+    struct scan_buttons moved = {2, {"copy", "scan"}, {true, false}};
+    struct scan_buttons prev = {1, {"scan"}, {false}};
+    assert_int_equal(scan_buttons_pressed(&prev, &moved), 0);
+    prev = (struct scan_buttons){1, {"copy"}, {true}};
+    assert_int_equal(scan_buttons_pressed(&prev, &moved), -1);
+}
+
 static void
 test_scan_handler_failure_and_cancel(void **state)
 {
@@ -345,6 +400,8 @@ main(void)
         cmocka_unit_test(test_scan_blank_pages_skipped),
         cmocka_unit_test(test_scan_second_scan_refused_busy),
         cmocka_unit_test(test_scan_handler_failure_and_cancel),
+        cmocka_unit_test(test_scan_buttons_read_and_busy),
+        cmocka_unit_test(test_scan_buttons_pressed_edges),
         cmocka_unit_test(test_scan_unknown_device_and_option),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
