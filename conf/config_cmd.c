@@ -78,6 +78,9 @@ print_summary(const struct config *cf)
                cf->lines[i].kind == CONFIG_LINE_MODEM ? "modem" : "audio",
                cf->lines[i].kind == CONFIG_LINE_MODEM ? cf->lines[i].device
                                                       : cf->lines[i].audio);
+    if (cf->scanner_button_profile != NULL)
+        printf("  scanner button: scans with profile %s (read every %d ms)\n",
+               cf->scanner_button_profile, cf->scanner_button_poll_ms);
     for (int i = 0; i < cf->n_profiles; i++)
         printf("  scan profile %s: %d dpi %s%s%s\n", cf->profiles[i].name,
                cf->profiles[i].resolution,
