@@ -8,20 +8,10 @@
 // after login a scan from the panel becomes a job that is delivered.
 // Prints "ok ..." / "FAIL ..." lines and exits 1 on any failure.
 'use strict';
-const { chromium } = require('playwright-core');
+const { check, failed, jsonGetter, launch } = require('./browser_lib');
 
 const [base, token, csid, shot] = process.argv.slice(2);
-let failures = 0;
-
-function check(cond, what) {
-  console.log((cond ? 'ok   ' : 'FAIL ') + what);
-  if (!cond) failures++;
-}
-
-async function api(path) {
-  const r = await fetch(base + path);
-  return r.json();
-}
+const api = jsonGetter(base);
 
 async function receivedFax(page) {
   await page.waitForSelector('#history tr[data-id] img.thumb');
@@ -66,11 +56,7 @@ async function scanFromPanel(page) {
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launch();
   let dialogs = 0;
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
@@ -88,6 +74,6 @@ async function scanFromPanel(page) {
   } finally {
     await browser.close();
   }
-  console.log(failures + ' failure(s)');
-  process.exit(failures ? 1 : 0);
+  console.log(failed() + ' failure(s)');
+  process.exit(failed() ? 1 : 0);
 })();
