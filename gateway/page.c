@@ -423,8 +423,8 @@ page_doc_write_pdf(const struct page_doc *doc, const char *path,
 }
 
 int
-page_thumbnail_png(const struct page_doc *doc, int i, int max_width,
-                   const char *dst_path, struct errbuf *why)
+page_thumbnail_png_mem(const struct page_doc *doc, int i, int max_width,
+                       unsigned char **png, size_t *len, struct errbuf *why)
 {
     const struct page_bitmap *bm = page_doc_page(doc, i);
     struct page_buf out = {NULL, 0, 0};
@@ -446,9 +446,27 @@ page_thumbnail_png(const struct page_doc *doc, int i, int max_width,
     grey = page_resample_grey(bm, dw, dh);
     rc = page_png_write(grey, dw, dh, &out, why);
     free(grey);
-    if (rc == 0)
-        rc = page_file_write(dst_path, out.p, out.len, false, why);
-    page_buf_release(&out);
+    if (rc != 0) {
+        page_buf_release(&out);
+        return -1;
+    }
+    *png = out.p; /* the buffer passes to the caller */
+    *len = out.len;
+    return 0;
+}
+
+int
+page_thumbnail_png(const struct page_doc *doc, int i, int max_width,
+                   const char *dst_path, struct errbuf *why)
+{
+    unsigned char *png;
+    size_t len;
+    int rc;
+
+    if (page_thumbnail_png_mem(doc, i, max_width, &png, &len, why) == -1)
+        return -1;
+    rc = page_file_write(dst_path, png, len, false, why);
+    free(png);
     return rc;
 }
 

@@ -98,6 +98,10 @@ int page_doc_write_pdf(const struct page_doc *doc, const char *path,
  * the real resolution; pixels averaged so text stays readable. */
 int page_thumbnail_png(const struct page_doc *doc, int i, int max_width,
                        const char *dst_path, struct errbuf *why);
+/* The same PNG in memory: *png (malloc'ed, caller frees) of *len bytes. */
+int page_thumbnail_png_mem(const struct page_doc *doc, int i, int max_width,
+                           unsigned char **png, size_t *len,
+                           struct errbuf *why);
 
 /* Load, transform, write: src TIFF to dst in out's format (TIFF). */
 int page_convert(const char *src_path, const struct page_format *out,

@@ -1,5 +1,4 @@
 /* web_queue - web handlers over the queue; see web_queue.h */
-#define _DEFAULT_SOURCE /* mkdtemp */
 #include "gateway/web_queue.h"
 
 #include <errno.h>
@@ -34,7 +33,6 @@ struct web_queue {
     struct history hist[JOB_STATE_COUNT];
     struct thumb thumbs[WEB_QUEUE_THUMBS];
     size_t next_thumb;
-    char tmpdir[64];
 };
 
 static int64_t
@@ -348,7 +346,7 @@ wq_thumbnail(void *arg, const char *id, int page, unsigned char **png,
              size_t *len, struct errbuf *why)
 {
     struct web_queue *wq = arg;
-    char src[4096], dst[128];
+    char src[4096];
     struct page_doc *doc = NULL;
     int rc = 0;
     struct job *j;
@@ -362,19 +360,15 @@ wq_thumbnail(void *arg, const char *id, int page, unsigned char **png,
         return WEB_NOT_FOUND;
     }
     job_free(j);
-    snprintf(dst, sizeof dst, "%s/t-%lx-%d.png", wq->tmpdir,
-             (unsigned long)pthread_self(), page);
     if (page_doc_load(src, &doc, why) != 0)
         return -1;
-    rc = page_thumbnail_png(doc, page - 1, WEB_QUEUE_THUMB_WIDTH, dst, why);
+    rc = page_thumbnail_png_mem(doc, page - 1, WEB_QUEUE_THUMB_WIDTH, png, len,
+                                why);
     page_doc_free(doc);
     if (rc != 0)
         return -1;
-    rc = read_all(dst, png, len, why);
-    unlink(dst);
-    if (rc == 0)
-        thumb_keep(wq, id, page, *png, *len);
-    return rc;
+    thumb_keep(wq, id, page, *png, *len);
+    return 0;
 }
 
 /* queue_retry/delete say "busy" for a job being delivered: 409. */
@@ -428,8 +422,8 @@ wq_remove(void *arg, const char *id, struct errbuf *why)
 static int
 copy_pages(const char *from, const char *to, struct errbuf *why)
 {
-    unsigned char *buf;
-    size_t len;
+    unsigned char *buf = NULL;
+    size_t len = 0;
     FILE *f;
 
     if (read_all(from, &buf, &len, why) != 0)
@@ -488,15 +482,8 @@ struct web_queue *
 web_queue_init(struct queue *q, struct errbuf *why)
 {
     struct web_queue *wq = xcalloc(1, sizeof *wq);
-    const char *tmp = getenv("TMPDIR");
 
-    snprintf(wq->tmpdir, sizeof wq->tmpdir, "%s/ifaxgw-web.XXXXXX",
-             tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-    if (mkdtemp(wq->tmpdir) == NULL) {
-        errbuf_errno(why, "web: temp dir %s", wq->tmpdir);
-        free(wq);
-        return NULL;
-    }
+    (void)why; /* nothing can fail now that thumbnails stay in memory */
     wq->q = q;
     pthread_mutex_init(&wq->lock, NULL);
     return wq;
@@ -510,7 +497,6 @@ web_queue_free(struct web_queue *wq)
     hist_drop(wq);
     for (size_t i = 0; i < WEB_QUEUE_THUMBS; i++)
         free(wq->thumbs[i].png);
-    rmdir(wq->tmpdir);
     pthread_mutex_destroy(&wq->lock);
     free(wq);
 }

@@ -7,8 +7,8 @@
  * failed/) are cached in memory, newest first, and rebuilt when the queue's
  * count for the state changes, after our own actions, or after
  * WEB_QUEUE_CACHE_S; queue/ and incoming/ are read on every request.
- * Thumbnails come from page_thumbnail_png() through a private temp dir and
- * a small in-memory cache. Must not: touch the spool except through
+ * Thumbnails come from page_thumbnail_png_mem(), kept in a small in-memory
+ * cache (no temporary files: a killed daemon leaves nothing behind). Must not: touch the spool except through
  * gateway/queue. Errors: web handler codes (0, -1 with why, WEB_NOT_FOUND,
  * WEB_CONFLICT). Threads: any; one mutex inside.
  */
@@ -29,7 +29,8 @@
 
 struct web_queue;
 
-/* q is borrowed until web_queue_free(). NULL with why when no temp dir. */
+/* q is borrowed until web_queue_free(). (why is kept for the API; it
+ * cannot fail today.) */
 struct web_queue *web_queue_init(struct queue *q, struct errbuf *why);
 void web_queue_free(struct web_queue *wq); /* NULL is a no-op */
 
