@@ -257,7 +257,7 @@ faxrx_init_frontend(const struct faxrx_opts *o, const char *tiff_path,
                     int64_t start_ms, const struct faxrx_frontend *fe,
                     struct errbuf *why)
 {
-    struct faxrx_opts no_ecm = *o;
+    struct faxrx_opts opts = *o;
     struct faxrx *s = session_new(o, tiff_path, start_ms, why);
 
     if (s == NULL)
@@ -270,11 +270,12 @@ faxrx_init_frontend(const struct faxrx_opts *o, const char *tiff_path,
         errbuf_set(why, ERR_TEMP, "", "t30_init failed");
         return NULL;
     }
-    no_ecm.ecm = false;
-    no_ecm.codings &= ~(unsigned)FAXRX_T6;
-    if (no_ecm.codings == 0)
-        no_ecm.codings = FAXRX_T4_1D | FAXRX_T4_2D;
-    configure(s, &no_ecm, tiff_path);
+    if (!o->ecm) { /* T.6 needs ECM */
+        opts.codings &= ~(unsigned)FAXRX_T6;
+        if (opts.codings == 0)
+            opts.codings = FAXRX_T4_1D | FAXRX_T4_2D;
+    }
+    configure(s, &opts, tiff_path);
     t30_restart(s->t30);
     return s;
 }

@@ -96,9 +96,11 @@ struct faxrx_frontend {
 struct t30_state_s; /* SpanDSP's t30_state_t */
 
 /*
- * The same session driven through fe (t30_state_t without DSP). ECM is
- * switched off: ECM over Class 1 needs high-speed HDLC framing, which is
- * not implemented. Time passes only through faxrx_advance().
+ * The same session driven through fe (t30_state_t without DSP). With
+ * o->ecm the DIS offers ECM (and T.6 if in o->codings): the front end must
+ * then deframe high-speed HDLC (set_rx_type with use_hdlc on a fast modem)
+ * itself, as t30/line.c does; without it T.6 is dropped too. Time passes
+ * only through faxrx_advance().
  */
 struct faxrx *faxrx_init_frontend(const struct faxrx_opts *o,
                                   const char *tiff_path, int64_t start_ms,

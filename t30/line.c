@@ -17,6 +17,7 @@
 #define TX_FIFO_MAX     8     /* T.30 queues one step at a time */
 #define GARBAGE_MAX     20    /* unknown lines in a row: modem wedged */
 #define STEP_TIMEOUT_MS 10000 /* +FTH/+FTS/frame answer during a call */
+#define ECM_FLAGS_OK    5     /* flags before framing counts as OK (fax.c) */
 
 /* The modem operation in flight during a call (T.31 command sequences). */
 enum op {
@@ -88,6 +89,7 @@ struct line_state {
     int fifo_head, fifo_n;
     bool rx_pending; /* want differs from what runs */
     struct rx_want want, active;
+    hdlc_rx_state_t *ecm_rx; /* ECM: software HDLC of +FRM data */
     uint8_t frame[CLASS1_FRAME_MAX];
     size_t frame_len;
     bool frame_have, frame_bad;
@@ -343,15 +345,42 @@ frame_done(struct line_state *s, bool ok)
     }
 }
 
+/* ECM: hdlc_rx hands each deframed frame (FCS checked and stripped) and
+ * each status to T.30, as SpanDSP's fax.c does for its fast modems. */
+static void
+ecm_frame(void *arg, const uint8_t *msg, int len, int ok)
+{
+    struct line_state *s = arg;
+    t30_state_t *t = faxrx_t30(s->rx);
+
+    if (t != NULL)
+        t30_hdlc_accept(t, msg, len, ok);
+}
+
+/* ECM image data after CONNECT to +FRM: a raw HDLC bit stream, each byte
+ * least significant bit first (T.31 8.5, as t31 packs it). */
+static void
+ecm_data(struct line_state *s, const uint8_t *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            hdlc_rx_put_bit(s->ecm_rx, (data[i] >> b) & 1);
+}
+
 static void
 data_end(struct line_state *s)
 {
     t30_state_t *t = faxrx_t30(s->rx);
+    bool hdlc = s->active.hdlc;
 
     memset(&s->active, 0, sizeof s->active);
     set_op(s, OP_IDLE, 0);
     s->need_gap = true;
-    if (t != NULL)
+    if (t == NULL)
+        return;
+    if (hdlc)
+        hdlc_rx_put_bit(s->ecm_rx, SIG_STATUS_CARRIER_DOWN);
+    else
         t30_non_ecm_put_byte(t, SIG_STATUS_CARRIER_DOWN);
 }
 
@@ -412,7 +441,9 @@ on_result(struct line_state *s, enum class1_result r)
         if (r == CLASS1_RES_CONNECT) {
             t30_state_t *t = faxrx_t30(s->rx);
 
-            if (t != NULL)
+            if (s->active.hdlc)
+                hdlc_rx_put_bit(s->ecm_rx, SIG_STATUS_TRAINING_SUCCEEDED);
+            else if (t != NULL)
                 t30_non_ecm_put_byte(t, SIG_STATUS_TRAINING_SUCCEEDED);
             set_op(s, OP_DATA_RX, 0);
             return CLASS1_MODE_DATA;
@@ -474,7 +505,9 @@ on_call_event(void *arg, const struct class1_event *ev)
         s->frame_bad = ev->overflow;
         break;
     case CLASS1_EV_DATA:
-        if (t != NULL && s->op == OP_DATA_RX)
+        if (t != NULL && s->op == OP_DATA_RX && s->active.hdlc)
+            ecm_data(s, ev->data, ev->len);
+        else if (t != NULL && s->op == OP_DATA_RX)
             t30_non_ecm_put_chunk(t, ev->data, (int)ev->len);
         break;
     case CLASS1_EV_END:
@@ -572,10 +605,11 @@ rx_start(struct line_state *s)
         return;
     }
     code = class1_mod_code(s->want.type, s->want.bit_rate, s->want.short_train);
-    if (code < 0 || s->want.hdlc) {
+    if (code < 0 || (s->want.hdlc && s->ecm_rx == NULL)) {
         memset(&s->active, 0, sizeof s->active);
         return; /* NONE / DONE / ECM fast HDLC (not offered) */
     }
+    /* ECM: the same +FRM; the HDLC framing is ours (hdlc_rx) */
     snprintf(cmd, sizeof cmd, "AT+FRM=%d", code);
     set_op(s, OP_FRM, 0);
     if (send_str(s, cmd) < 0)
@@ -617,6 +651,14 @@ op_timeout(struct line_state *s)
     s->gone = true;
 }
 
+static void
+ecm_rx_free(struct line_state *s)
+{
+    if (s->ecm_rx != NULL)
+        hdlc_rx_free(s->ecm_rx);
+    s->ecm_rx = NULL;
+}
+
 static struct faxrx *
 call_start(struct line_state *s, const struct line_call *c)
 {
@@ -637,8 +679,15 @@ call_start(struct line_state *s, const struct line_call *c)
     s->frame_have = false;
     memset(&s->active, 0, sizeof s->active);
     memset(&s->want, 0, sizeof s->want);
+    if (s->opts.ecm) {
+        /* T.30 Annex A: ECM frames carry the 16-bit FCS, as V.21 ones */
+        s->ecm_rx = hdlc_rx_init(NULL, FALSE, TRUE, ECM_FLAGS_OK, ecm_frame, s);
+        if (s->ecm_rx == NULL)
+            IFX_BUG("line: hdlc_rx_init failed");
+    }
     rx = faxrx_init_frontend(&s->opts, path, wall_ms(), &fe, &s->why);
     if (rx == NULL) {
+        ecm_rx_free(s);
         s->end_fn(s->job_arg, NULL);
         return NULL;
     }
@@ -691,6 +740,7 @@ call_finish(struct line_state *s)
              callrec_result_name(rec->result), rec->npages);
     faxrx_free(s->rx);
     s->rx = NULL;
+    ecm_rx_free(s);
     class1_parser_set_mode(&s->parser, CLASS1_MODE_LINES);
     if (!s->gone) {
         uint8_t can = CLASS1_CAN;
@@ -882,6 +932,7 @@ line_release(struct line_state *s)
         return;
     faxrx_free(s->rx);
     s->rx = NULL;
+    ecm_rx_free(s);
     modem_close(s);
     for (int i = 0; i < s->n_init; i++)
         free(s->init[i]);

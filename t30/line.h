@@ -12,8 +12,10 @@
  * not answer AT, refuses +FCLASS=1, sends garbage or vanishes (unplugged,
  * pty closed) is closed and reopened with backoff (1 s doubling to 60 s),
  * and every state change goes to the status handler.
- * Receive only, non-ECM: ECM over Class 1 needs software HDLC of the
- * high-speed data and is not implemented (the line offers no ECM).
+ * Receive only. ECM when the line's config has ecm (the default): the DIS
+ * offers it, and ECM image data (+FRM=<mod>, a raw HDLC bit stream, LSB
+ * first) is deframed in software (SpanDSP hdlc_rx, 16-bit FCS) and each
+ * frame handed to T.30, as SpanDSP's fax.c does for its fast modems.
  * Must not: include the queue or SMTP (pages leave through handlers).
  * Errors: line_init() NULL with *why; line_run() reports through status.
  * Threads: one thread runs line_run(); handlers are called on it. The stop

@@ -79,6 +79,7 @@ struct vline {
     int64_t next_call_ms; /* --send: when to ring A again */
     int sender_code;      /* phase E of the current sender, -1 running */
     int verbose;
+    bool send_ecm; /* --ecm: the sender offers ECM and T.6 */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -181,9 +182,12 @@ sender_start(struct vline *v)
     t30_set_tx_ident(t30, v->send_tsi);
     t30_set_supported_modems(t30, T30_SUPPORT_V27TER | T30_SUPPORT_V29 |
                                       T30_SUPPORT_V17);
-    t30_set_supported_compressions(t30, T30_SUPPORT_T4_1D_COMPRESSION |
-                                            T30_SUPPORT_T4_2D_COMPRESSION);
-    t30_set_ecm_capability(t30, FALSE); /* t31 0.0.6 has no ECM */
+    t30_set_supported_compressions(
+        t30, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION |
+                 (v->send_ecm ? T30_SUPPORT_T6_COMPRESSION : 0));
+    /* ECM image data crosses t31 as a raw +FRM bit stream: the Class 1
+     * host on A must deframe it (t31 0.0.6 has no +FRH=<fast>) */
+    t30_set_ecm_capability(t30, v->send_ecm ? TRUE : FALSE);
     t30_set_tx_file(t30, v->send_file, -1, -1);
     t30_set_phase_e_handler(t30, sender_phase_e, v);
     v->sender_code = -1;
@@ -464,13 +468,16 @@ usage(FILE *f)
           "AT+VCID=1\n"
           "shows NMBR/NDID lines) until it answers (ATA). An ATA given while\n"
           "idle answers the next call at once (efax does that). Only Class 1\n"
-          "(AT+FCLASS=1), non-ECM: t31 0.0.6 has no high-speed HDLC.\n"
+          "(AT+FCLASS=1). t31 0.0.6 has no high-speed HDLC (+FRH/+FTH=<fast>\n"
+          "give ERROR): ECM works only towards a host that deframes +FRM\n"
+          "data itself (like ifaxgw's line driver); efax is non-ECM.\n"
           "  --a LINK        symlink for modem A (e.g. /tmp/x/ttyIFX0)\n"
           "  --b LINK        symlink for modem B\n"
           "  --send FILE     no modem B: an in-process SpanDSP sender calls A\n"
           "                  (RING until answered) and sends the TIFF FILE;\n"
           "                  it calls again 10 s after each call ends\n"
           "  --tsi ID        sender's station id with --send (+1 555 0100)\n"
+          "  --ecm           the --send sender offers ECM (and T.6)\n"
           "  --number-a N    A's own number, shown as caller ID (5550100)\n"
           "  --number-b N    B's own number (5550199)\n"
           "  --level DBM0    level each side hears (default -14, as sent;\n"
@@ -498,6 +505,7 @@ parse(int argc, char **argv, struct vline *v)
         {"level", required_argument, NULL, 'l'},
         {"noise", required_argument, NULL, 'n'},
         {"g711", required_argument, NULL, 'g'},
+        {"ecm", no_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     float level = -14.0f, noise = 0.0f;
@@ -540,6 +548,9 @@ parse(int argc, char **argv, struct vline *v)
             break;
         case 'v':
             v->verbose = 1;
+            break;
+        case 'e':
+            v->send_ecm = true;
             break;
         case 'h':
             usage(stdout);

@@ -2,11 +2,12 @@
  * t30_linerun - run one t30/line on a modem device, for the real-time tests
  *
  *   t30_linerun -d DEVICE -o DIR [-c CALLS] [-r RINGS] [-s STATION]
- *               [-x REJECT_CALLER] [-n CID_CMD] [-t IDLE_S]
+ *               [-x REJECT_CALLER] [-n CID_CMD] [-t IDLE_S] [-e]
  * Every answered call gets DIR/callN/pages.tif, meta.json (the call
  * record) and t30.log; each status change prints one line on stdout:
  *   status=<name> page=N bit_rate=R text="..."
- * and each call end prints "call=N result=... pages=N csid=\"...\"".
+ * and each call end prints "call=N result=... pages=N csid=\"...\"
+ * caller=\"...\" ecm=0|1 bit_rate=R". -e: the line offers ECM (and T.6).
  * Exits 0 after CALLS calls ended (default 1) or on SIGTERM/SIGINT.
  */
 #include <sys/stat.h>
@@ -83,7 +84,7 @@ static void
 on_end(void *arg, const struct callrec *rec)
 {
     struct run *run = arg;
-    char path[600], esc[128];
+    char path[600], esc[128], esc2[128];
     json_t *j;
     char *log;
     FILE *f;
@@ -103,9 +104,12 @@ on_end(void *arg, const struct callrec *rec)
             fclose(f);
         }
         free(log);
-        printf("call=%d result=%s pages=%zu csid=\"%s\" caller=\"%s\"\n",
+        printf("call=%d result=%s pages=%zu csid=\"%s\" caller=\"%s\" "
+               "ecm=%d bit_rate=%d\n",
                run->done, callrec_result_name(rec->result), rec->npages,
-               log_esc(esc, sizeof esc, rec->remote_csid), rec->caller_id);
+               log_esc(esc, sizeof esc, rec->remote_csid),
+               log_esc(esc2, sizeof esc2, rec->caller_id), rec->ecm ? 1 : 0,
+               rec->bit_rate);
     }
     fflush(stdout);
     if (run->done >= run->calls)
@@ -133,7 +137,7 @@ main(int argc, char **argv)
     cl.call_timeout_s = 600;
     cl.idle_timeout_s = 60;
     snprintf(cl.station_id, sizeof cl.station_id, "+1 555 0199");
-    while ((c = getopt(argc, argv, "d:o:c:r:s:x:n:t:")) != -1) {
+    while ((c = getopt(argc, argv, "d:o:c:r:s:x:n:t:e")) != -1) {
         switch (c) {
         case 'd':
             cl.device = optarg;
@@ -158,6 +162,10 @@ main(int argc, char **argv)
             break;
         case 't':
             cl.idle_timeout_s = atoi(optarg);
+            break;
+        case 'e':
+            cl.ecm = true;
+            cl.compressions = 7; /* T.6 needs ECM */
             break;
         default:
             return 2;
