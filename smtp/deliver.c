@@ -252,13 +252,17 @@ make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
     doc->type = strcmp(w->choice.mime_type, "image/tiff-fx") == 0
                     ? MIME_DOC_TIFF_FX
                     : MIME_DOC_TIFF_FAXBW;
-    if (page_format_features(&got, doc->features, sizeof doc->features) > 0)
-        doc->have_features = true;
-    else if (w->choice.features[0] != '\0') {
+    /* Content-Features says what was negotiated: the choice's collection
+     * is the one matched against the recipient's capability (its labels,
+     * e.g. TIFF-minimal, or 200 for a 204 grid as T.4 allows); the page's
+     * own description only when there was no choice to describe. */
+    if (w->choice.features[0] != '\0') {
         (void)snprintf(doc->features, sizeof doc->features, "%s",
                        w->choice.features);
         doc->have_features = true;
-    }
+    } else if (page_format_features(&got, doc->features,
+                                    sizeof doc->features) > 0)
+        doc->have_features = true;
     (void)snprintf(w->profile, sizeof w->profile, "%c %s %dx%d %d",
                    got.profile_s ? 'S' : w->choice.profile,
                    page_coding_name(got.coding), got.xres, got.yres, got.width);

@@ -72,6 +72,12 @@ assert v["ok"], v["problems"]
 assert v["conneg_asked"], v
 assert v["info"]["message_id"] == m["message_id"], (v["info"], m["message_id"])
 (page,) = v["info"]["page"]
+# Content-Features: what was negotiated against the device's capability,
+# which allows only TIFF-minimal (seed 002), in the coding that was sent
+(part,) = v["info"]["parts"]
+cf = part["content_features"]
+assert "(image-file-structure=TIFF-minimal)" in cf, cf
+assert "(image-coding=%s)" % coding in cf, (cf, coding)
 assert page["coding"] == coding, (page, r["profile"])
 assert (page["xres"], page["yres"]) == (204, 196) and page["width"] == 1728, page
 
