@@ -80,6 +80,10 @@ struct vline {
     int sender_code;      /* phase E of the current sender, -1 running */
     int verbose;
     bool send_ecm; /* --ecm: the sender offers ECM and T.6 */
+    int hit_ms;    /* --hit: noise burst length in the first page data */
+    awgn_state_t *hit_noise;
+    int64_t hit_at_ms; /* when the burst starts; 0 = none pending */
+    bool hit_done;     /* one burst per vline run */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -165,8 +169,25 @@ sender_phase_e(t30_state_t *t30, void *arg, int code)
 
     (void)t30;
     v->sender_code = code;
+    v->hit_at_ms = 0;
     fprintf(stderr, "ifaxgw-vline: sender: call ended: %d %s\n", code,
             t30_completion_code_to_str(code));
+}
+
+/* --hit: the sender hears CFR, its page data starts ~0.3 s later; the
+ * burst lands 5 s into that data (inside the first ECM block). */
+static void
+sender_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
+             int len)
+{
+    struct vline *v = arg;
+
+    (void)t30;
+    if (incoming && len >= 3 && (msg[2] & 0xfe) == 0x84 && v->hit_ms > 0 &&
+        !v->hit_done && v->hit_at_ms == 0) {
+        v->hit_at_ms = v->now_ms + 5000;
+        fprintf(stderr, "ifaxgw-vline: CFR heard: noise burst in 5 s\n");
+    }
 }
 
 static void
@@ -190,6 +211,7 @@ sender_start(struct vline *v)
     t30_set_ecm_capability(t30, v->send_ecm ? TRUE : FALSE);
     t30_set_tx_file(t30, v->send_file, -1, -1);
     t30_set_phase_e_handler(t30, sender_phase_e, v);
+    t30_set_real_time_frame_handler(t30, sender_frame, v);
     v->sender_code = -1;
 }
 
@@ -419,6 +441,20 @@ tick(struct vline *v)
     }
     impair(v, &v->s[1], a);
     impair(v, &v->s[0], b);
+    if (v->hit_at_ms != 0 && v->now_ms >= v->hit_at_ms) {
+        /* towards A only: noise as loud as the signal (0 dB SNR) */
+        for (int i = 0; i < BLOCK; i++) {
+            int x = b[i] + awgn(v->hit_noise);
+
+            b[i] = (int16_t)(x > 32767 ? 32767 : x < -32768 ? -32768 : x);
+        }
+        if (v->now_ms >= v->hit_at_ms + v->hit_ms) {
+            v->hit_at_ms = 0;
+            v->hit_done = true;
+            fprintf(stderr, "ifaxgw-vline: noise burst of %d ms done\n",
+                    v->hit_ms);
+        }
+    }
     side_rx(&v->s[1], a);
     side_rx(&v->s[0], b);
 }
@@ -478,6 +514,10 @@ usage(FILE *f)
           "                  it calls again 10 s after each call ends\n"
           "  --tsi ID        sender's station id with --send (+1 555 0100)\n"
           "  --ecm           the --send sender offers ECM (and T.6)\n"
+          "  --hit MS        with --send: once per run, a burst of noise as\n"
+          "                  loud as the signal, MS ms long, towards A, 5 s\n"
+          "                  after the sender hears CFR (inside page data:\n"
+          "                  ECM must repair it with PPR)\n"
           "  --number-a N    A's own number, shown as caller ID (5550100)\n"
           "  --number-b N    B's own number (5550199)\n"
           "  --level DBM0    level each side hears (default -14, as sent;\n"
@@ -506,6 +546,7 @@ parse(int argc, char **argv, struct vline *v)
         {"noise", required_argument, NULL, 'n'},
         {"g711", required_argument, NULL, 'g'},
         {"ecm", no_argument, NULL, 'e'},
+        {"hit", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     float level = -14.0f, noise = 0.0f;
@@ -552,6 +593,11 @@ parse(int argc, char **argv, struct vline *v)
         case 'e':
             v->send_ecm = true;
             break;
+        case 'H':
+            v->hit_ms = atoi(optarg);
+            if (v->hit_ms <= 0 || v->hit_ms > 10000)
+                return 2;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -563,6 +609,8 @@ parse(int argc, char **argv, struct vline *v)
         (v->s[1].link == NULL) == (v->send_file == NULL))
         return 2;
     v->gain = powf(10.0f, (level + 14.0f) / 20.0f);
+    if (v->hit_ms > 0)
+        v->hit_noise = awgn_init_dbm0(NULL, 7654321, level);
     if (have_noise)
         for (int i = 0; i < 2; i++)
             v->s[i].noise = awgn_init_dbm0(NULL, 1234567 + i, noise);
@@ -620,6 +668,8 @@ main(int argc, char **argv)
             fax_free(v.s[i].fax);
         if (v.s[i].noise != NULL)
             awgn_free(v.s[i].noise);
+        if (i == 0 && v.hit_noise != NULL)
+            awgn_free(v.hit_noise);
         if (v.s[i].master >= 0)
             close(v.s[i].master);
         if (v.s[i].slave >= 0)

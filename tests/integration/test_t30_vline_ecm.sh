@@ -5,8 +5,10 @@
 # gateway's Class 1 driver offering ECM (t30_linerun -e). t31 hands the
 # ECM image data to the host as a raw +FRM bit stream; the driver deframes
 # it in software. Same impaired line as test_t30_vline_sender (-20 dBm0,
-# AWGN -60 dBm0, A-law round trip). Asserts from the call record that ECM
-# was used (and T.6, which needs it), the CSID, and that the page is
+# AWGN -60 dBm0, A-law round trip), plus one 100 ms noise burst at 0 dB
+# SNR inside the page data (--hit). Asserts from the call record that ECM
+# was used (and T.6, which needs it), the CSID, that the burst's bad frames
+# were asked for again (PPR) and resent, and that the page is
 # pixel-identical. Then the sender calls again and the line, with ECM
 # switched off, receives the same page without ECM.
 set -euo pipefail
@@ -33,7 +35,7 @@ wait_for() { # file pattern pid
 
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg4 -r204x196 -sPAPERSIZE=a4 \
     -dFIXEDMEDIA -dLastPage=1 -sOutputFile="$tmp/p1.tif" "$src/tests/data/t30/doc.ps"
-"$build/ifaxgw-vline" --a "$tmp/ttyA" --send "$tmp/p1.tif" --ecm --level -20 \
+"$build/ifaxgw-vline" --a "$tmp/ttyA" --send "$tmp/p1.tif" --ecm --hit 100 --level -20 \
     --noise -60 --g711 alaw --tsi "+49 30 5678" --number-b 4930777 \
     >"$tmp/vline.log" 2>&1 &
 pids+=($!)
@@ -56,8 +58,16 @@ assert page["bad_rows"] == 0, page
 print("ecm call: %d bit/s, page %s, %d bytes" % (meta["bit_rate"], page["coding"],
                                            page["image_size"]))
 PY
-# the transcript shows the ECM exchange: partial page signal and MCF
-grep -q 'PPS' "$tmp/out/call1/t30.log"
+# the transcript shows ECM repairing the burst: PPR, frames resent, MCF
+grep -q 'noise burst of 100 ms done' "$tmp/vline.log"
+"$py" - "$tmp/out/call1/t30.log" <<'PY'
+import sys
+kinds = [l.split()[2] for l in open(sys.argv[1]) if l.startswith("+")]
+assert "PPR" in kinds, kinds
+ppr = kinds.index("PPR")
+assert kinds[ppr + 1] == "FCD" and "MCF" in kinds[ppr:], kinds
+print("ecm repair: " + " ".join(kinds))
+PY
 tifftopnm "$tmp/out/call1/pages.tif" >"$tmp/got.pbm" 2>/dev/null
 tifftopnm "$tmp/p1.tif" >"$tmp/want.pbm" 2>/dev/null
 cmp "$tmp/got.pbm" "$tmp/want.pbm"
