@@ -3,9 +3,11 @@
  *
  * `ifaxgw receive --audio FILE|-` decodes a recorded or streamed call (the
  * sender's side only: what we would send back is dropped) with t30/faxrx
- * and commits the pages as a job through the queue API, with the call
- * record in meta.json and the T.30 transcript in t30.log. The spool is
- * checked writable (job created, pages.tif opened) before the call starts.
+ * and commits the pages as a job through gateway/faxjob, as a line of the
+ * daemon does: the call record in meta.json, the T.30 transcript in
+ * t30.log, recipients from the routes (gateway/router via gateway/cli).
+ * The spool is checked writable (job created, pages.tif opened, free
+ * space) before the call starts.
  * Exit: 0 job committed (complete or partial), 1 call failed or spool
  * error (nothing committed), 2 usage.
  */
@@ -25,17 +27,17 @@
 #include <sndfile.h>
 
 #include "conf/config.h"
-#include "conf/route.h"
+#include "conf/snapshot.h"
+#include "gateway/cli.h"
 #include "gateway/commands.h"
 #include "gateway/errbuf.h"
+#include "gateway/faxjob.h"
 #include "gateway/job.h"
 #include "gateway/log.h"
 #include "gateway/queue.h"
 #include "gateway/xalloc.h"
 #include "t30/callrec.h"
 #include "t30/faxrx.h"
-
-#define DEFAULT_SPOOL "/var/spool/ifaxgw"
 
 struct rx_args {
     const char *audio;
@@ -128,26 +130,6 @@ parse_args(int argc, char **argv, struct rx_args *a)
         return 2;
     }
     return -1; /* go on */
-}
-
-static struct config *
-load_config(const char *path)
-{
-    struct config_errors errs;
-    struct config *cf;
-
-    if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) != 0)
-        return config_default();
-    if (path == NULL)
-        path = CONFIG_DEFAULT_FILE;
-    config_errors_clear(&errs);
-    cf = config_load(path, &errs);
-    if (cf == NULL) {
-        for (int i = 0; i < errs.count && i < CONFIG_ERRORS_MAX; i++)
-            fprintf(stderr, "ifaxgw receive: %s\n", errs.msg[i]);
-        fprintf(stderr, "ifaxgw receive: config %s is not valid\n", path);
-    }
-    return cf;
 }
 
 static bool
@@ -295,95 +277,6 @@ audio_close(struct audio_src *src)
     }
 }
 
-static enum rcpt_mode
-map_mode(enum config_smtp_mode m)
-{
-    return m == CONFIG_SMTP_RELAY ? RCPT_MODE_RELAY : RCPT_MODE_DIRECT;
-}
-
-static enum rcpt_format
-map_format(enum config_format f)
-{
-    switch (f) {
-    case CONFIG_FORMAT_PDF:
-        return RCPT_FMT_PDF;
-    case CONFIG_FORMAT_TIFF:
-        return RCPT_FMT_TIFF;
-    case CONFIG_FORMAT_TIFF_S:
-        return RCPT_FMT_TIFF_S;
-    default:
-        return RCPT_FMT_AUTO;
-    }
-}
-
-static enum rcpt_tls
-map_tls(enum config_tls t)
-{
-    switch (t) {
-    case CONFIG_TLS_NONE:
-        return RCPT_TLS_NONE;
-    case CONFIG_TLS_OPPORTUNISTIC:
-        return RCPT_TLS_OPPORTUNISTIC;
-    default:
-        return RCPT_TLS_REQUIRED;
-    }
-}
-
-static int
-minute_of_day(void)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-
-    if (localtime_r(&t, &tm) == NULL)
-        return -1;
-    return tm.tm_hour * 60 + tm.tm_min;
-}
-
-/* Router for the commit: the config's route table picks the recipients.
- * XXX(issue 3): the daemon will want the same glue; move it to a shared
- * gateway module when the lead adds one. */
-static int
-route_job(void *arg, struct job *j, struct errbuf *why)
-{
-    const struct config *cf = arg;
-    struct route_query q = {.source = j->line,
-                            .line = j->line,
-                            .called = j->called,
-                            .caller = j->caller,
-                            .csid = j->csid,
-                            .minute_of_day = minute_of_day()};
-    char rwhy[ROUTE_WHY_MAX], subject[CONFIG_SUBJECT_MAX + 1], hp[300];
-    const struct config_route *r = route_match(cf, &q, rwhy, sizeof rwhy);
-    struct route_vars v = {.csid = j->csid,
-                           .caller = j->caller,
-                           .called = j->called,
-                           .line = j->line,
-                           .source = j->source,
-                           .job = j->id,
-                           .pages = j->pages};
-
-    if (r == NULL)
-        return errbuf_set(why, ERR_PERM, "", "no route matched: %s", rwhy);
-    for (int i = 0; i < r->n_recipients; i++) {
-        const struct config_recipient *cr = &r->recipients[i];
-        struct rcpt_spec sp = {.address = cr->address,
-                               .mode = map_mode(cr->mode),
-                               .format = map_format(cr->format),
-                               .tls = map_tls(cr->tls),
-                               .mdn = cr->mdn};
-
-        if (cr->host != NULL) {
-            snprintf(hp, sizeof hp, "%s:%d", cr->host, cr->port);
-            sp.host = hp;
-        }
-        if (job_add_rcpt(j, &sp, why) < 0)
-            return -1;
-    }
-    route_subject(r, &v, subject, sizeof subject);
-    return job_set_route(j, r->name, subject, r->notify, why);
-}
-
 static const struct config_line *
 pick_line(const struct config *cf, const char *name)
 {
@@ -404,65 +297,6 @@ wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-write_file(const char *path, const char *text, struct errbuf *why)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    size_t len = strlen(text), off = 0;
-
-    if (fd == -1)
-        return errbuf_errno(why, "%s", path);
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            errbuf_errno(why, "%s", path);
-            close(fd);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (close(fd) == -1)
-        return errbuf_errno(why, "%s", path);
-    return 0;
-}
-
-/* Call over: fill the job from the record and commit it. */
-static int
-commit_call(struct queue *q, struct job *j, const struct callrec *rec,
-            struct errbuf *why)
-{
-    char path[4096], reason[300], esc[4 * CALLREC_TEXT_MAX];
-    json_t *record;
-    char *log;
-    int rc;
-
-    if (job_set_line(j, rec->line, why) < 0 ||
-        job_set_csid(j, rec->remote_csid, why) < 0 ||
-        job_set_caller(j, rec->caller_id[0] ? rec->caller_id : NULL, why) < 0 ||
-        job_set_called(j, rec->called_number[0] ? rec->called_number : NULL,
-                       why) < 0)
-        return -1;
-    if (rec->result == CALLREC_PARTIAL) {
-        snprintf(reason, sizeof reason, "%s: %s", callrec_end_name(rec->end),
-                 log_esc(esc, sizeof esc, rec->t30_text));
-        if (job_set_partial(j, reason, why) < 0)
-            return -1;
-    }
-    record = callrec_to_json(rec);
-    job_set_record(j, record); /* steals the reference */
-    if (job_path(j, "t30.log", path, sizeof path) == NULL)
-        return errbuf_set(why, ERR_PERM, "", "job path too long");
-    log = callrec_transcript(rec);
-    rc = write_file(path, log, why);
-    free(log);
-    if (rc < 0)
-        return -1;
-    return queue_commit(q, j, why);
-}
-
 struct rx_run {
     struct config *cf;
     struct queue *q;
@@ -478,7 +312,8 @@ run_free(struct rx_run *r)
     audio_close(&r->src);
     job_free(r->job);
     queue_close(r->q);
-    config_free(r->cf);
+    if (r->cf != NULL)
+        snapshot_swap(NULL); /* the snapshot owned the config */
 }
 
 /* Open everything before the call starts; -1 with *why. */
@@ -487,13 +322,12 @@ run_open(struct rx_run *r, const struct rx_args *a, struct errbuf *why)
 {
     const struct config_line *cl;
     struct faxrx_opts o;
-    struct queue_policy pol = {.n_retry = 1, .expiry_s = 1, .retention_s = 1};
-    struct queue_opts qo = {.policy = &pol};
     char path[4096];
 
-    r->cf = load_config(a->conf);
+    r->cf = cli_config_load(a->conf); /* prints file:line problems */
     if (r->cf == NULL)
         return errbuf_set(why, ERR_PERM, "", "no usable config");
+    snapshot_swap(r->cf); /* the router reads the config in force */
     cl = pick_line(r->cf, a->line);
     if (a->line != NULL && cl == NULL)
         return errbuf_set(why, ERR_PERM, "", "no line named %s", a->line);
@@ -504,24 +338,12 @@ run_open(struct rx_run *r, const struct rx_args *a, struct errbuf *why)
         o.line = a->line;
     if (audio_open(&r->src, a->audio, a->format, why) < 0)
         return -1;
-    pol.retry_s = r->cf->smtp.retry_s;
-    pol.n_retry = r->cf->smtp.n_retry > 0 ? (size_t)r->cf->smtp.n_retry : 1;
-    pol.expiry_s = r->cf->smtp.expiry_s > 0 ? r->cf->smtp.expiry_s : 1;
-    pol.retention_s =
-        r->cf->gateway.retention_s > 0 ? r->cf->gateway.retention_s : 1;
-    qo.router = route_job;
-    qo.router_arg = r->cf;
-    r->q = queue_open(a->spool ? a->spool
-                               : (r->cf->gateway.spool ? r->cf->gateway.spool
-                                                       : DEFAULT_SPOOL),
-                      &qo, why);
+    r->q = cli_queue_open(r->cf, a->spool, false);
     if (r->q == NULL)
-        return -1;
-    r->job = queue_create(r->q, "fax", why);
+        return errbuf_set(why, ERR_TEMP, "", "no spool");
+    r->job = faxjob_begin(r->q, path, sizeof path, why);
     if (r->job == NULL)
         return -1;
-    if (job_path(r->job, "pages.tif", path, sizeof path) == NULL)
-        return errbuf_set(why, ERR_PERM, "", "job path too long");
     r->rx = faxrx_init(&o, path, wall_ms(), why);
     if (r->rx == NULL)
         return -1;
@@ -570,17 +392,14 @@ receive_cmd_main(int argc, char **argv)
     rec = faxrx_record(r.rx);
     log_esc(esc, sizeof esc, rec->remote_csid);
     log_esc(esc2, sizeof esc2, rec->t30_text);
-    if (rec->npages == 0) {
-        fprintf(stderr,
-                "ifaxgw receive: call failed, no page received: end=%s "
-                "t30_code=%d t30_text=\"%s\" csid=\"%s\"\n",
-                callrec_end_name(rec->end), rec->t30_code, esc2, esc);
-        (void)queue_abort(r.q, r.job, NULL);
-        run_free(&r);
-        return 1;
-    }
-    if (commit_call(r.q, r.job, rec, &why) < 0) {
-        fprintf(stderr, "ifaxgw receive: commit failed: %s\n", why.text);
+    if (faxjob_end(r.q, r.job, rec, &why) < 0) { /* no page: job removed */
+        if (rec->npages == 0)
+            fprintf(stderr,
+                    "ifaxgw receive: call failed, no page received: end=%s "
+                    "t30_code=%d t30_text=\"%s\" csid=\"%s\"\n",
+                    callrec_end_name(rec->end), rec->t30_code, esc2, esc);
+        else
+            fprintf(stderr, "ifaxgw receive: commit failed: %s\n", why.text);
         run_free(&r);
         return 1;
     }
