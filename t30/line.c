@@ -607,7 +607,7 @@ rx_start(struct line_state *s)
     code = class1_mod_code(s->want.type, s->want.bit_rate, s->want.short_train);
     if (code < 0 || (s->want.hdlc && s->ecm_rx == NULL)) {
         memset(&s->active, 0, sizeof s->active);
-        return; /* NONE / DONE / ECM fast HDLC (not offered) */
+        return; /* NONE / DONE / fast HDLC with ECM off */
     }
     /* ECM: the same +FRM; the HDLC framing is ours (hdlc_rx) */
     snprintf(cmd, sizeof cmd, "AT+FRM=%d", code);
