@@ -129,7 +129,8 @@ page_doc_load_opts(const void *data, size_t len, bool keep_g4,
                    struct page_doc **doc, struct errbuf *why)
 {
     struct page_doc *d = page_doc_new();
-    struct page_tiff_opts o = {PAGE_MAX_PIXELS, keep_g4, page_doc_on_page, d};
+    struct page_tiff_opts o = {PAGE_MAX_PIXELS, keep_g4, page_doc_on_page, d,
+                               false};
     struct page_source src;
 
     *doc = NULL;
@@ -422,6 +423,25 @@ page_doc_write_pdf(const struct page_doc *doc, const char *path,
     return rc;
 }
 
+/* The PDF from the G4 strips alone when every page is single-strip G4
+ * (what the queue stores): the PDF carries the same G4 data, so the pixels
+ * need not be decoded. 1 when some page is not G4. */
+static int
+page_pdf_passthrough(const struct page_buf *b, const char *dst,
+                     struct errbuf *why)
+{
+    struct page_doc *d = page_doc_new();
+    struct page_tiff_opts o = {PAGE_MAX_PIXELS, true, page_doc_on_page, d,
+                               true};
+    struct page_source src;
+    int rc = page_tiff_read(b->p, b->len, &o, &src, why);
+
+    if (rc == 0)
+        rc = page_doc_write_pdf(d, dst, why);
+    page_doc_free(d); /* its pages have no pixels: never let it out */
+    return rc;
+}
+
 int
 page_thumbnail_png_mem(const struct page_doc *doc, int i, int max_width,
                        unsigned char **png, size_t *len, struct errbuf *why)
@@ -492,12 +512,21 @@ int
 page_convert_pdf(const char *src_path, const char *dst_path, struct errbuf *why)
 {
     struct page_doc *in = NULL;
+    struct page_buf b;
     int rc;
 
-    if (page_doc_load(src_path, &in, why) == -1)
+    if (page_file_read(src_path, PAGE_MAX_FILE, &b, why) == -1)
         return -1;
-    rc = page_doc_write_pdf(in, dst_path, why);
-    page_doc_free(in);
+    rc = page_pdf_passthrough(&b, dst_path, why);
+    if (rc == 1) {
+        rc = page_doc_load_opts(b.p, b.len, true, &in, why);
+        if (rc == 0)
+            rc = page_doc_write_pdf(in, dst_path, why);
+        page_doc_free(in);
+    }
+    page_buf_release(&b);
+    if (rc == -1)
+        errbuf_prefix(why, "%s", src_path);
     return rc;
 }
 

@@ -100,23 +100,20 @@ done:
 int
 page_cache_pdf(const char *jobdir, char *buf, size_t n, struct errbuf *why)
 {
-    struct page_doc *doc = NULL;
-    char *tmp;
+    char src[4096], *tmp;
     int rc;
 
-    if (page_cache_path(buf, n, jobdir, PAGE_CACHE_PDF, why) == -1)
+    if (page_cache_path(buf, n, jobdir, PAGE_CACHE_PDF, why) == -1 ||
+        page_cache_path(src, sizeof src, jobdir, PAGE_CACHE_SOURCE, why) == -1)
         return -1;
     if (page_cache_exists(buf))
         return 0;
-    if (page_cache_load(jobdir, &doc, why) == -1)
-        return -1;
     tmp = xasprintf("%s.new", buf);
-    rc = page_doc_write_pdf(doc, tmp, why);
+    rc = page_convert_pdf(src, tmp, why); /* G4 pages are not decoded */
     if (rc == 0)
         rc = page_file_commit(tmp, buf, why);
     if (rc == -1)
         (void)unlink(tmp);
     free(tmp);
-    page_doc_free(doc);
     return rc;
 }

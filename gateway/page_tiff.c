@@ -350,6 +350,7 @@ struct page_tiff_in {
     struct page_buf raw; /* JBIG strips, or the page's G4 strip */
     bool keep_g4;
     size_t budget; /* bitmap bytes left */
+    bool g4_only;  /* geometry and G4 strip only (page_tiff_opts) */
 };
 
 static int
@@ -370,6 +371,25 @@ page_tiff_page_jbig(struct page_tiff_in *in, struct page_bitmap *bm,
     return 0;
 }
 
+/* g4_only: the strip of a single-strip white-is-zero G4 page, MSB first;
+ * 1 when the page is anything else. */
+static int
+page_tiff_page_g4(struct page_tiff_in *in, const struct page_tiff_dir *dir,
+                  struct errbuf *why)
+{
+    if (dir->comp != COMPRESSION_CCITTFAX4 ||
+        TIFFNumberOfStrips(in->tif) != 1 ||
+        dir->photo != PHOTOMETRIC_MINISWHITE)
+        return 1;
+    if (page_tiff_read_raw(in->tif, &in->raw, why) == -1)
+        return -1;
+    if (in->raw.len == 0)
+        return errbuf_set(why, ERR_PERM, "5.6.0", "empty G4 strip");
+    if (dir->fill == FILLORDER_LSB2MSB)
+        TIFFReverseBits(in->raw.p, (tmsize_t)in->raw.len);
+    return 0;
+}
+
 /* One page: fields, pixels, and for single-strip MMR the strip itself. */
 static int
 page_tiff_page(struct page_tiff_in *in, struct page_tiff_dir *dir,
@@ -378,6 +398,8 @@ page_tiff_page(struct page_tiff_in *in, struct page_tiff_dir *dir,
     in->raw.len = 0;
     if (page_tiff_fields(in->tif, dir, bm, why) == -1)
         return -1;
+    if (in->g4_only)
+        return page_tiff_page_g4(in, dir, why);
     if ((size_t)bm->height * bm->stride > in->budget)
         return errbuf_set(why, ERR_PERM, "5.3.4",
                           "document over %zu bytes of pixels", in->budget);
@@ -424,11 +446,11 @@ page_tiff_read(const unsigned char *data, size_t len,
                struct errbuf *why)
 {
     struct page_tiff_mem m = {(unsigned char *)(uintptr_t)data, len, 0, 0};
-    struct page_tiff_in in = {
-        NULL, {"", 0, 0}, {NULL, 0, 0}, opts->keep_g4, opts->max_bytes};
+    struct page_tiff_in in = {NULL,           {"", 0, 0},      {NULL, 0, 0},
+                              opts->keep_g4, opts->max_bytes, opts->g4_only};
     struct page_tiff_dir dir;
     struct page_bitmap bm = {NULL, 0, 0, 0, 0, 0};
-    int page = 0;
+    int page = 0, rc;
 
     memset(src, 0, sizeof *src);
     in.tif = page_tiff_open(&m, "r", &in.diag);
@@ -445,7 +467,10 @@ page_tiff_read(const unsigned char *data, size_t len,
                        in.diag.err);
             goto fail;
         }
-        if (page_tiff_page(&in, &dir, &bm, why) == -1) {
+        rc = page_tiff_page(&in, &dir, &bm, why);
+        if (rc == 1)
+            goto out; /* g4_only: not G4; the caller decodes */
+        if (rc == -1) {
             errbuf_prefix(why, "page %d", page + 1);
             goto fail;
         }
@@ -463,9 +488,11 @@ page_tiff_read(const unsigned char *data, size_t len,
         goto fail;
     }
     src->pages = page;
+    rc = 0;
+out:
     TIFFClose(in.tif);
     page_buf_release(&in.raw);
-    return 0;
+    return rc;
 fail:
     free(bm.bits);
     TIFFClose(in.tif);

@@ -31,8 +31,14 @@ struct page_tiff_opts {
     bool keep_g4;         /* hand over single-strip G4 data too */
     page_tiff_page_fn fn; /* called once per page, in order */
     void *arg;
+    /* Decode nothing: every page must be single-strip white-is-zero G4,
+     * handed over as its geometry (bm->bits NULL) and its strip; the first
+     * page that is not makes page_tiff_read() return 1 (decode instead).
+     * The G4 data itself is not checked: for PDF passthrough only. */
+    bool g4_only;
 };
 
+/* Returns 0, -1 with why, or 1 (g4_only: a page that is not G4). */
 int page_tiff_read(const unsigned char *data, size_t len,
                    const struct page_tiff_opts *opts, struct page_source *src,
                    struct errbuf *why);

@@ -6,26 +6,7 @@
 # the sender's CSID and caller ID in the record and the page's rows equal
 # to the source below efax's 20-row header.
 set -euo pipefail
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    set +e  # a failing kill or wait must not change the verdict
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-src=${IFAXGW_SRC:?}
-build=${IFAXGW_BUILD:?}
-tools=${IFAXGW_TOOLS:?}
-py=${PYTHON:-/usr/bin/python3}
-
-wait_for() { # file pattern pid
-    until grep -q -- "$2" "$1" 2>/dev/null; do
-        kill -0 "$3" 2>/dev/null || { echo "process $3 died:"; cat "$1"; return 1; }
-        sleep 0.2
-    done
-}
+. "${IFAXGW_SRC:?}/tests/integration/t30_common.sh"
 
 # efax needs a single-page 1-D G3 TIFF (it misreads multi-page files)
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg3 -r204x196 -sPAPERSIZE=a4 \

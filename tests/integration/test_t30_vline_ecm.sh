@@ -12,26 +12,7 @@
 # pixel-identical. Then the sender calls again and the line, with ECM
 # switched off, receives the same page without ECM.
 set -euo pipefail
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    set +e  # a failing kill or wait must not change the verdict
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-src=${IFAXGW_SRC:?}
-build=${IFAXGW_BUILD:?}
-tools=${IFAXGW_TOOLS:?}
-py=${PYTHON:-/usr/bin/python3}
-
-wait_for() { # file pattern pid
-    until grep -q -- "$2" "$1" 2>/dev/null; do
-        kill -0 "$3" 2>/dev/null || { echo "process $3 died:"; cat "$1"; return 1; }
-        sleep 0.2
-    done
-}
+. "${IFAXGW_SRC:?}/tests/integration/t30_common.sh"
 
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg4 -r204x196 -sPAPERSIZE=a4 \
     -dFIXEDMEDIA -dLastPage=1 -sOutputFile="$tmp/p1.tif" "$src/tests/data/t30/doc.ps"

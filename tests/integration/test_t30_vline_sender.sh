@@ -5,25 +5,7 @@
 # Class 1 driver on A over an impaired line (-20 dBm0, AWGN -60 dBm0,
 # A-law round trip): call OK, CSID from the sender, page pixel-identical.
 set -euo pipefail
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    set +e  # a failing kill or wait must not change the verdict
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-src=${IFAXGW_SRC:?}
-build=${IFAXGW_BUILD:?}
-tools=${IFAXGW_TOOLS:?}
-
-wait_for() { # file pattern pid
-    until grep -q -- "$2" "$1" 2>/dev/null; do
-        kill -0 "$3" 2>/dev/null || { echo "process $3 died:"; cat "$1"; return 1; }
-        sleep 0.2
-    done
-}
+. "${IFAXGW_SRC:?}/tests/integration/t30_common.sh"
 
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg4 -r204x196 -sPAPERSIZE=a4 \
     -dFIXEDMEDIA -dLastPage=1 -sOutputFile="$tmp/p1.tif" "$src/tests/data/t30/doc.ps"

@@ -8,7 +8,7 @@
 // after login a scan from the panel becomes a job that is delivered.
 // Prints "ok ..." / "FAIL ..." lines and exits 1 on any failure.
 'use strict';
-const { check, failed, jsonGetter, launch } = require('./browser_lib');
+const { check, jsonGetter, runPage } = require('./browser_lib');
 
 const [base, token, csid, shot] = process.argv.slice(2);
 const api = jsonGetter(base);
@@ -55,25 +55,9 @@ async function scanFromPanel(page) {
     j.recipients[0].reply.startsWith('250 '), 'the scan was delivered to the device');
 }
 
-(async () => {
-  const browser = await launch();
-  let dialogs = 0;
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
+runPage(shot, async (page) => {
   page.setDefaultTimeout(60000);
-  try {
-    await page.goto(base + '/');
-    await receivedFax(page);
-    await scanFromPanel(page);
-    await page.screenshot({ path: shot, fullPage: true });
-    console.log('screenshot: ' + shot);
-    check(dialogs === 0, 'no dialog fired (' + dialogs + ')');
-  } catch (e) {
-    check(false, 'exception: ' + e.stack);
-    try { await page.screenshot({ path: shot, fullPage: true }); console.log('screenshot: ' + shot); } catch (e2) { /* ignore */ }
-  } finally {
-    await browser.close();
-  }
-  console.log(failed() + ' failure(s)');
-  process.exit(failed() ? 1 : 0);
-})();
+  await page.goto(base + '/');
+  await receivedFax(page);
+  await scanFromPanel(page);
+});
