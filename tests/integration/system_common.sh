@@ -2,6 +2,9 @@
 # sourced after tests/peers/peerlib.sh. Real processes only: `ifaxgw run`,
 # tests/peers/ifax_device.py, tests/tools/audio_stream (a recorded call
 # into an audio line's socket), ifaxgw-vline and efax. Needs TMP.
+# Sets the EXIT trap sys_cleanup (the gateway killed, peers stopped, TMP
+# removed); a test with more to undo traps its own function, which ends by
+# calling sys_cleanup.
 #   sys_device NAME [ARGS]     an Internet fax device; NAME_PORT, saves to
 #                              $TMP/NAME.d (msg-N.eml, msg-N.json)
 #   sys_conf FILE SPOOL LINES ROUTES [EXTRA]
@@ -134,3 +137,11 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 }
+
+sys_cleanup() {
+    set +e # a failing kill or wait must not change the verdict
+    gw_kill
+    peers_stop
+    rm -rf "$TMP"
+}
+trap sys_cleanup EXIT

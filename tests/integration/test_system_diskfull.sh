@@ -20,11 +20,10 @@ mnt=$TMP/mnt
 . "$IFAXGW_SRC/tests/peers/peerlib.sh"
 . "$IFAXGW_SRC/tests/integration/system_common.sh"
 cleanup() {
-    set +e  # a failing kill or wait must not change the verdict
-    gw_kill
-    peers_stop
+    set +e # a failing kill or wait must not change the verdict
+    gw_kill # it has files open on the tmpfs
     mountpoint -q "$mnt" && umount "$mnt"
-    rm -rf "$TMP"
+    sys_cleanup
 }
 trap cleanup EXIT
 

@@ -15,11 +15,9 @@ TMP=$(mktemp -d)
 . "$IFAXGW_SRC/tests/integration/system_common.sh"
 VLINE=
 cleanup() {
-    set +e  # a failing kill or wait must not change the verdict
-    gw_kill
-    [ -n "$VLINE" ] && kill "$VLINE" 2>/dev/null && wait "$VLINE" 2>/dev/null || true
-    peers_stop
-    rm -rf "$TMP"
+    set +e # a failing kill or wait must not change the verdict
+    [ -n "$VLINE" ] && kill "$VLINE" 2>/dev/null && wait "$VLINE" 2>/dev/null
+    sys_cleanup
 }
 trap cleanup EXIT
 

@@ -20,13 +20,6 @@ set -euo pipefail
 TMP=$(mktemp -d)
 . "$IFAXGW_SRC/tests/peers/peerlib.sh"
 . "$IFAXGW_SRC/tests/integration/system_common.sh"
-cleanup() {
-    set +e  # a failing kill or wait must not change the verdict
-    gw_kill
-    peers_stop
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 spool=$TMP/spool
 stream="$IFAXGW_TOOLS/audio_stream"
