@@ -20,6 +20,7 @@ static const char *const state_names[JOB_STATE_COUNT] = {"incoming", "queue",
                                                          "done", "failed"};
 static const char *const rcpt_state_names[] = {"pending", "deferred",
                                                "delivered", "failed"};
+static const char *const notice_names[] = {"none", "owed", "sent", "failed"};
 static const char *const mode_names[] = {"direct", "relay"};
 static const char *const format_names[] = {"auto", "pdf", "tiff", "tiff-s"};
 static const char *const tls_names[] = {"default", "none", "opportunistic",
@@ -71,6 +72,18 @@ rcpt_state_parse(const char *name)
 }
 
 const char *
+notice_state_name(enum notice_state s)
+{
+    return name_of(notice_names, N_OF(notice_names), (int)s);
+}
+
+int
+notice_state_parse(const char *name)
+{
+    return name_lookup(notice_names, N_OF(notice_names), name);
+}
+
+const char *
 rcpt_mode_name(enum rcpt_mode m)
 {
     return name_of(mode_names, N_OF(mode_names), (int)m);
@@ -114,6 +127,7 @@ rcpt_release(struct job_rcpt *r)
     free(r->reply);
     free(r->capability);
     free(r->profile);
+    free(r->notice_reply);
     memset(r, 0, sizeof *r);
 }
 
@@ -273,6 +287,22 @@ job_rcpt_due(const struct job *j, size_t i, int64_t now_ms)
            (r->state == RCPT_DEFERRED && r->next_try_ms <= now_ms);
 }
 
+bool
+job_notice_due(const struct job *j, size_t i, int64_t now_ms)
+{
+    return i < j->n_rcpt && j->rcpt[i].notice == NOTICE_OWED &&
+           j->rcpt[i].notice_next_ms <= now_ms;
+}
+
+bool
+job_due(const struct job *j, int64_t now_ms)
+{
+    for (size_t i = 0; i < j->n_rcpt; i++)
+        if (job_rcpt_due(j, i, now_ms) || job_notice_due(j, i, now_ms))
+            return true;
+    return false;
+}
+
 int64_t
 job_next_due_ms(const struct job *j)
 {
@@ -284,6 +314,8 @@ job_next_due_ms(const struct job *j)
             return 0;
         if (r->state == RCPT_DEFERRED && r->next_try_ms < due)
             due = r->next_try_ms;
+        if (r->notice == NOTICE_OWED && r->notice_next_ms < due)
+            due = r->notice_next_ms;
     }
     return due;
 }
@@ -292,8 +324,9 @@ bool
 job_final(const struct job *j)
 {
     for (size_t i = 0; i < j->n_rcpt; i++)
-        if (j->rcpt[i].state != RCPT_DELIVERED &&
-            j->rcpt[i].state != RCPT_FAILED)
+        if ((j->rcpt[i].state != RCPT_DELIVERED &&
+             j->rcpt[i].state != RCPT_FAILED) ||
+            j->rcpt[i].notice == NOTICE_OWED)
             return false;
     return true;
 }
@@ -332,6 +365,13 @@ rcpt_to_json(const struct job_rcpt *r)
     put_str(o, "reply", r->reply);
     put_str(o, "capability", r->capability);
     put_str(o, "profile", r->profile);
+    if (r->notice != NOTICE_NONE) {
+        put_str(o, "notice", notice_state_name(r->notice));
+        put_int(o, "notice_attempts", r->notice_attempts);
+        put_int(o, "notice_since_ms", r->notice_since_ms);
+        put_int(o, "notice_next_ms", r->notice_next_ms);
+        put_str(o, "notice_reply", r->notice_reply);
+    }
     return o;
 }
 
@@ -437,8 +477,8 @@ get_enum(const json_t *o, const char *key, int (*parse)(const char *), int *out,
 static int
 rcpt_from_json(struct job_rcpt *r, const json_t *o, struct errbuf *why)
 {
-    int mode, format, tls, state;
-    int64_t attempts;
+    int mode, format, tls, state, notice;
+    int64_t attempts, nattempts;
 
     if (!json_is_object(o))
         return errbuf_set(why, ERR_PERM, "", "meta.json: bad recipient");
@@ -455,7 +495,12 @@ rcpt_from_json(struct job_rcpt *r, const json_t *o, struct errbuf *why)
         get_int(o, "attempts", 0, INT_MAX, &attempts, why) ||
         get_int(o, "next_try_ms", 0, INT64_MAX, &r->next_try_ms, why) ||
         get_int(o, "last_try_ms", 0, INT64_MAX, &r->last_try_ms, why) ||
-        get_int(o, "delivered_ms", 0, INT64_MAX, &r->delivered_ms, why))
+        get_int(o, "delivered_ms", 0, INT64_MAX, &r->delivered_ms, why) ||
+        get_enum(o, "notice", notice_state_parse, &notice, why) ||
+        get_int(o, "notice_attempts", 0, INT_MAX, &nattempts, why) ||
+        get_int(o, "notice_since_ms", 0, INT64_MAX, &r->notice_since_ms, why) ||
+        get_int(o, "notice_next_ms", 0, INT64_MAX, &r->notice_next_ms, why) ||
+        get_str(o, "notice_reply", JOB_REPLY_MAX, &r->notice_reply, why))
         return -1;
     if (r->address == NULL)
         return errbuf_set(why, ERR_PERM, "",
@@ -466,6 +511,8 @@ rcpt_from_json(struct job_rcpt *r, const json_t *o, struct errbuf *why)
     r->tls = (enum rcpt_tls)tls;
     r->state = (enum rcpt_state)state;
     r->attempts = (int)attempts;
+    r->notice = (enum notice_state)notice;
+    r->notice_attempts = (int)nattempts;
     return 0;
 }
 

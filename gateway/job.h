@@ -49,6 +49,21 @@ enum rcpt_state {
 const char *rcpt_state_name(enum rcpt_state s);
 int rcpt_state_parse(const char *name);
 
+/* The notice about a recipient's end (failure, or success when the route
+ * asks) to the job's notify address. Owed in the same meta.json write that
+ * makes the recipient final, so a crash or a notify server that is down
+ * loses no notice; retried on the delivery schedule, counted from the
+ * moment it became owed. */
+enum notice_state {
+    NOTICE_NONE,  /* none asked for */
+    NOTICE_OWED,  /* to send: notice_next_ms says when */
+    NOTICE_SENT,  /* accepted by the notify address's server */
+    NOTICE_FAILED /* refused (5xx) or expired: logged, given up */
+};
+const char *notice_state_name(enum notice_state s); /* none owed sent
+                                                       failed */
+int notice_state_parse(const char *name);
+
 enum rcpt_mode { RCPT_MODE_DIRECT, RCPT_MODE_RELAY };
 const char *rcpt_mode_name(enum rcpt_mode m); /* "direct", "relay" */
 int rcpt_mode_parse(const char *name);
@@ -89,6 +104,12 @@ struct job_rcpt {
     char *reply;          /* last remote reply or our reason (hostile) */
     char *capability;     /* CONNEG capability text received (hostile) */
     char *profile;        /* profile sent */
+    /* its notice (NOTICE_NONE: the rest is unused) */
+    enum notice_state notice;
+    int notice_attempts;
+    int64_t notice_since_ms; /* epoch ms it became owed: expiry base */
+    int64_t notice_next_ms;  /* epoch ms of the next try while OWED */
+    char *notice_reply;      /* last reply to it or our reason (hostile) */
 };
 
 /* What a router or an input gives job_add_rcpt(): only the request. */
@@ -165,10 +186,14 @@ int job_add_rcpt(struct job *j, const struct rcpt_spec *r, struct errbuf *why);
 /* true when recipient i may be tried at now_ms: pending, or deferred with
  * next_try_ms <= now_ms. */
 bool job_rcpt_due(const struct job *j, size_t i, int64_t now_ms);
-/* Earliest due time of a non-final recipient: 0 when one is pending now,
- * INT64_MAX when every recipient is final. */
+/* true when recipient i's notice is owed and due at now_ms. */
+bool job_notice_due(const struct job *j, size_t i, int64_t now_ms);
+/* true when a recipient or a notice is due at now_ms. */
+bool job_due(const struct job *j, int64_t now_ms);
+/* Earliest due time of a non-final recipient or an owed notice: 0 when one
+ * is pending now, INT64_MAX when there is nothing left to do. */
 int64_t job_next_due_ms(const struct job *j);
-/* true when every recipient is delivered or failed. */
+/* true when every recipient is delivered or failed and no notice is owed. */
 bool job_final(const struct job *j);
 /* true when meta.json was read (always true outside queue_list()). */
 static inline bool

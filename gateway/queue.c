@@ -723,15 +723,6 @@ queue_abort(struct queue *q, struct job *j, struct errbuf *why)
 
 /* --- delivery -------------------------------------------------------- */
 
-static bool
-job_rcpt_due_any(const struct job *j, int64_t now_ms)
-{
-    for (size_t i = 0; i < j->n_rcpt; i++)
-        if (job_rcpt_due(j, i, now_ms))
-            return true;
-    return false;
-}
-
 /* Oldest due entry not busy; caller holds mu. */
 static struct qent *
 pick_due(struct queue *q, int64_t now_ms)
@@ -784,7 +775,7 @@ claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
         e->due_ms = now_ms + QUEUE_BUSY_MS;
     } else if (j == NULL && e != NULL) {
         ent_remove(q, e); /* deleted or broken: a rescan re-reads it */
-    } else if (j != NULL && !job_rcpt_due_any(j, now_ms)) {
+    } else if (j != NULL && !job_due(j, now_ms)) {
         if (e != NULL) {
             e->busy = false;
             e->due_ms = job_next_due_ms(j);
@@ -883,6 +874,26 @@ set_reply(char **slot, const char *text)
     return 0;
 }
 
+/* queue_next_try_ms() under the policy's lock. */
+static int64_t
+next_try(struct queue *q, int attempts, int64_t base_ms, int64_t now_ms)
+{
+    pthread_mutex_lock(&q->mu);
+    int64_t next = queue_next_try_ms(&q->policy, attempts, base_ms, now_ms);
+    pthread_mutex_unlock(&q->mu);
+    return next;
+}
+
+/* "expired after N attempts: <last reply>" in place of *reply. */
+static void
+expired(char **reply, int attempts)
+{
+    char *text = xasprintf("expired after %d attempts: %s", attempts,
+                           *reply ? *reply : "");
+    set_reply(reply, text);
+    free(text);
+}
+
 int
 queue_record(struct queue *q, struct job *j, size_t rcpt,
              const struct rcpt_outcome *o, struct errbuf *why)
@@ -912,15 +923,9 @@ queue_record(struct queue *q, struct job *j, size_t rcpt,
     case RCPT_RESULT_DEFERRED: {
         int64_t base =
             j->retried_ms > j->created_ms ? j->retried_ms : j->created_ms;
-        pthread_mutex_lock(&q->mu);
-        int64_t next =
-            queue_next_try_ms(&q->policy, r->attempts, base, o->now_ms);
-        pthread_mutex_unlock(&q->mu);
+        int64_t next = next_try(q, r->attempts, base, o->now_ms);
         if (next < 0) {
-            char *why_text = xasprintf("expired after %d attempts: %s",
-                                       r->attempts, r->reply);
-            set_reply(&r->reply, why_text);
-            free(why_text);
+            expired(&r->reply, r->attempts);
             r->state = RCPT_FAILED;
         } else {
             r->state = RCPT_DEFERRED;
@@ -928,6 +933,43 @@ queue_record(struct queue *q, struct job *j, size_t rcpt,
         }
         break;
     }
+    }
+    if ((r->state == RCPT_FAILED && o->notify_failure) ||
+        (r->state == RCPT_DELIVERED && o->notify_success)) {
+        r->notice = NOTICE_OWED;
+        r->notice_attempts = 0;
+        r->notice_since_ms = r->notice_next_ms = o->now_ms;
+    }
+    return meta_write(j->lock_fd, j, why);
+}
+
+int
+queue_record_notice(struct queue *q, struct job *j, size_t rcpt,
+                    enum rcpt_result res, const char *reply, int64_t now_ms,
+                    struct errbuf *why)
+{
+    if (!j->claimed || j->q != q || rcpt >= j->n_rcpt)
+        IFX_BUG("queue_record_notice: job %s not claimed or rcpt %zu", j->id,
+                rcpt);
+    struct job_rcpt *r = &j->rcpt[rcpt];
+    if (r->notice != NOTICE_OWED)
+        return errbuf_set(why, ERR_PERM, "", "no notice owed for recipient %zu",
+                          rcpt);
+    r->notice_attempts++;
+    set_reply(&r->notice_reply, reply);
+    if (res == RCPT_RESULT_DELIVERED) {
+        r->notice = NOTICE_SENT;
+    } else if (res == RCPT_RESULT_FAILED) {
+        r->notice = NOTICE_FAILED;
+    } else {
+        int64_t next =
+            next_try(q, r->notice_attempts, r->notice_since_ms, now_ms);
+        if (next < 0) {
+            expired(&r->notice_reply, r->notice_attempts);
+            r->notice = NOTICE_FAILED;
+        } else {
+            r->notice_next_ms = next;
+        }
     }
     return meta_write(j->lock_fd, j, why);
 }
@@ -1146,6 +1188,7 @@ queue_retry(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
             j->rcpt[i].state == RCPT_DEFERRED) {
             j->rcpt[i].state = RCPT_PENDING;
             j->rcpt[i].next_try_ms = 0;
+            j->rcpt[i].notice = NOTICE_NONE; /* the next end owes its own */
         }
     j->retried_ms = now_ms;
     j->finished_ms = 0;

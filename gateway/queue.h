@@ -163,12 +163,23 @@ struct rcpt_outcome {
     const char *capability; /* CONNEG capability text received, or NULL */
     const char *profile;    /* profile sent ("S", "F", "pdf"...), or NULL */
     int64_t now_ms;         /* epoch ms of the attempt's end */
+    bool notify_failure;    /* owe a notice if the recipient ends failed */
+    bool notify_success;    /* owe a notice if it ends delivered */
 };
 
 /* Settle one recipient of a claimed job: attempts+1, state, next_try, reply,
- * written to meta.json durably before returning. */
+ * and the notice owed when it became final, written to meta.json durably
+ * before returning. */
 int queue_record(struct queue *q, struct job *j, size_t rcpt,
                  const struct rcpt_outcome *o, struct errbuf *why);
+
+/* Settle a try of recipient rcpt's owed notice: DELIVERED -> sent, FAILED
+ * -> failed, DEFERRED -> next try from the retry schedule counted from
+ * when it became owed, or failed when that has expired. reply as in
+ * rcpt_outcome. Written durably before returning. */
+int queue_record_notice(struct queue *q, struct job *j, size_t rcpt,
+                        enum rcpt_result res, const char *reply, int64_t now_ms,
+                        struct errbuf *why);
 
 /*
  * Give a claimed job back and free the handle. When every recipient is final

@@ -77,6 +77,11 @@ rcpt_json(const struct job_rcpt *r)
     json_object_set_new(o, "reply", str_or_empty(r->reply));
     json_object_set_new(o, "profile", str_or_empty(r->profile));
     json_object_set_new(o, "capability", str_or_empty(r->capability));
+    json_object_set_new(o, "notice", json_string(notice_state_name(r->notice)));
+    json_object_set_new(
+        o, "notice_next",
+        json_integer(r->notice == NOTICE_OWED ? r->notice_next_ms / 1000 : 0));
+    json_object_set_new(o, "notice_reply", str_or_empty(r->notice_reply));
     return o;
 }
 

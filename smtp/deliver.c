@@ -59,9 +59,7 @@ struct rcpt_work {
     struct conneg_choice choice;
     bool pdf;
     char profile[DELIVER_PROFILE_MAX];
-    bool notify_fail, notify_ok; /* notice owed after the pass */
-    char *reason;                /* for the notice (owned) */
-    char *tail;                  /* transcript tail for the notice (owned) */
+    char *tail; /* transcript tail when a notice became owed (owned) */
 };
 
 /* One claimed job's pass. */
@@ -260,8 +258,8 @@ make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
         (void)snprintf(doc->features, sizeof doc->features, "%s",
                        w->choice.features);
         doc->have_features = true;
-    } else if (page_format_features(&got, doc->features,
-                                    sizeof doc->features) > 0)
+    } else if (page_format_features(&got, doc->features, sizeof doc->features) >
+               0)
         doc->have_features = true;
     (void)snprintf(w->profile, sizeof w->profile, "%c %s %dx%d %d",
                    got.profile_s ? 'S' : w->choice.profile,
@@ -359,6 +357,10 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
     o.capability = w->caps;
     o.profile = w->profile[0] ? w->profile : NULL;
     o.now_ms = deliver_now_ms();
+    route = p->j->route ? config_route_find(p->cf, p->j->route) : NULL;
+    o.notify_failure = p->j->notify != NULL;
+    o.notify_success =
+        o.notify_failure && route != NULL && route->notify_success;
     if (queue_record(p->d->q, p->j, w->idx, &o, &why) == -1)
         log_error("job=%s rcpt=<%s> cannot record %s: %s", p->j->id,
                   log_esc(e1, sizeof e1, w->r->address), result_name(res),
@@ -376,12 +378,7 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
                 deliver_profile_label(w), 1);
     if (r->state == RCPT_FAILED)
         metrics_add(p->d->metrics, METRICS_FAILURES, "delivery", NULL, 1);
-    route = p->j->route ? config_route_find(p->cf, p->j->route) : NULL;
-    w->notify_fail = r->state == RCPT_FAILED;
-    w->notify_ok =
-        r->state == RCPT_DELIVERED && route != NULL && route->notify_success;
-    if (w->notify_fail || w->notify_ok) {
-        w->reason = xstrdup(reply ? reply : "");
+    if (r->notice == NOTICE_OWED) { /* this session's lines, for it */
         w->tail = xmalloc(DELIVER_TAIL_MAX);
         notice_log_tail(&p->log, w->tail, DELIVER_TAIL_MAX);
     }
@@ -870,50 +867,97 @@ notice_direct(struct pass *p, const char *to, struct mime_msg *m,
     return rc;
 }
 
-static void
-send_notice(struct pass *p, struct rcpt_work *w, bool success)
+/* The transcript excerpt for recipient idx's notice: the lines kept when it
+ * became owed in this pass, else the end of the job's smtp.log. */
+static char *
+notice_tail(struct pass *p, const struct rcpt_work *w)
 {
+    struct notice_log *l;
+    char path[sizeof p->jobdir + 16], *tail;
+
+    if (w != NULL && w->tail != NULL)
+        return xstrdup(w->tail);
+    if (p->log.file != NULL)
+        fflush(p->log.file);
+    l = xmalloc(sizeof *l);
+    tail = xmalloc(DELIVER_TAIL_MAX);
+    (void)snprintf(path, sizeof path, "%s/smtp.log", p->jobdir);
+    if (notice_log_load(l, path) == -1)
+        (void)snprintf(tail, DELIVER_TAIL_MAX, "(no transcript: %s)", path);
+    else
+        notice_log_tail(l, tail, DELIVER_TAIL_MAX);
+    free(l);
+    return tail;
+}
+
+/* Compose and send recipient idx's owed notice, by the smarthost when
+ * there is one, else direct. 0, or -1 with why (its class: retry or not). */
+static int
+notice_send(struct pass *p, size_t idx, const char *tail, struct errbuf *why)
+{
+    const struct job_rcpt *r = &p->j->rcpt[idx];
     struct notice_info ni = {0};
-    char msgid[JOB_MSGID_MAX + 64], e[JOB_ADDR_MAX];
-    struct errbuf why;
+    char msgid[JOB_MSGID_MAX + 64];
     struct mime_msg *m;
     int rc;
 
     ni.from = p->cf->smtp.from;
     ni.to = p->j->notify;
     ni.job = p->j;
-    ni.rcpt = w->idx;
-    ni.success = success;
-    ni.reason = w->reason;
-    ni.transcript = w->tail;
+    ni.rcpt = idx;
+    ni.success = r->state == RCPT_DELIVERED;
+    ni.reason = r->reply ? r->reply : "";
+    ni.transcript = tail;
     ni.now_ms = deliver_now_ms();
-    m = notice_new(&ni, msgid, sizeof msgid, &why);
-    if (m == NULL) {
-        log_warn("job=%s notice not composed: %s", p->j->id, why.text);
-        return;
-    }
+    m = notice_new(&ni, msgid, sizeof msgid, why);
+    if (m == NULL)
+        return -1;
     if (p->cf->smtp.smarthost.host != NULL) {
         struct relay_opts o;
         struct relay *rl;
         struct relay_result res;
 
         relay_opts_from_config(&o, p->cf);
-        rl = relay_open(&o, &why);
-        rc = rl ? relay_send(rl, p->cf->smtp.from, ni.to, m, &res, &why) : -1;
+        rl = relay_open(&o, why);
+        rc = rl ? relay_send(rl, p->cf->smtp.from, ni.to, m, &res, why) : -1;
         relay_close(rl);
     } else {
-        rc = notice_direct(p, ni.to, m, &why);
+        rc = notice_direct(p, ni.to, m, why);
     }
     mime_free(m);
-    if (rc == 0) {
+    return rc;
+}
+
+/* Try recipient idx's owed notice and record how it went. */
+static void
+notice_settle(struct pass *p, size_t idx, const struct rcpt_work *w)
+{
+    const struct job_rcpt *r = &p->j->rcpt[idx];
+    const char *kind = r->state == RCPT_DELIVERED ? "success" : "failure";
+    char *tail = notice_tail(p, w);
+    char e[JOB_ADDR_MAX], e2[JOB_ADDR_MAX], e3[1024];
+    enum rcpt_result res = RCPT_RESULT_DELIVERED;
+    struct errbuf why, rw;
+
+    errbuf_clear(&why);
+    if (notice_send(p, idx, tail, &why) == -1)
+        res = result_for(&why);
+    free(tail);
+    if (queue_record_notice(p->d->q, p->j, idx, res,
+                            res == RCPT_RESULT_DELIVERED ? "sent" : why.text,
+                            deliver_now_ms(), &rw) == -1)
+        log_error("job=%s cannot record notice: %s", p->j->id, rw.text);
+    log_esc(e, sizeof e, p->j->notify);
+    log_esc(e2, sizeof e2, r->address);
+    if (res == RCPT_RESULT_DELIVERED) {
         stat_add(p->d, &p->d->stats.notices);
-        log_info("job=%s notice=%s to=<%s> rcpt=<%s> sent", p->j->id,
-                 success ? "success" : "failure", log_esc(e, sizeof e, ni.to),
-                 w->r->address);
+        log_info("job=%s notice=%s to=<%s> rcpt=<%s> sent", p->j->id, kind, e,
+                 e2);
     } else {
-        log_warn("job=%s notice=%s to=<%s> not sent: %s", p->j->id,
-                 success ? "success" : "failure", log_esc(e, sizeof e, ni.to),
-                 why.text);
+        log_warn("job=%s notice=%s to=<%s> rcpt=<%s> %s (attempt %d): %s",
+                 p->j->id, kind, e, e2,
+                 r->notice == NOTICE_OWED ? "deferred" : "given up",
+                 r->notice_attempts, log_esc(e3, sizeof e3, why.text));
     }
 }
 
@@ -1004,13 +1048,16 @@ pass_run(struct pass *p)
         for (m = 0; m < k; m++)
             grp[m]->done = true;
     }
+    for (i = 0; i < p->j->n_rcpt; i++) {
+        const struct rcpt_work *w = NULL;
+
+        for (size_t k = 0; k < n && w == NULL; k++)
+            w = work[k].idx == i ? &work[k] : NULL;
+        if (job_notice_due(p->j, i, deliver_now_ms()))
+            notice_settle(p, i, w);
+    }
     for (i = 0; i < n; i++) {
-        if (work[i].notify_fail && p->j->notify != NULL)
-            send_notice(p, &work[i], false);
-        else if (work[i].notify_ok && p->j->notify != NULL)
-            send_notice(p, &work[i], true);
         free(work[i].caps);
-        free(work[i].reason);
         free(work[i].tail);
     }
     free(grp);

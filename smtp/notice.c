@@ -17,6 +17,15 @@ notice_log_init(struct notice_log *l, const char *path)
         l->file = fopen(path, "ae");
 }
 
+static void
+keep(struct notice_log *l, const char *line)
+{
+    (void)snprintf(l->lines[l->next], NOTICE_LINE_MAX, "%s", line);
+    l->next = (l->next + 1) % NOTICE_TAIL_LINES;
+    if (l->count < NOTICE_TAIL_LINES)
+        l->count++;
+}
+
 void
 notice_log_line(void *arg, const char *line)
 {
@@ -26,10 +35,7 @@ notice_log_line(void *arg, const char *line)
         fputs(line, l->file);
         fputc('\n', l->file);
     }
-    (void)snprintf(l->lines[l->next], NOTICE_LINE_MAX, "%s", line);
-    l->next = (l->next + 1) % NOTICE_TAIL_LINES;
-    if (l->count < NOTICE_TAIL_LINES)
-        l->count++;
+    keep(l, line);
 }
 
 void
@@ -37,6 +43,36 @@ notice_log_reset(struct notice_log *l)
 {
     l->next = 0;
     l->count = 0;
+}
+
+int
+notice_log_load(struct notice_log *l, const char *path)
+{
+    /* enough bytes for the kept lines; a cut first line is dropped */
+    static const long span = (long)NOTICE_TAIL_LINES * NOTICE_LINE_MAX;
+    char *buf = xmalloc((size_t)span + 1), *line, *nl;
+    FILE *f = fopen(path, "re");
+    size_t n = 0;
+
+    notice_log_reset(l);
+    if (f != NULL) {
+        if (fseek(f, -span, SEEK_END) != 0)
+            rewind(f); /* shorter than span: from the start */
+        else
+            (void)fgets(buf, (int)span, f); /* skip the cut line */
+        n = fread(buf, 1, (size_t)span, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    for (line = buf; *line != '\0'; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (nl == NULL)
+            break;
+        *nl = '\0';
+        keep(l, line);
+    }
+    free(buf);
+    return f != NULL ? 0 : -1;
 }
 
 void

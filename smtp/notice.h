@@ -40,6 +40,9 @@ void notice_log_init(struct notice_log *l, const char *path);
 void notice_log_line(void *arg, const char *line);
 /* Forget the kept lines (a new session starts) but keep the file. */
 void notice_log_reset(struct notice_log *l);
+/* Keep the last lines of the file at path instead (the transcript of a
+ * notice retried after the pass that owed it). -1 when it cannot be read. */
+int notice_log_load(struct notice_log *l, const char *path);
 /* The kept lines joined by '\n' into buf (size n). */
 void notice_log_tail(const struct notice_log *l, char *buf, size_t n);
 void notice_log_release(struct notice_log *l);

@@ -69,16 +69,29 @@ function firstReply(job, state) {
 function nextTry(job) {
   let t = 0;
   for (const r of job.recipients || [])
-    if (r.state === 'deferred' && r.next_try && (!t || r.next_try < t)) t = r.next_try;
+    for (const n of [r.state === 'deferred' && r.next_try, r.notice === 'owed' && r.notice_next])
+      if (n && (!t || n < t)) t = n;
   return t;
+}
+
+function noticeText(r) {
+  if (!r.notice || r.notice === 'none') return '';
+  if (r.notice === 'owed') return 'owed, next ' + fmtTime(r.notice_next) + (r.notice_reply ? ': ' + r.notice_reply : '');
+  return r.notice + (r.notice === 'failed' && r.notice_reply ? ': ' + r.notice_reply : '');
 }
 
 function profiles(job) {
   return [...new Set((job.recipients || []).map((r) => r.profile).filter(Boolean))].join(', ');
 }
 
+/* Waiting for a retry: a recipient deferred, or an owed notice. */
 function isDeferred(job) {
-  return (job.recipients || []).some((r) => r.state === 'deferred');
+  return (job.recipients || []).some((r) => r.state === 'deferred' || r.notice === 'owed');
+}
+
+function deferredReply(job) {
+  const owed = (job.recipients || []).find((r) => r.notice === 'owed');
+  return firstReply(job, 'deferred') || (owed ? 'notice: ' + (owed.notice_reply || '') : '');
 }
 
 function jobRow(job, cells) {
@@ -174,7 +187,7 @@ function renderQueue(queued, failed) {
       [fmtTime(j.time), j.source, j.csid, j.pages, rcptList(j)])), 'nothing waiting', 5);
     replace($('queue-deferred'), deferred.map((j) => jobRow(j,
       [fmtTime(j.time), j.source, j.csid, rcptList(j), fmtTime(nextTry(j)),
-        el('td', firstReply(j, 'deferred'), 'reply')])), 'nothing deferred', 6);
+        el('td', deferredReply(j), 'reply')])), 'nothing deferred', 6);
   }
   if (changed('failed', failed)) {
     replace($('queue-failed'), failed.jobs.map((j) => {
@@ -257,8 +270,9 @@ async function openDetail(id) {
     const tr = document.createElement('tr');
     for (const v of [r.address, r.state, r.attempts, fmtTime(r.next_try), r.profile]) tr.appendChild(el('td', v));
     tr.appendChild(el('td', r.reply, 'reply'));
+    tr.appendChild(el('td', noticeText(r), 'reply'));
     return tr;
-  }), 'no recipients', 6);
+  }), 'no recipients', 7);
   $('act-retry').disabled = !(job.state === 'failed' || job.state === 'queue');
   await Promise.all([loadLog(id, 't30'), loadLog(id, 'smtp')]);
 }

@@ -7,7 +7,10 @@
 #   notify_success -> a success notice; no reply to the final dot ->
 #   deferred as a possible duplicate, the retry carries the same Message-ID;
 #   connection refused -> deferred; two recipients on one host share one
-#   session and one DATA; mdn = true asks for a disposition notification.
+#   session and one DATA; mdn = true asks for a disposition notification;
+#   the notify address's server down -> the failure notice stays owed in
+#   meta.json, the job waits in queue/, and the notice (reason and
+#   transcript from smtp.log) goes out on the next try once it is up.
 set -uo pipefail
 : "${IFAXGW:?}" "${IFAXGW_SRC:?}" "${IFAXGW_TOOLS:?}"
 TMP=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "TMP=$TMP"
@@ -134,5 +137,35 @@ deliver "$TMP/gw-ok.conf"
 check "mdn: delivered" [ "$(st "$JOB" 0 state)" = delivered ]
 check "mdn: Disposition-Notification-To asked" \
     grep -q '^Disposition-Notification-To: <ifaxgw@gw.test>' "$(ls "$TMP"/box.d/*.eml | tail -1)"
+
+# 8. the notify server down when the notice falls due: owed, then sent
+write_conf "$TMP/gw-down.conf" "$SPOOL" "pinned = (
+    { domain = \"box.test\"; host = \"127.0.0.1:$box_PORT\"; },
+    { domain = \"notify.test\"; host = \"127.0.0.1:$DEAD_PORT\"; } );"
+enqueue "$SPOOL" "$TMP/page.tif" --rcpt nobody@box.test --notify ops@notify.test
+JN=$JOB
+before=$(count ops)
+deliver "$TMP/gw-down.conf"
+check "notice down: recipient failed, job held in queue/" \
+    [ "$(st "$JN" 0 state) $(where "$JN")" = "failed queue" ]
+check "notice down: owed after 1 attempt" \
+    [ "$(st "$JN" 0 notice) $(st "$JN" 0 notice_attempts)" = "owed 1" ]
+check "notice down: the reason is kept" grep -q -i 'refused' <<<"$(st "$JN" 0 notice_reply)"
+check "notice down: logged as deferred" grep -q "job=$JN notice=failure .* deferred" "$TMP/deliver.err"
+check "notice down: nothing sent" [ "$(count ops)" = "$before" ]
+sleep 1.2
+deliver "$TMP/gw.conf"
+check "notice up: sent on the retry, job in failed/" \
+    [ "$(st "$JN" 0 notice) $(where "$JN")" = "sent failed" ]
+check "notice up: one notice arrived" [ "$(count ops)" = $((before + 1)) ]
+N=$(grep -l "$JN" "$TMP"/ops.d/*.eml | head -1)
+check "notice up: reason and transcript (from smtp.log) in it" "$PY" - "$N" <<'EOF'
+import sys, email, email.policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+assert not m.defects, m.defects
+body = m.get_content()
+assert '550 5.1.1 no such fax mailbox' in body, body
+assert 'RCPT TO:<nobody@box.test>' in body, body
+EOF
 
 finish

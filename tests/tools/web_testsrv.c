@@ -159,7 +159,7 @@ queue_settle(struct queue *q, enum rcpt_result res, long i, struct errbuf *why)
 {
     struct job *j = queue_claim(q, now_ms(), why);
     char reply[128];
-    struct rcpt_outcome o = {res, reply, NULL, NULL, now_ms()};
+    struct rcpt_outcome o = {.result = res, .reply = reply, .now_ms = now_ms()};
 
     if (j == NULL)
         return errbuf_set(why, ERR_TEMP, "", "nothing to claim");

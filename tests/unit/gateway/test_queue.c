@@ -568,6 +568,99 @@ test_queue_recovery_keeps_queue_and_message_id(void **state)
 }
 
 static void
+record_notice(struct fix *f, struct job *j, size_t i, enum rcpt_result r,
+              int64_t now)
+{
+    struct errbuf why;
+
+    if (queue_record_notice(
+            f->q, j, i, r,
+            r == RCPT_RESULT_DELIVERED ? "sent" : "421 4.3.2 notify host down",
+            now, &why) != 0)
+        fail_msg("record_notice: %s", why.text);
+}
+
+/* A failure notice owed in the outcome's own write keeps the job queued,
+ * survives a crash, is retried on the schedule and lets the job finish
+ * once sent. */
+static void
+test_queue_notice_owed_until_sent(void **state)
+{
+    struct fix *f = *state;
+    char id[JOB_ID_MAX];
+    struct errbuf why;
+    int64_t now = 2000000000000;
+
+    commit_job(f, 1, id, sizeof id);
+    struct job *j = queue_claim(f->q, now, &why);
+    struct rcpt_outcome fail = {.result = RCPT_RESULT_FAILED,
+                                .reply = "550 5.1.1 no such fax",
+                                .now_ms = now,
+                                .notify_failure = true};
+    struct rcpt_outcome ok = {.result = RCPT_RESULT_DELIVERED,
+                              .reply = "250 ok",
+                              .now_ms = now,
+                              .notify_failure = true};
+    assert_int_equal(queue_record(f->q, j, 0, &fail, &why), 0);
+    assert_int_equal(queue_record(f->q, j, 1, &ok, &why), 0);
+    assert_int_equal(j->rcpt[0].notice, NOTICE_OWED);
+    assert_int_equal(j->rcpt[1].notice, NOTICE_NONE); /* no success asked */
+    assert_false(job_final(j));
+    assert_int_equal(job_next_due_ms(j), now);
+    job_free(j); /* crash before the notice: never released */
+    restart(f);
+    j = queue_claim(f->q, now, &why);
+    assert_non_null(j);
+    assert_string_equal(j->id, id);
+    assert_false(job_rcpt_due(j, 0, now)); /* the recipient stays final */
+    assert_true(job_notice_due(j, 0, now));
+    record_notice(f, j, 0, RCPT_RESULT_DEFERRED, now + 10);
+    assert_int_equal(j->rcpt[0].notice_next_ms, now + 10 + 60000);
+    assert_int_equal(queue_release(f->q, j, &why), 0);
+    assert_true(exists(f, "queue", id));
+    assert_null(queue_claim(f->q, now + 60009, &why));
+    j = queue_claim(f->q, now + 60010, &why);
+    assert_non_null(j);
+    record_notice(f, j, 0, RCPT_RESULT_DELIVERED, now + 60010);
+    assert_true(job_final(j));
+    assert_int_equal(queue_release(f->q, j, &why), 0);
+    assert_true(exists(f, "failed", id));
+    struct job *l = queue_load(f->q, id, &why);
+    assert_int_equal(l->rcpt[0].notice, NOTICE_SENT);
+    assert_int_equal(l->rcpt[0].notice_attempts, 2);
+    assert_string_equal(l->rcpt[0].notice_reply, "sent");
+    assert_string_equal(l->rcpt[0].reply, "550 5.1.1 no such fax");
+    job_free(l);
+}
+
+/* A notice that cannot be sent within the expiry from when it became owed
+ * is given up, and the job is not held forever. */
+static void
+test_queue_notice_expires(void **state)
+{
+    struct fix *f = *state;
+    char id[JOB_ID_MAX];
+    struct errbuf why;
+    int64_t now = 2000000000000;
+
+    commit_job(f, 1, id, sizeof id);
+    struct job *j = queue_claim(f->q, now, &why);
+    struct rcpt_outcome ok = {.result = RCPT_RESULT_DELIVERED,
+                              .now_ms = now,
+                              .notify_failure = true,
+                              .notify_success = true};
+    assert_int_equal(queue_record(f->q, j, 0, &ok, &why), 0);
+    assert_int_equal(queue_record(f->q, j, 1, &ok, &why), 0);
+    record_notice(f, j, 1, RCPT_RESULT_FAILED, now); /* 5xx: no retry */
+    assert_int_equal(j->rcpt[1].notice, NOTICE_FAILED);
+    record_notice(f, j, 0, RCPT_RESULT_DEFERRED, now + 3600 * 1000);
+    assert_int_equal(j->rcpt[0].notice, NOTICE_FAILED);
+    assert_non_null(strstr(j->rcpt[0].notice_reply, "expired after 1"));
+    assert_int_equal(queue_release(f->q, j, &why), 0);
+    assert_true(exists(f, "done", id)); /* both delivered */
+}
+
+static void
 test_queue_client_change_seen_by_rescan(void **state)
 {
     struct fix *f = *state;
@@ -795,6 +888,8 @@ main(void)
         T(test_queue_recovery_incoming),
         T(test_queue_recovery_keeps_queue_and_message_id),
         T(test_queue_client_change_seen_by_rescan),
+        T(test_queue_notice_owed_until_sent),
+        T(test_queue_notice_expires),
         T(test_queue_claim_settles_crash_leftovers),
         T(test_queue_concurrent_commit_claim_record),
 #undef T
