@@ -27,8 +27,8 @@
 #include "gateway/web_queue.h"
 #include "smtp/deliver.h"
 
-#define DAEMON_RESCAN_S 2  /* pick up CLI changes to the spool this often */
-#define DAEMON_PURGE_S  60 /* purge done/failed jobs past retention */
+#define DAEMON_RESCAN_S    2  /* pick up CLI changes to the spool this often */
+#define DAEMON_PURGE_S     60 /* purge done/failed jobs past retention */
 #define DAEMON_WORKERS_MAX 64
 
 struct daemon {
@@ -44,6 +44,7 @@ struct daemon {
     struct web_queue *wq;
     struct panel *panel;
     struct web_server *web;
+    char web_started[300]; /* "enable listen port" the web started with */
 };
 
 static int64_t
@@ -81,8 +82,11 @@ daemon_open_queue(struct daemon *d, const struct config *cf)
         .retention_s = cf->gateway.retention_s,
     };
     struct queue_opts o = {
-        .policy = &pol, .daemon = true, .hostname = cf->smtp.hostname,
-        .router = router_route_job, .on_recover = daemon_on_recover,
+        .policy = &pol,
+        .daemon = true,
+        .hostname = cf->smtp.hostname,
+        .router = router_route_job,
+        .on_recover = daemon_on_recover,
     };
     struct errbuf why;
 
@@ -140,6 +144,14 @@ daemon_start_lines(struct daemon *d, const struct config *cf)
     return 0;
 }
 
+/* What the web server was started with; it keeps its socket on reload. */
+static void
+web_started(const struct config *cf, char *buf, size_t n)
+{
+    (void)snprintf(buf, n, "%d %s %d", (int)cf->web.enable,
+                   cf->web.listen ? cf->web.listen : "", cf->web.port);
+}
+
 /* The status page: its port is opened before privileges are dropped.
  * Settings of the web section take effect at the next start. */
 static int
@@ -156,6 +168,7 @@ daemon_start_web(struct daemon *d, const struct config *cf)
     };
     struct errbuf why;
 
+    web_started(cf, d->web_started, sizeof d->web_started);
     d->panel = panel_init(d->q, d->lines, d->metrics, cf);
     if (!cf->web.enable) {
         log_info("web: disabled");
@@ -220,14 +233,29 @@ daemon_drop_privileges(const struct config *cf)
     /* The spool must stay writable for the user we become. */
     if (chown(cf->gateway.spool, pw->pw_uid, pw->pw_gid) == -1)
         log_warn("chown %s: %s", cf->gateway.spool, strerror(errno));
-    if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-        setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+    if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+        setuid(pw->pw_uid) == -1) {
         log_error("dropping privileges to %s: %s", pw->pw_name,
                   strerror(errno));
         return -1;
     }
     log_info("running as user=%s uid=%d", pw->pw_name, (int)pw->pw_uid);
     return 0;
+}
+
+/* The token takes effect at once (a revoked one ends its sessions); the
+ * listening socket stays until the next start. */
+static void
+daemon_reload_web(struct daemon *d, const struct config *cf)
+{
+    char now[sizeof d->web_started];
+
+    if (d->web != NULL && web_set_token(d->web, cf->web.token))
+        log_info("reload: web token changed; sessions ended");
+    web_started(cf, now, sizeof now);
+    if (strcmp(now, d->web_started) != 0)
+        log_warn("reload: web enable/listen/port take effect at the next "
+                 "start");
 }
 
 static void
@@ -261,6 +289,7 @@ daemon_reload(struct daemon *d)
         };
         queue_set_policy(d->q, &pol);
     }
+    daemon_reload_web(d, cf);
     snapshot_put(cf);
     log_info("reload: %s in force", path);
 }
@@ -323,8 +352,8 @@ daemon_usage(FILE *out)
 int
 daemon_cmd_main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct daemon d = {0};
     struct config *cf;
     sigset_t set;

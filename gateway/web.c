@@ -539,6 +539,12 @@ web_port(const struct web_server *w)
     return w->port;
 }
 
+bool
+web_set_token(struct web_server *w, const char *token)
+{
+    return web_auth_set_token(w->auth, token);
+}
+
 void
 web_free(struct web_server *w)
 {

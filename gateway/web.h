@@ -153,6 +153,9 @@ struct web_server *web_init(const struct web_conf *cf,
                             struct errbuf *why);
 /* The bound TCP port. */
 int web_port(const struct web_server *w);
+/* A new token in force (SIGHUP); a change ends every session. true when
+ * it changed. Listen address and port stay as started. */
+bool web_set_token(struct web_server *w, const char *token);
 /* Stop (waits for handlers in progress) and free; NULL is a no-op. */
 void web_free(struct web_server *w);
 

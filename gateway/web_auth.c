@@ -28,7 +28,7 @@ struct bucket {
 };
 
 struct web_auth {
-    pthread_mutex_t lock; /* guards sessions and buckets */
+    pthread_mutex_t lock; /* guards token, sessions and buckets */
     char token[WEB_AUTH_TOKEN_MAX + 1];
     int rate_per_min;
     struct session sessions[WEB_AUTH_SESSIONS];
@@ -110,6 +110,22 @@ web_auth_free(struct web_auth *a)
 }
 
 bool
+web_auth_set_token(struct web_auth *a, const char *token)
+{
+    bool changed;
+
+    pthread_mutex_lock(&a->lock);
+    changed = !web_auth_equal(a->token, token != NULL ? token : "");
+    if (changed) {
+        (void)snprintf(a->token, sizeof a->token, "%s",
+                       token != NULL ? token : "");
+        memset(a->sessions, 0, sizeof a->sessions);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return changed;
+}
+
+bool
 web_auth_equal(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
@@ -155,10 +171,12 @@ web_auth_login(struct web_auth *a, const char *token, int64_t now_s,
 {
     struct session *slot = NULL;
 
-    if (!token_configured(a) || token == NULL ||
-        !web_auth_equal(token, a->token))
-        return -1;
     pthread_mutex_lock(&a->lock);
+    if (!token_configured(a) || token == NULL ||
+        !web_auth_equal(token, a->token)) {
+        pthread_mutex_unlock(&a->lock);
+        return -1;
+    }
     for (size_t i = 0; i < WEB_AUTH_SESSIONS; i++) {
         struct session *s = &a->sessions[i];
 
@@ -208,17 +226,18 @@ web_auth_logout(struct web_auth *a, const char *sid)
 }
 
 static enum web_auth_verdict
-check_bearer(const struct web_auth *a, const char *authorization)
+check_bearer(struct web_auth *a, const char *authorization)
 {
     static const char scheme[] = "Bearer ";
+    bool ok;
 
     if (strncmp(authorization, scheme, sizeof scheme - 1) != 0)
         return WEB_AUTH_DENIED;
-    if (!token_configured(a))
-        return WEB_AUTH_DENIED;
-    return web_auth_equal(authorization + sizeof scheme - 1, a->token)
-               ? WEB_AUTH_OK
-               : WEB_AUTH_DENIED;
+    pthread_mutex_lock(&a->lock);
+    ok = token_configured(a) &&
+         web_auth_equal(authorization + sizeof scheme - 1, a->token);
+    pthread_mutex_unlock(&a->lock);
+    return ok ? WEB_AUTH_OK : WEB_AUTH_DENIED;
 }
 
 enum web_auth_verdict
@@ -234,10 +253,10 @@ web_auth_check(struct web_auth *a, const struct web_auth_request *rq,
         return WEB_AUTH_MISSING;
     /* A browser attaches the cookie to forged requests too; only our page
      * can read the CSRF token (from the login reply) and send it back. */
-    if (rq->csrf == NULL || !token_configured(a))
+    if (rq->csrf == NULL)
         return WEB_AUTH_DENIED;
     pthread_mutex_lock(&a->lock);
-    s = session_find(a, rq->session, now_s);
+    s = token_configured(a) ? session_find(a, rq->session, now_s) : NULL;
     if (s != NULL && web_auth_equal(rq->csrf, s->csrf))
         v = WEB_AUTH_OK;
     pthread_mutex_unlock(&a->lock);

@@ -45,6 +45,9 @@ struct web_auth;
  * and refills at rate_per_min. Caller frees with web_auth_free(). */
 struct web_auth *web_auth_init(const char *token, int rate_per_min);
 void web_auth_free(struct web_auth *a);
+/* Put a new token in force (SIGHUP). A changed token ends every session:
+ * whoever logged in with the old one is out. true when it changed. */
+bool web_auth_set_token(struct web_auth *a, const char *token);
 
 /* Constant-time comparison of NUL-terminated strings. */
 bool web_auth_equal(const char *a, const char *b);

@@ -83,7 +83,22 @@ check "metrics: pages received" grep -q '^ifaxgw_pages_total{source="received"} 
 check "metrics: pages scanned" grep -q '^ifaxgw_pages_total{source="scanned"} 10$' "$TMP/metrics.txt"
 check "metrics: two deliveries in profile J" \
     grep -q '^ifaxgw_deliveries_total{outcome="delivered",profile="J"} 2$' "$TMP/metrics.txt"
-check "the token never reaches the log" bash -c "! grep -q '$token' '$TMP/gw.log'"
+# a new token on SIGHUP: in force at once, the old one and its sessions out
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+curl -s -c "$TMP/jar" -X POST "$base/api/login" -d "{\"token\": \"$token\"}" >/dev/null
+check "reload: logged in with the old token" \
+    grep -q '"logged_in": *true' <<<"$(curl -s -b "$TMP/jar" "$base/api/session")"
+token2=system-test-token-rotated-987654
+sed -i "s/$token/$token2/" "$TMP/gw.conf"
+kill -HUP "$GW_PID"
+check "reload: the token change is logged" wait_for 20 grep -q 'reload: web token changed; sessions ended' "$TMP/gw.log"
+check "reload: the old session has ended" \
+    grep -q '"logged_in": *false' <<<"$(curl -s -b "$TMP/jar" "$base/api/session")"
+check "reload: the old token is refused (403)" \
+    [ "$(code -X POST -H "Authorization: Bearer $token" "$base/api/jobs/no-such-job/retry")" = 403 ]
+check "reload: the new token is taken (404 for a missing job)" \
+    [ "$(code -X POST -H "Authorization: Bearer $token2" "$base/api/jobs/no-such-job/retry")" = 404 ]
+check "the token never reaches the log" bash -c "! grep -q -e '$token' -e '$token2' '$TMP/gw.log'"
 gw_stop
 check "the daemon exits 0 on SIGTERM" test "$GW_RC" -eq 0
 [ "$FAIL" -eq 0 ] || { tail -30 "$TMP/gw.log"; cat "$TMP/metrics.txt"; }

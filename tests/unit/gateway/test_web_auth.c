@@ -134,6 +134,33 @@ test_web_auth_logout_ends_session(void **state)
     web_auth_free(a);
 }
 
+/* A new token on reload: the old one and its sessions are out at once; the
+ * same token again changes nothing and keeps the sessions. */
+static void
+test_web_auth_set_token_ends_sessions(void **state)
+{
+    struct web_auth *a = web_auth_init("old", 0);
+    char sid[WEB_AUTH_ID_HEX + 1], csrf[WEB_AUTH_ID_HEX + 1];
+    struct web_auth_request rq = {NULL, sid, csrf};
+    struct web_auth_request old = {"Bearer old", NULL, NULL};
+    struct web_auth_request new = {"Bearer new", NULL, NULL};
+
+    (void)state;
+    assert_int_equal(web_auth_login(a, "old", 5, sid, csrf), 0);
+    assert_false(web_auth_set_token(a, "old"));
+    assert_int_equal(web_auth_check(a, &rq, 6), WEB_AUTH_OK);
+    assert_true(web_auth_set_token(a, "new"));
+    assert_int_equal(web_auth_check(a, &rq, 6), WEB_AUTH_DENIED);
+    assert_int_equal(web_auth_check(a, &old, 6), WEB_AUTH_DENIED);
+    assert_int_equal(web_auth_check(a, &new, 6), WEB_AUTH_OK);
+    assert_int_equal(web_auth_login(a, "old", 7, sid, csrf), -1);
+    assert_int_equal(web_auth_login(a, "new", 7, sid, csrf), 0);
+    assert_true(web_auth_set_token(a, NULL)); /* no token: nothing allowed */
+    assert_int_equal(web_auth_check(a, &new, 8), WEB_AUTH_DENIED);
+    assert_int_equal(web_auth_login(a, "", 8, sid, csrf), -1);
+    web_auth_free(a);
+}
+
 static void
 test_web_auth_sessions_evict_oldest(void **state)
 {
@@ -196,6 +223,7 @@ main(void)
         cmocka_unit_test(test_web_auth_no_token_refuses_everything),
         cmocka_unit_test(test_web_auth_session_needs_csrf),
         cmocka_unit_test(test_web_auth_logout_ends_session),
+        cmocka_unit_test(test_web_auth_set_token_ends_sessions),
         cmocka_unit_test(test_web_auth_sessions_evict_oldest),
         cmocka_unit_test(test_web_auth_rate_burst_then_refill),
         cmocka_unit_test(test_web_auth_rate_zero_is_unlimited),
