@@ -136,7 +136,8 @@ struct job {
     char *partial_reason; /* why partial, or NULL */
     int64_t created_ms;   /* epoch ms */
     int64_t committed_ms; /* epoch ms, 0 before commit */
-    int64_t finished_ms;  /* epoch ms of the move to done/failed, 0 */
+    int64_t finished_ms;  /* epoch ms the last recipient or notice was
+                             settled (then it moves to done/failed), 0 */
     int64_t retried_ms;   /* epoch ms of the last manual retry, 0; expiry
                              counts from max(created_ms, retried_ms) */
     char *message_id;     /* "<id@host>", fixed at commit */

@@ -4,8 +4,10 @@
  * jobdir/pages.tif is the job's pages as received or scanned; a delivery
  * asks for it in a negotiated format and gets the path of
  * jobdir/out-<profile>-<coding>-<X>x<Y>-<width>.tif (or jobdir/out.pdf),
- * made once, atomically (tmp, fsync, rename, fsync dir), so concurrent or
- * crashed conversions never leave a partial file under the final name.
+ * made once, atomically (tmp, fsync, rename), so concurrent or crashed
+ * conversions never leave a partial file under the final name. The name
+ * itself is not made durable (no directory fsync): a copy lost to a power
+ * failure is converted again, which is cheaper than a flush per job.
  * Knows nothing of the queue: it takes the directory's path.
  * Errors: -1 with *why. Threads: any (two writers race harmlessly).
  */

@@ -82,24 +82,6 @@ fail:
     return -1;
 }
 
-static int
-page_file_fsync_dir(const char *path, struct errbuf *why)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash == NULL   ? xstrdup(".")
-                : slash == path ? xstrdup("/")
-                                : xstrndup(path, (size_t)(slash - path));
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-
-    if (fd == -1 || fsync(fd) == -1)
-        rc = errbuf_errno(why, "fsync %s", dir);
-    if (fd != -1)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 int
 page_file_write(const char *path, const void *data, size_t len, bool durable,
                 struct errbuf *why)
@@ -141,7 +123,7 @@ page_file_write(const char *path, const void *data, size_t len, bool durable,
         goto fail;
     }
     free(tmp);
-    return durable ? page_file_fsync_dir(path, why) : 0;
+    return 0;
 fail:
     if (fd != -1)
         close(fd);
@@ -165,5 +147,5 @@ page_file_commit(const char *tmp, const char *path, struct errbuf *why)
     close(fd);
     if (rename(tmp, path) == -1)
         return errbuf_errno(why, "rename %s", path);
-    return page_file_fsync_dir(path, why);
+    return 0;
 }

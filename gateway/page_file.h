@@ -27,12 +27,14 @@ int page_file_read(const char *path, size_t max, struct page_buf *out,
                    struct errbuf *why);
 
 /* Write len bytes to path via a temporary name and rename(2); with durable,
- * fsync the file before and the directory after the rename. */
+ * fsync the file before the rename, so a name that survives a crash holds
+ * the whole file. The directory is not synced: these files are derived
+ * (converted pages, thumbnails) and one lost in a crash is made again. */
 int page_file_write(const char *path, const void *data, size_t len,
                     bool durable, struct errbuf *why);
 
-/* Make the complete file tmp durable under the name path: fsync tmp,
- * rename it, fsync the directory. */
+/* Put the complete file tmp under the name path: fsync tmp, rename it
+ * (derived files, as for page_file_write). */
 int page_file_commit(const char *tmp, const char *path, struct errbuf *why);
 
 #endif

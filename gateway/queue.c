@@ -874,6 +874,17 @@ set_reply(char **slot, const char *text)
     return 0;
 }
 
+/* Write a claimed job's meta.json after a record. The record that leaves
+ * nothing to do also stamps finished_ms, so queue_release() only has to
+ * move the directory: one meta.json write (two flushes) less per job. */
+static int
+record_write(struct job *j, int64_t now_ms, struct errbuf *why)
+{
+    if (job_final(j) && j->finished_ms == 0)
+        j->finished_ms = now_ms;
+    return meta_write(j->lock_fd, j, why);
+}
+
 /* queue_next_try_ms() under the policy's lock. */
 static int64_t
 next_try(struct queue *q, int attempts, int64_t base_ms, int64_t now_ms)
@@ -940,7 +951,7 @@ queue_record(struct queue *q, struct job *j, size_t rcpt,
         r->notice_attempts = 0;
         r->notice_since_ms = r->notice_next_ms = o->now_ms;
     }
-    return meta_write(j->lock_fd, j, why);
+    return record_write(j, o->now_ms, why);
 }
 
 int
@@ -971,7 +982,7 @@ queue_record_notice(struct queue *q, struct job *j, size_t rcpt,
             r->notice_next_ms = next;
         }
     }
-    return meta_write(j->lock_fd, j, why);
+    return record_write(j, now_ms, why);
 }
 
 /* Move a job whose recipients are all final to done/ or failed/; caller
