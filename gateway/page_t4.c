@@ -2,7 +2,10 @@
 #include "gateway/page_t4.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "gateway/xalloc.h"
 
 #define PAGE_T4_EOL     0x001 /* 000000000001 */
 #define PAGE_T4_EOL_LEN 12
@@ -117,12 +120,6 @@ page_t4_span(struct page_t4_bits *w, int span, const struct page_t4_code *tab)
     page_t4_code(w, &tab[span]);
 }
 
-static int
-page_t4_pixel(const unsigned char *row, int x)
-{
-    return (row[x >> 3] >> (7 - (x & 7))) & 1;
-}
-
 /* First x >= from whose colour is not color, or w (bytes at a time;
  * padding bits past w are 0, hence the clamp). */
 static int
@@ -167,68 +164,70 @@ page_t4_eol(struct page_t4_bits *w, int tag)
     page_t4_put(w, (uint32_t)tag, 1);
 }
 
+/* The changing elements of a row (T.4 4.2.1.3.1): ch[k] is where the k-th
+ * change of colour is, counting from an imaginary white pixel before the
+ * row, so an even k turns black and an odd k white; the list ends with
+ * width three times (the end and two sentinels). Each row is scanned once
+ * and its list serves again as the next row's reference. */
 static void
-page_t4_row_1d(struct page_t4_bits *w, const unsigned char *row, int width)
+page_t4_changes(const unsigned char *row, int width, int *ch)
 {
-    int x = 0;
+    int n = 0, x = 0;
 
-    for (;;) {
-        int end = page_t4_change(row, x, width, 0);
+    do {
+        x = page_t4_change(row, x, width, n & 1);
+        ch[n++] = x;
+    } while (x < width);
+    ch[n] = ch[n + 1] = width;
+}
 
-        page_t4_span(w, end - x, page_t4_white);
-        if ((x = end) >= width)
-            break;
-        end = page_t4_change(row, x, width, 1);
-        page_t4_span(w, end - x, page_t4_black);
-        if ((x = end) >= width)
+static void
+page_t4_row_1d(struct page_t4_bits *w, const int *ch, int width)
+{
+    int prev = 0;
+
+    for (int k = 0;; k++) {
+        page_t4_span(w, ch[k] - prev, (k & 1) ? page_t4_black : page_t4_white);
+        if ((prev = ch[k]) >= width)
             break;
     }
 }
 
-/* T.4 4.2.1.3.2 with a0 starting before the line (imaginary white). */
+/* T.4 4.2.1.3.2 over the changing elements of the coding line (cur) and
+ * the reference line (ref); a0 starts on an imaginary white element before
+ * the line (-1). color is the colour of a0; b1 is the first element of ref
+ * right of a0 that turns to the other colour, which is the parity check. */
 static void
-page_t4_row_2d(struct page_t4_bits *w, const unsigned char *row,
-               const unsigned char *ref, int width)
+page_t4_row_2d(struct page_t4_bits *w, const int *cur, const int *ref,
+               int width)
 {
-    int a0 = 0;
-    int a1 = page_t4_pixel(row, 0) ? 0 : page_t4_change(row, 0, width, 0);
-    int b1 = page_t4_pixel(ref, 0) ? 0 : page_t4_change(ref, 0, width, 0);
+    int a0 = -1, color = 0, ka = 0, mb = 0;
 
     for (;;) {
-        int b2 = b1 < width
-                     ? page_t4_change(ref, b1, width, page_t4_pixel(ref, b1))
-                     : width;
+        while (cur[ka] <= a0)
+            ka++;
+        while (ref[mb] <= a0)
+            mb++;
+        int m = mb + ((mb & 1) != color);
+        int a1 = cur[ka], b1 = ref[m], b2 = ref[m + 1];
 
-        if (b2 >= a1) {
-            int d = b1 - a1;
-
-            if (d < -3 || d > 3) {
-                int a2 = a1 < width ? page_t4_change(row, a1, width,
-                                                     page_t4_pixel(row, a1))
-                                    : width;
-
-                page_t4_code(w, &page_t4_horiz);
-                if (a0 + a1 == 0 || page_t4_pixel(row, a0) == 0) {
-                    page_t4_span(w, a1 - a0, page_t4_white);
-                    page_t4_span(w, a2 - a1, page_t4_black);
-                } else {
-                    page_t4_span(w, a1 - a0, page_t4_black);
-                    page_t4_span(w, a2 - a1, page_t4_white);
-                }
-                a0 = a2;
-            } else {
-                page_t4_code(w, &page_t4_vert[d + 3]);
-                a0 = a1;
-            }
-        } else {
+        if (b2 < a1) {
             page_t4_code(w, &page_t4_pass);
             a0 = b2;
+        } else if (b1 - a1 >= -3 && b1 - a1 <= 3) {
+            page_t4_code(w, &page_t4_vert[b1 - a1 + 3]);
+            a0 = a1;
+            color = !color;
+        } else {
+            int a2 = cur[ka + 1], from = a0 < 0 ? 0 : a0;
+
+            page_t4_code(w, &page_t4_horiz);
+            page_t4_span(w, a1 - from, color ? page_t4_black : page_t4_white);
+            page_t4_span(w, a2 - a1, color ? page_t4_white : page_t4_black);
+            a0 = a2;
         }
         if (a0 >= width)
             break;
-        a1 = page_t4_change(row, a0, width, page_t4_pixel(row, a0));
-        b1 = page_t4_change(ref, a0, width, !page_t4_pixel(row, a0));
-        b1 = page_t4_change(ref, b1, width, page_t4_pixel(row, a0));
     }
 }
 
@@ -243,7 +242,8 @@ page_t4_encode_mr(const struct page_bitmap *bm, int k, bool lsb_first,
                   struct page_buf *out)
 {
     struct page_t4_bits w;
-    const unsigned char *ref = NULL;
+    int *cur = xmalloc(((size_t)bm->width + 3) * sizeof *cur);
+    int *ref = xmalloc(((size_t)bm->width + 3) * sizeof *ref);
     int left = 0; /* 2-D lines still allowed before the next 1-D one */
 
     w.out = out;
@@ -259,20 +259,23 @@ page_t4_encode_mr(const struct page_bitmap *bm, int k, bool lsb_first,
         w.rev[i] = r;
     }
     for (int y = 0; y < bm->height; y++) {
-        const unsigned char *row = bm->bits + (size_t)y * bm->stride;
+        int *t;
 
+        page_t4_changes(bm->bits + (size_t)y * bm->stride, bm->width, cur);
         if (left == 0) {
             page_t4_eol(&w, 1);
-            page_t4_row_1d(&w, row, bm->width);
+            page_t4_row_1d(&w, cur, bm->width);
             left = k - 1;
         } else {
             page_t4_eol(&w, 0);
-            page_t4_row_2d(&w, row, ref, bm->width);
+            page_t4_row_2d(&w, cur, ref, bm->width);
             left--;
         }
-        ref = row;
+        t = ref, ref = cur, cur = t;
     }
     if (w.n > 0)
         page_t4_put(&w, 0, 8 - w.n);
     page_t4_flush(&w);
+    free(cur);
+    free(ref);
 }

@@ -241,6 +241,76 @@ test_page_mr_kfactor_matches_libtiff(void **state)
     }
 }
 
+/* The changing-element walk at the edges: a black first or last pixel,
+ * whole black and white lines, a change at every pixel, runs past 2560 -
+ * byte for byte what libtiff codes, rows against rows of every kind. */
+static void
+test_page_mr_edges_match_libtiff(void **state)
+{
+    enum { W = 2800, H = 64 };
+    size_t stride = (W + 7) / 8;
+    unsigned char *b = calloc(H, stride);
+    struct page_doc *doc = page_doc_new();
+    struct page_format f = {PAGE_CODING_MR, 204, 196, 0, 0, false};
+    struct errbuf why;
+    unsigned char *ours, *theirs;
+    size_t olen, tlen;
+    uint32_t soff = 0, slen = 0, n;
+
+    (void)state;
+    for (int y = 0; y < H; y++) {
+        unsigned char *row = b + (size_t)y * stride;
+        for (int x = 0; x < W; x++) {
+            int black;
+            switch (y % 8) {
+            case 0:
+                black = 1;
+                break; /* all black */
+            case 1:
+                black = x == 0 || x == W - 1;
+                break; /* edges */
+            case 2:
+                black = x % 2 == (y / 8) % 2;
+                break; /* every pixel */
+            case 3:
+                black = x < 3 || x > W - 4;
+                break;
+            case 4:
+                black = x >= W / 2;
+                break; /* ends black */
+            case 5:
+                black = (x / (y + 1)) % 3 == 0;
+                break; /* steps */
+            default:
+                black = 0;
+                break; /* white */
+            }
+            if (black)
+                row[x / 8] |= (unsigned char)(0x80 >> (x % 8));
+        }
+    }
+    assert_ok(page_doc_add(doc, b, W, H, stride, 204, 196, &why), &why);
+    assert_ok(page_doc_write_tiff(doc, &f, tpath("mr-edges.tif"), &why), &why);
+    ours = slurp(tpath("mr-edges.tif"), &olen);
+    n = le(ours + 8, 2);
+    for (uint32_t k = 0; k < n; k++) {
+        const unsigned char *e = ours + 8 + 2 + 12 * k;
+
+        if (le(e, 2) == 273)
+            soff = le(e + 8, 4);
+        if (le(e, 2) == 279)
+            slen = le(e + 8, 4);
+    }
+    theirs = libtiff_mr(page_doc_page(doc, 0), &tlen);
+    assert_int_equal(slen, tlen);
+    assert_true(soff + tlen <= olen);
+    assert_memory_equal(ours + soff, theirs, tlen);
+    free(ours);
+    free(theirs);
+    free(b);
+    page_doc_free(doc);
+}
+
 static void
 test_page_transform_halves_and_doubles_lines(void **state)
 {
@@ -721,6 +791,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page_round_trip_every_coding_and_resolution),
         cmocka_unit_test(test_page_mr_kfactor_matches_libtiff),
+        cmocka_unit_test(test_page_mr_edges_match_libtiff),
         cmocka_unit_test(test_page_transform_halves_and_doubles_lines),
         cmocka_unit_test(test_page_transform_relabels_same_grid),
         cmocka_unit_test(test_page_transform_300_to_fine_and_400_to_300),
