@@ -166,6 +166,23 @@ slurp(const char *path, size_t *len)
     return b;
 }
 
+/* Offset and length of the single strip of our little-endian TIFF's first
+ * directory (at offset 8, as page_tiff writes it). */
+static void
+strip_of(const unsigned char *tif, uint32_t *off, uint32_t *len)
+{
+    uint32_t n = le(tif + 8, 2);
+
+    for (uint32_t k = 0; k < n; k++) {
+        const unsigned char *e = tif + 8 + 2 + 12 * k;
+
+        if (le(e, 2) == 273)
+            *off = le(e + 8, 4);
+        if (le(e, 2) == 279)
+            *len = le(e + 8, 4);
+    }
+}
+
 /* libtiff's own MR strip of doc's page 0 (K = 2 up to 150 lpi, else 4). */
 static unsigned char *
 libtiff_mr(const struct page_bitmap *p, size_t *len)
@@ -214,20 +231,12 @@ test_page_mr_kfactor_matches_libtiff(void **state)
         struct page_format f = {PAGE_CODING_MR, 204, yres[i], 1728, 0, false};
         unsigned char *ours, *theirs;
         size_t olen, tlen;
-        uint32_t soff = 0, slen = 0, n;
+        uint32_t soff = 0, slen = 0;
         struct errbuf why;
 
         assert_ok(page_doc_write_tiff(doc, &f, tpath("mr.tif"), &why), &why);
         ours = slurp(tpath("mr.tif"), &olen);
-        n = le(ours + 8, 2);
-        for (uint32_t k = 0; k < n; k++) {
-            const unsigned char *e = ours + 8 + 2 + 12 * k;
-
-            if (le(e, 2) == 273)
-                soff = le(e + 8, 4);
-            if (le(e, 2) == 279)
-                slen = le(e + 8, 4);
-        }
+        strip_of(ours, &soff, &slen);
         theirs = libtiff_mr(page_doc_page(doc, 0), &tlen);
         if (yres[i] == 391) { /* K = 8 here, 4 in libtiff: other tag bits */
             assert_true(slen != tlen || memcmp(ours + soff, theirs, tlen) != 0);
@@ -255,7 +264,7 @@ test_page_mr_edges_match_libtiff(void **state)
     struct errbuf why;
     unsigned char *ours, *theirs;
     size_t olen, tlen;
-    uint32_t soff = 0, slen = 0, n;
+    uint32_t soff = 0, slen = 0;
 
     (void)state;
     for (int y = 0; y < H; y++) {
@@ -292,15 +301,7 @@ test_page_mr_edges_match_libtiff(void **state)
     assert_ok(page_doc_add(doc, b, W, H, stride, 204, 196, &why), &why);
     assert_ok(page_doc_write_tiff(doc, &f, tpath("mr-edges.tif"), &why), &why);
     ours = slurp(tpath("mr-edges.tif"), &olen);
-    n = le(ours + 8, 2);
-    for (uint32_t k = 0; k < n; k++) {
-        const unsigned char *e = ours + 8 + 2 + 12 * k;
-
-        if (le(e, 2) == 273)
-            soff = le(e + 8, 4);
-        if (le(e, 2) == 279)
-            slen = le(e + 8, 4);
-    }
+    strip_of(ours, &soff, &slen);
     theirs = libtiff_mr(page_doc_page(doc, 0), &tlen);
     assert_int_equal(slen, tlen);
     assert_true(soff + tlen <= olen);
