@@ -224,8 +224,11 @@ wq_counts(void *arg, struct web_counts *out, struct errbuf *why)
 
                 json_array_foreach(json_object_get(j, "recipients"), k, r)
                 {
+                    /* waiting for a retry: of the fax, or of its notice */
                     if (strcmp(json_string_value(json_object_get(r, "state")),
-                               "deferred") == 0) {
+                               "deferred") == 0 ||
+                        strcmp(json_string_value(json_object_get(r, "notice")),
+                               "owed") == 0) {
                         out->deferred++;
                         break;
                     }

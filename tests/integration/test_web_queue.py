@@ -36,6 +36,7 @@ def main():
     try:
         subprocess.run([SRV, "mkq", spool, "done", "5", HOSTILE], check=True)
         subprocess.run([SRV, "mkq", spool, "failed", "2"], check=True)
+        subprocess.run([SRV, "mkq", spool, "notice", "1"], check=True)
         subprocess.run([SRV, "mkq", spool, "queue", "1"], check=True)
         err = open(os.path.join(tmp, "stderr"), "w+")
         p = subprocess.Popen([SRV, "serve", spool, "--queue", "1", "--token", TOKEN, "--rate", "-1"],
@@ -56,7 +57,13 @@ def main():
 
         st, _, b = req("GET", "/api/status")
         q = json.loads(b)["queue"]
-        check(q["done"] == 5 and q["failed"] == 2 and q["queue"] == 1, "status counts the real spool: %s" % q)
+        check(q["done"] == 5 and q["failed"] == 2 and q["queue"] == 2, "status counts the real spool: %s" % q)
+        check(q["deferred"] == 1, "a job held for its owed notice counts as deferred: %s" % q)
+        st, _, b = req("GET", "/api/jobs?state=queue&limit=50")
+        owed = [x for x in json.loads(b)["jobs"] if x["recipients"][0]["notice"] == "owed"]
+        check(len(owed) == 1 and owed[0]["recipients"][0]["state"] == "failed"
+              and owed[0]["recipients"][0]["notice_next"] > 0,
+              "the owed notice shows on its failed recipient with its next try")
         st, _, b = req("GET", "/api/jobs?state=done&limit=3")
         l = json.loads(b)
         check(st == 200 and l["total"] == 5 and len(l["jobs"]) == 3, "history listing from the queue")

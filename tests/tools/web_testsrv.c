@@ -155,11 +155,15 @@ fail:
 
 /* Settle the job just committed: claim it and record one outcome. */
 static int
-queue_settle(struct queue *q, enum rcpt_result res, long i, struct errbuf *why)
+queue_settle(struct queue *q, enum rcpt_result res, bool notify, long i,
+             struct errbuf *why)
 {
     struct job *j = queue_claim(q, now_ms(), why);
     char reply[128];
-    struct rcpt_outcome o = {.result = res, .reply = reply, .now_ms = now_ms()};
+    struct rcpt_outcome o = {.result = res,
+                             .reply = reply,
+                             .now_ms = now_ms(),
+                             .notify_failure = notify};
 
     if (j == NULL)
         return errbuf_set(why, ERR_TEMP, "", "nothing to claim");
@@ -198,6 +202,7 @@ queue_up(const char *spool)
 }
 
 /* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue.
+ * STATE "notice": failed with a failure notice owed (the job stays queued).
  * Settling claims the oldest due job: make pending ("queue") jobs last. */
 static int
 mkq(const char *spool, const char *state, long n, const char *csid)
@@ -205,7 +210,8 @@ mkq(const char *spool, const char *state, long n, const char *csid)
     static const char *const to[] = {"ifax@device.test", NULL};
     struct queue *q = queue_up(spool);
     struct errbuf why;
-    int st = job_state_parse(state);
+    bool notice = strcmp(state, "notice") == 0;
+    int st = notice ? JOB_FAILED : job_state_parse(state);
 
     if (q == NULL || st < 0)
         return 1;
@@ -214,9 +220,9 @@ mkq(const char *spool, const char *state, long n, const char *csid)
         if (queue_make(q, "fax", "fax0", csid ? csid : "+49 30 1234567", to, 2,
                        &why) != 0 ||
             (st == JOB_DONE &&
-             queue_settle(q, RCPT_RESULT_DELIVERED, i, &why) != 0) ||
+             queue_settle(q, RCPT_RESULT_DELIVERED, false, i, &why) != 0) ||
             (st == JOB_FAILED &&
-             queue_settle(q, RCPT_RESULT_FAILED, i, &why) != 0)) {
+             queue_settle(q, RCPT_RESULT_FAILED, notice, i, &why) != 0)) {
             fprintf(stderr, "web_testsrv: mkq: %s\n", why.text);
             queue_close(q);
             return 1;
