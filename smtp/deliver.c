@@ -867,20 +867,16 @@ notice_direct(struct pass *p, const char *to, struct mime_msg *m,
     return rc;
 }
 
-/* The transcript excerpt for recipient idx's notice: the lines kept when it
- * became owed in this pass, else the end of the job's smtp.log. */
+/* The end of the job's smtp.log, for a notice owed in an earlier pass
+ * (the pass that made it owed kept its own session's lines). Owned. */
 static char *
-notice_tail(struct pass *p, const struct rcpt_work *w)
+notice_tail_load(struct pass *p)
 {
-    struct notice_log *l;
-    char path[sizeof p->jobdir + 16], *tail;
+    struct notice_log *l = xmalloc(sizeof *l);
+    char path[sizeof p->jobdir + 16], *tail = xmalloc(DELIVER_TAIL_MAX);
 
-    if (w != NULL && w->tail != NULL)
-        return xstrdup(w->tail);
     if (p->log.file != NULL)
         fflush(p->log.file);
-    l = xmalloc(sizeof *l);
-    tail = xmalloc(DELIVER_TAIL_MAX);
     (void)snprintf(path, sizeof path, "%s/smtp.log", p->jobdir);
     if (notice_log_load(l, path) == -1)
         (void)snprintf(tail, DELIVER_TAIL_MAX, "(no transcript: %s)", path);
@@ -928,21 +924,22 @@ notice_send(struct pass *p, size_t idx, const char *tail, struct errbuf *why)
     return rc;
 }
 
-/* Try recipient idx's owed notice and record how it went. */
+/* Try recipient idx's owed notice and record how it went. tail: this
+ * pass's transcript lines for it, or NULL to take them from smtp.log. */
 static void
-notice_settle(struct pass *p, size_t idx, const struct rcpt_work *w)
+notice_settle(struct pass *p, size_t idx, const char *tail)
 {
     const struct job_rcpt *r = &p->j->rcpt[idx];
     const char *kind = r->state == RCPT_DELIVERED ? "success" : "failure";
-    char *tail = notice_tail(p, w);
+    char *loaded = tail == NULL ? notice_tail_load(p) : NULL;
     char e[JOB_ADDR_MAX], e2[JOB_ADDR_MAX], e3[1024];
     enum rcpt_result res = RCPT_RESULT_DELIVERED;
     struct errbuf why, rw;
 
     errbuf_clear(&why);
-    if (notice_send(p, idx, tail, &why) == -1)
+    if (notice_send(p, idx, tail ? tail : loaded, &why) == -1)
         res = result_for(&why);
-    free(tail);
+    free(loaded);
     if (queue_record_notice(p->d->q, p->j, idx, res,
                             res == RCPT_RESULT_DELIVERED ? "sent" : why.text,
                             deliver_now_ms(), &rw) == -1)
@@ -1049,12 +1046,14 @@ pass_run(struct pass *p)
             grp[m]->done = true;
     }
     for (i = 0; i < p->j->n_rcpt; i++) {
-        const struct rcpt_work *w = NULL;
+        const char *tail = NULL;
 
-        for (size_t k = 0; k < n && w == NULL; k++)
-            w = work[k].idx == i ? &work[k] : NULL;
-        if (job_notice_due(p->j, i, deliver_now_ms()))
-            notice_settle(p, i, w);
+        if (!job_notice_due(p->j, i, deliver_now_ms()))
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (work[k].idx == i)
+                tail = work[k].tail;
+        notice_settle(p, i, tail);
     }
     for (i = 0; i < n; i++) {
         free(work[i].caps);
