@@ -128,6 +128,8 @@ defaults_fill(struct config *cf)
     cf->gateway.workers = 4;
     cf->scanner_device = xstrdup("");
     cf->scanner_button_poll_ms = 1000;
+    cf->scanner_stall_s = 120;
+    cf->scanner_close_s = 10;
 
     /* EHLO name: the host's name when it looks like one (no DNS here). */
     if (gethostname(host, sizeof host) != 0 ||

@@ -259,6 +259,11 @@ struct config {
      * scanner.button_poll_ms while no scan runs. */
     char *scanner_button_profile;
     int scanner_button_poll_ms;
+    /* scanner.stall_timeout_s: a scan whose reader sends nothing this long
+     * is stopped; scanner.close_timeout_s: a reader still alive this long
+     * after its outcome (hung in the backend) is killed. */
+    int scanner_stall_s;
+    int scanner_close_s;
     struct config_scan_profile *profiles;
     int n_profiles;
     struct config_smtp smtp;

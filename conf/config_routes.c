@@ -547,8 +547,9 @@ void
 config_routes_read_scanner(struct config_reader *rd,
                            const config_setting_t *root, struct config *cf)
 {
-    static const char *const keys[] = {"device", "button_profile",
-                                       "button_poll_ms", NULL};
+    static const char *const keys[] = {"device",          "button_profile",
+                                       "button_poll_ms",  "stall_timeout_s",
+                                       "close_timeout_s", NULL};
     config_setting_t *g, *l;
     int n;
 
@@ -560,6 +561,10 @@ config_routes_read_scanner(struct config_reader *rd,
                         &cf->scanner_button_profile);
         config_read_int(rd, g, "scanner", "button_poll_ms", 100, 60000,
                         &cf->scanner_button_poll_ms);
+        config_read_int(rd, g, "scanner", "stall_timeout_s", 5, 3600,
+                        &cf->scanner_stall_s);
+        config_read_int(rd, g, "scanner", "close_timeout_s", 1, 600,
+                        &cf->scanner_close_s);
     }
     l = group_list(rd, root, "scan_profiles", &n);
     if (l == NULL)

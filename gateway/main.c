@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"probe", probe_cmd_main, "ask a recipient for its capabilities; send nothing"},
     {"deliver", deliver_cmd_main, "run one delivery pass over the queue and exit"},
     {"convert", page_cmd_main, "convert a TIFF to another coding, PDF or PNG"},
+    {"scan-reader", scanproc_reader_main, "(internal) one SANE scan for `scan` and `run`"},
 };
 
 static void

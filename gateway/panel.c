@@ -151,6 +151,13 @@ panel_scan_done(struct panel *p, int rc, const struct scanjob_result *res,
         metrics_add(p->metrics, METRICS_FAILURES,
                     res->scan.result == SCAN_BUSY ? "scanner-busy" : "scan",
                     NULL, 1);
+    if (res->scan.reader_killed) {
+        char dev[sizeof res->scan.device * 4];
+
+        log_warn("scanner %s: the backend hung after the scan; its process "
+                 "was killed",
+                 log_esc(dev, sizeof dev, res->scan.device));
+    }
     if (rc == 0)
         log_info("job=%s scan profile=%s pages=%d queued from the panel",
                  res->job_id, p->profile, res->pages);

@@ -6,6 +6,7 @@
 #include "conf/snapshot.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
+#include "gateway/log.h"
 #include "gateway/scanjob.h"
 
 static void
@@ -123,6 +124,13 @@ scan_cmd_do(struct scanjob_req *req, const char *conf, const char *spool,
     if (res.job_id[0])
         printf("queued job %s: %d page(s)%s\n", res.job_id, res.pages,
                res.scan.result == SCAN_OK ? "" : " (partial)");
+    if (res.scan.reader_killed) {
+        char dev[sizeof res.scan.device * 4];
+
+        fprintf(stderr, "ifaxgw scan: warning: the scanner's backend hung "
+                        "after the scan (%s); its process was killed\n",
+                log_esc(dev, sizeof dev, res.scan.device));
+    }
     if (rc == -1 || res.scan.result != SCAN_OK)
         fprintf(stderr, "ifaxgw scan: %s: %s\n",
                 scan_result_name(res.scan.result), why.text);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "gateway/page.h"
+#include "scan/scanproc.h"
 
 /* The page handler's state: pages collect in a document. */
 struct scanjob_ctx {
@@ -70,6 +71,8 @@ scanjob_opts(const struct config *cf, const struct scanjob_req *req,
         o->extra[i] = req->extra[i];
     o->lock_dir = lock_dir;
     o->cancel = req->cancel;
+    o->stall_s = cf->scanner_stall_s;
+    o->close_s = cf->scanner_close_s;
 }
 
 /* The recipients named at the panel or with --to, relay or direct per the
@@ -155,7 +158,7 @@ scanjob_run(struct queue *q, const struct config *cf,
     memset(res, 0, sizeof *res);
     errbuf_clear(&scan_why);
     scanjob_opts(cf, req, &o, queue_spool_dir(q));
-    rc = scan_run(&o, scanjob_on_page, &c, &res->scan, &scan_why);
+    rc = scanproc_run(&o, scanjob_on_page, &c, &res->scan, &scan_why);
     if (rc == -1 && !(req->keep_partial && page_doc_count(c.doc) > 0)) {
         page_doc_free(c.doc);
         *why = scan_why;

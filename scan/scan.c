@@ -570,16 +570,16 @@ scan_batch(struct scan_session *s, scan_page_fn fn, void *arg,
 }
 
 /* One scan per device at a time, across threads and processes. */
-static int
-scan_lock(const struct scan_opts *o, struct scan_report *rep,
-          struct errbuf *why)
+int
+scan_lock_take(const char *lock_dir, const char *device,
+               enum scan_result *res, struct errbuf *why)
 {
     char path[512], name[128];
-    const char *dev = (o->device && *o->device) ? o->device : "default";
+    const char *dev = (device && *device) ? device : "default";
     size_t i;
     int fd;
 
-    if (o->lock_dir == NULL)
+    if (lock_dir == NULL)
         return -2; /* no locking requested */
     for (i = 0; dev[i] && i + 1 < sizeof name; i++)
         name[i] = (char)((dev[i] >= 'a' && dev[i] <= 'z') ||
@@ -588,17 +588,17 @@ scan_lock(const struct scan_opts *o, struct scan_report *rep,
                              ? dev[i]
                              : '_');
     name[i] = '\0';
-    (void)snprintf(path, sizeof path, "%s/scan-%s.lock", o->lock_dir, name);
+    (void)snprintf(path, sizeof path, "%s/scan-%s.lock", lock_dir, name);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd == -1) {
-        rep->result = SCAN_ERROR;
+        *res = SCAN_ERROR;
         return errbuf_errno(why, "lock %s", path);
     }
     if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
         int busy = (errno == EWOULDBLOCK);
 
         close(fd);
-        rep->result = busy ? SCAN_BUSY : SCAN_ERROR;
+        *res = busy ? SCAN_BUSY : SCAN_ERROR;
         return busy ? errbuf_set(why, ERR_TEMP, NULL,
                                  "scanner %s is busy with another scan", dev)
                     : errbuf_errno(why, "lock %s", path);
@@ -640,22 +640,27 @@ scan_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
 {
     struct scan_session s = {.o = o, .rep = rep};
     int lockfd, rc = -1;
+    bool told = false;
 
     memset(rep, 0, sizeof *rep);
-    lockfd = scan_lock(o, rep, why);
+    lockfd = scan_lock_take(o->lock_dir, o->device, &rep->result, why);
     if (lockfd == -1)
-        return -1;
+        goto out;
     if (scan_open(o->device, &s.h, rep, why) == -1)
         goto out;
-    if (scan_configure(s.h, o, why) == -1) {
+    if (scan_configure(s.h, o, why) == -1)
         rep->result = SCAN_BAD_OPTION;
-        goto close;
-    }
-    rc = scan_batch(&s, fn, arg, why);
-close:
+    else
+        rc = scan_batch(&s, fn, arg, why);
+    /* tell the outcome first: a backend can hang in what follows */
+    if (o->on_end)
+        o->on_end(o->end_arg, rep, rc == -1 ? why : NULL);
+    told = true;
     sane_cancel(s.h); /* required to end an ADF batch, even after EOF */
     sane_close(s.h);
 out:
+    if (!told && o->on_end)
+        o->on_end(o->end_arg, rep, why);
     free(s.bits);
     free(s.row);
     if (lockfd >= 0)
@@ -698,14 +703,13 @@ scan_buttons_read(const char *device, const char *lock_dir,
                   struct scan_buttons *out, enum scan_result *res,
                   struct errbuf *why)
 {
-    struct scan_opts o = {.device = device, .lock_dir = lock_dir};
     struct scan_report rep;
     SANE_Handle h;
     int lockfd;
 
     memset(out, 0, sizeof *out);
     memset(&rep, 0, sizeof rep);
-    lockfd = scan_lock(&o, &rep, why);
+    lockfd = scan_lock_take(lock_dir, device, &rep.result, why);
     if (lockfd != -1 && scan_open(device, &h, &rep, why) == 0) {
         scan_read_buttons(h, out);
         sane_close(h);

@@ -12,6 +12,8 @@
  * through the handler (conventions S2). Errors: -1 with why; the outcome is
  * also an enum scan_result for the status page. Threads: one scan per call;
  * SANE itself is initialised once per process by scan_global_init().
+ * scan_run() is for a process of its own (scan/scanproc.h says why): the
+ * gateway scans through scanproc_run().
  */
 #ifndef IFAXGW_SCAN_SCAN_H
 #define IFAXGW_SCAN_SCAN_H
@@ -49,6 +51,14 @@ enum scan_result {
     SCAN_ERROR       /* anything else, including a page handler failure */
 };
 
+struct scan_report;
+struct errbuf;
+
+/* The outcome, told before the device is cancelled and closed (which can
+ * hang in a backend). why is NULL on success. */
+typedef void (*scan_end_fn)(void *arg, const struct scan_report *rep,
+                            const struct errbuf *why);
+
 struct scan_opts {
     const char *device; /* SANE device name; NULL or "" = first found */
     enum scan_mode mode;
@@ -64,6 +74,13 @@ struct scan_opts {
     const char *extra[SCAN_MAX_EXTRA]; /* "name=value", NULL-terminated */
     const char *lock_dir; /* where device lock files live; NULL = no lock */
     atomic_bool *cancel;  /* set by another thread to stop; may be NULL */
+    scan_end_fn on_end;   /* scan_run(): called once; may be NULL */
+    void *end_arg;
+    /* scanproc_run() only: */
+    const char *reader_exe; /* the ifaxgw binary; NULL = /proc/self/exe */
+    int stall_s;            /* reader silent this long: killed; 0 = 120 */
+    int close_s;            /* reader alive this long after its report:
+                               killed; 0 = 10 */
 };
 
 /* One page, borrowed by the handler for the duration of the call. */
@@ -84,6 +101,8 @@ struct scan_report {
     int pages;         /* pages handed to the handler */
     int blank_skipped; /* blank pages dropped */
     char device[128];  /* the device actually used */
+    bool reader_killed; /* scanproc_run(): the reader hung after its report
+                           (in the backend's clean-up) and was killed */
 };
 
 /* SANE is process-wide: call once before any scan, and once at exit. */
@@ -98,6 +117,12 @@ void scan_global_exit(void);
  */
 int scan_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
              struct scan_report *rep, struct errbuf *why);
+
+/* The device lock of scan_run(), for a caller that holds it across a scan
+ * in another process: an fd to close() when done, -2 when lock_dir is NULL
+ * (no locking), -1 with why and *res (SCAN_BUSY: held elsewhere). */
+int scan_lock_take(const char *lock_dir, const char *device,
+                   enum scan_result *res, struct errbuf *why);
 
 #define SCAN_MAX_BUTTONS 16
 #define SCAN_BUTTON_NAME 64

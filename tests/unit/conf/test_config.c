@@ -289,6 +289,12 @@ static const struct err_case err_cases[] = {
     {"button poll range",
      MINIMAL "scanner: { button_poll_ms = 5; };", 3,
      "5 is out of range 100..60000"},
+    {"scan stall timeout range",
+     MINIMAL "scanner: {\n stall_timeout_s = 2; };", 4,
+     "2 is out of range 5..3600"},
+    {"scan close timeout range",
+     MINIMAL "scanner: { close_timeout_s = 0; };", 3,
+     "0 is out of range 1..600"},
     {"profile bad paper",
      "scan_profiles = ( { name = \"p\";\n paper = \"a5\"; recipients = "
      "\"a@b.example\"; } );",

@@ -1,0 +1,35 @@
+/*
+ * scanproc - a scan in a process of its own
+ *
+ * SANE backends stop their reader thread with an asynchronous
+ * pthread_cancel (sanei_thread). A reader cancelled inside malloc() or
+ * rand() leaves a libc lock held, and whoever takes it next in that process
+ * hangs: with the test backend, about one jammed scan in twenty hung in
+ * sane_cancel(). A backend can also crash. So the gateway never runs SANE
+ * scans in its own process: scanproc_run() starts `ifaxgw scan-reader`
+ * (this binary, o->reader_exe), which runs scan_run() and writes every page
+ * and then the outcome to a pipe; the page handler runs here, in the
+ * caller's process, as with scan_run().
+ *
+ * The device lock is taken here and held until the reader has exited. A
+ * reader that sends nothing for o->stall_s seconds is killed (SCAN_IO_ERROR);
+ * one still alive o->close_s seconds after its outcome (hung in the
+ * backend's clean-up) is killed and rep->reader_killed says so; one that
+ * dies without an outcome is SCAN_ERROR. Cancel (o->cancel) and a failing
+ * page handler reach the reader as SIGUSR1; it ends the batch cleanly.
+ * Everything the reader sends is checked (sizes, ranges) before use.
+ * Errors: as scan_run(). Threads: any; one call per scanner at a time.
+ */
+#ifndef IFAXGW_SCAN_SCANPROC_H
+#define IFAXGW_SCAN_SCANPROC_H
+
+#include "scan/scan.h"
+
+int scanproc_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
+                 struct scan_report *rep, struct errbuf *why);
+
+/* The reader's side is `ifaxgw scan-reader`, scanproc_reader_main() in
+ * gateway/commands.h: not for people, scanproc_run() writes its command
+ * line and reads its binary output. */
+
+#endif
