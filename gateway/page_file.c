@@ -1,4 +1,5 @@
 /* page_file - buffers and atomic files; see page_file.h */
+#define _GNU_SOURCE /* mkostemp(3) */
 #include "gateway/page_file.h"
 
 #include <sys/stat.h>
@@ -89,7 +90,7 @@ page_file_write(const char *path, const void *data, size_t len, bool durable,
     char *tmp = xasprintf("%s.tmp-XXXXXX", path);
     const unsigned char *p = data;
     size_t done = 0;
-    int fd = mkstemp(tmp);
+    int fd = mkostemp(tmp, O_CLOEXEC);
 
     if (fd == -1) {
         errbuf_errno(why, "create %s", tmp);

@@ -11,6 +11,7 @@
  * Exit: 0 job committed (complete or partial), 1 call failed or spool
  * error (nothing committed), 2 usage.
  */
+#define _GNU_SOURCE /* accept4(2) */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -172,7 +173,7 @@ audio_accept(struct audio_src *src, struct errbuf *why)
 {
     if (src->listen_fd == -1)
         return 0;
-    src->fd = accept(src->listen_fd, NULL, NULL);
+    src->fd = accept4(src->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     close(src->listen_fd);
     src->listen_fd = -1;
     (void)unlink(src->path);

@@ -1,5 +1,5 @@
 /* scanproc - a scan in a process of its own; contract in scanproc.h */
-#define _GNU_SOURCE /* pipe2(2) */
+#define _GNU_SOURCE /* pipe2(2), posix_spawn_file_actions_addclosefrom_np */
 #include "scan/scanproc.h"
 
 #include <sys/prctl.h>
@@ -347,6 +347,9 @@ scanproc_spawn(struct scanproc *p, struct errbuf *why)
     posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
                                      0);
+    /* whatever a library opened without O_CLOEXEC (an SMTP or modem
+     * connection of another thread) must not live on in a reader */
+    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
     /* the daemon's threads block the signals it waits for: the reader
      * must still get its cancel */
     posix_spawnattr_init(&attr);

@@ -55,7 +55,7 @@ static int
 fsync_dir_of(const char *path)
 {
     char *copy = xstrdup(path);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY), rc = -1;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
 
     if (fd != -1) {
         rc = fsync(fd);

@@ -73,7 +73,7 @@ smtp_conn_connect(struct smtp_conn *c, const char *addr, int port,
     snprintf(portstr, sizeof portstr, "%d", port);
     if (getaddrinfo(addr, portstr, &hints, &ai) != 0 || ai == NULL)
         return errbuf_set(why, ERR_PERM, "5.1.2", "bad address %s", addr);
-    c->fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd == -1) {
         errbuf_errno(why, "socket");
         goto fail;

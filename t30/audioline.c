@@ -1,4 +1,5 @@
 /* audioline - fax calls on a unix stream socket (contract in audioline.h) */
+#define _GNU_SOURCE /* accept4(2) */
 #include "t30/audioline.h"
 
 #include <sys/socket.h>
@@ -155,7 +156,7 @@ sock_reject_waiting(struct audioline *s)
 {
     int fd;
 
-    while ((fd = accept(s->lfd, NULL, NULL)) != -1)
+    while ((fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) != -1)
         close(fd);
 }
 
@@ -431,7 +432,7 @@ idle_run(struct audioline *s)
 
         if (!wait_readable(s->lfd, POLL_MS))
             continue;
-        fd = accept(s->lfd, NULL, NULL);
+        fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd == -1) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
                 errno == ECONNABORTED)

@@ -509,6 +509,13 @@ test_scanproc_broken_readers_contained(void **state)
     assert_true(rep.reader_killed);
     assert_string_equal(rep.device, "fake:0");
     assert_non_null(strstr(why.text, "jammed"));
+    /* an fd the caller left without O_CLOEXEC does not reach the reader:
+     * the stand-in dies of SIGSEGV if it sees fd 50, exits quietly if not */
+    assert_int_equal(dup2(STDERR_FILENO, 50), 50);
+    o = standin_opts("fds", "#!/bin/sh\n[ -e /proc/$$/fd/50 ] && kill -SEGV $$\nexit 0\n");
+    assert_int_equal(scanproc_run(&o, on_page, &s, &rep, &why), -1);
+    assert_non_null(strstr(why.text, "without an outcome"));
+    close(50);
     o.reader_exe = "/nonexistent/ifaxgw";
     assert_int_equal(scanproc_run(&o, on_page, &s, &rep, &why), -1);
     assert_int_equal(rep.result, SCAN_ERROR);
