@@ -12,14 +12,13 @@
 #include "gateway/log.h"
 #include "gateway/scanjob.h"
 #include "gateway/xalloc.h"
+#include "scan/scanproc.h"
 #include "t30/line.h"
 
 struct panel {
     struct queue *q;
     struct lines *lines;
     struct metrics *metrics;
-    bool sane_up;              /* scan_global_init() succeeded */
-    char sane_error[WEB_TEXT_MAX]; /* why not, shown as the scanner's error */
     pthread_mutex_t mu;        /* guards everything below */
     pthread_cond_t done;       /* signalled when a scan ends */
     bool scanning;             /* the thread runs a scan */
@@ -27,7 +26,7 @@ struct panel {
     pthread_t thread;
     atomic_bool cancel;
     struct web_scanner last; /* phase, device, profile, pages, job, detail */
-    /* The button watcher (while sane_up). */
+    /* The button watcher (when there are scan profiles). */
     bool stopping;           /* panel_free() began */
     pthread_cond_t wake;     /* stopping was set */
     bool button_live;
@@ -107,10 +106,6 @@ panel_scanner(void *arg, struct web_scanner *out)
                            "%s", cf->profiles[i].name);
     if (cf == NULL || cf->n_profiles == 0)
         out->phase = WEB_SCAN_ABSENT;
-    else if (!p->sane_up) {
-        out->phase = WEB_SCAN_ERROR;
-        (void)snprintf(out->detail, sizeof out->detail, "%s", p->sane_error);
-    }
     if (out->device[0] == '\0' && cf != NULL && cf->scanner_device != NULL)
         (void)snprintf(out->device, sizeof out->device, "%s",
                        cf->scanner_device[0] ? cf->scanner_device
@@ -233,9 +228,6 @@ panel_scan_start(void *arg, const char *profile, const char *const *to,
     snapshot_put(cf);
     if (!known)
         return errbuf_set(why, ERR_PERM, NULL, "no scan profile '%s'", profile);
-    if (!p->sane_up)
-        return errbuf_set(why, ERR_TEMP, NULL, "scanner unavailable: %s",
-                          p->sane_error);
     if (nto + 1 > SCANJOB_MAX_TO)
         return errbuf_set(why, ERR_PERM, NULL, "at most %d recipients",
                           SCANJOB_MAX_TO - 1);
@@ -259,7 +251,8 @@ panel_button_poll(struct panel *p, struct scan_buttons *seen, char *err,
     const struct config *cf = snapshot_get();
     const struct config_scan_profile *prof = NULL;
     struct scan_buttons now;
-    enum scan_result res;
+    struct scan_report rep;
+    struct scan_opts o = {0};
     struct errbuf why;
     int hit;
 
@@ -269,10 +262,14 @@ panel_button_poll(struct panel *p, struct scan_buttons *seen, char *err,
         snapshot_put(cf);
         return;
     }
-    if (scan_buttons_read(prof->device && prof->device[0] ? prof->device
-                                                           : cf->scanner_device,
-                          queue_spool_dir(p->q), &now, &res, &why) == -1) {
-        if (res != SCAN_BUSY && strcmp(err, why.text) != 0) {
+    /* in a reader process, like a scan: the daemon never initialises SANE */
+    o.device = prof->device && prof->device[0] ? prof->device
+                                               : cf->scanner_device;
+    o.lock_dir = queue_spool_dir(p->q);
+    o.stall_s = cf->scanner_stall_s;
+    o.close_s = cf->scanner_close_s;
+    if (scanproc_buttons(&o, &now, &rep, &why) == -1) {
+        if (rep.result != SCAN_BUSY && strcmp(err, why.text) != 0) {
             log_warn("scanner buttons: %s", why.text);
             (void)snprintf(err, errlen, "%s", why.text);
         }
@@ -335,7 +332,6 @@ panel_init(struct queue *q, struct lines *lines, struct metrics *m,
            const struct config *cf)
 {
     struct panel *p = xcalloc(1, sizeof *p);
-    struct errbuf why;
 
     p->q = q;
     p->lines = lines;
@@ -345,17 +341,9 @@ panel_init(struct queue *q, struct lines *lines, struct metrics *m,
     pthread_cond_init(&p->wake, NULL);
     atomic_init(&p->cancel, false);
     p->last.phase = WEB_SCAN_IDLE;
-    if (cf->n_profiles > 0) {
-        if (scan_global_init(&why) == 0) {
-            p->sane_up = true;
-            p->button_live = pthread_create(&p->button_thread, NULL,
-                                            panel_button_thread, p) == 0;
-        } else {
-            (void)snprintf(p->sane_error, sizeof p->sane_error, "%s",
-                           why.text);
-            log_error("scanner: %s", why.text);
-        }
-    }
+    if (cf->n_profiles > 0)
+        p->button_live = pthread_create(&p->button_thread, NULL,
+                                        panel_button_thread, p) == 0;
     return p;
 }
 
@@ -394,8 +382,6 @@ panel_free(struct panel *p)
     pthread_mutex_unlock(&p->mu);
     if (p->thread_live)
         pthread_join(p->thread, NULL);
-    if (p->sane_up)
-        scan_global_exit();
     pthread_cond_destroy(&p->done);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);

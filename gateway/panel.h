@@ -8,12 +8,13 @@
  * request came (conf/snapshot). A request while a scan runs is refused as
  * busy (the API answers 409), never queued. With scanner.button_profile
  * set, a watcher thread reads the scanner's own buttons every
- * scanner.button_poll_ms while no scan runs, and a press starts a scan with
- * that profile as the panel would. Pages scanned are counted into
+ * scanner.button_poll_ms while no scan runs (each reading in a reader
+ * process, scan/scanproc, as every scan: the daemon never initialises SANE), and
+ * a press starts a scan with that profile as the panel would. Pages scanned are counted into
  * the metrics. The job a scan commits is delivered like any other: the
  * panel and delivery meet only in the queue.
- * Owns: the scan and button threads and SANE's process-wide state (only when the config
- * has scan profiles). Errors: scan_start fills why (ERR_PERM: no such
+ * Owns: the scan and button threads (only when the config has scan
+ * profiles). Errors: scan_start fills why (ERR_PERM: no such
  * profile, ERR_TEMP: busy). Threads: the handlers are called from the web
  * server's threads; one mutex inside. panel_init/panel_free from the main
  * thread, after web_free() has stopped the handlers.
@@ -33,8 +34,8 @@
 struct panel;
 
 /* q, lines (may be NULL) and m (may be NULL) are borrowed until
- * panel_free(). cf: the config at start (SANE is set up when it has scan
- * profiles; a failure shows as the scanner's error, not here). */
+ * panel_free(). cf: the config at start (the button watcher starts when it
+ * has scan profiles). */
 struct panel *panel_init(struct queue *q, struct lines *lines,
                          struct metrics *m, const struct config *cf);
 

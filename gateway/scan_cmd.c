@@ -8,6 +8,7 @@
 #include "gateway/commands.h"
 #include "gateway/log.h"
 #include "gateway/scanjob.h"
+#include "scan/scanproc.h"
 
 static void
 scan_cmd_usage(FILE *out)
@@ -67,26 +68,26 @@ static int
 scan_cmd_buttons(const char *conf, const char *device)
 {
     struct config *cf = cli_config_load(conf);
+    struct scan_opts o = {0};
     struct scan_buttons b;
-    enum scan_result res;
+    struct scan_report rep;
     struct errbuf why;
     int rc = 1;
 
     if (cf == NULL)
         return 1;
-    if (scan_global_init(&why) == 0) {
-        if (scan_buttons_read(device ? device : cf->scanner_device, NULL, &b,
-                              &res, &why) == 0) {
-            for (int i = 0; i < b.n; i++)
-                printf("%s %s\n", b.name[i],
-                       b.pressed[i] ? "pressed" : "released");
-            if (b.n == 0)
-                printf("no buttons\n");
-            rc = 0;
-        }
-        scan_global_exit();
-    }
-    if (rc != 0)
+    /* read as the daemon's watcher reads them: in a reader process */
+    o.device = device ? device : cf->scanner_device;
+    o.stall_s = cf->scanner_stall_s;
+    o.close_s = cf->scanner_close_s;
+    if (scanproc_buttons(&o, &b, &rep, &why) == 0) {
+        for (int i = 0; i < b.n; i++)
+            printf("%s %s\n", b.name[i],
+                   b.pressed[i] ? "pressed" : "released");
+        if (b.n == 0)
+            printf("no buttons\n");
+        rc = 0;
+    } else
         fprintf(stderr, "ifaxgw scan: %s\n", why.text);
     config_free(cf);
     return rc;
@@ -113,10 +114,7 @@ scan_cmd_do(struct scanjob_req *req, const char *conf, const char *spool,
     }
     snapshot_swap(cf); /* the router reads the config in force */
     q = cli_queue_open(cf, spool, false);
-    if (q == NULL || scan_global_init(&why) == -1) {
-        if (q)
-            fprintf(stderr, "ifaxgw scan: %s\n", why.text);
-        queue_close(q);
+    if (q == NULL) { /* the scan itself runs in a reader (scanjob) */
         snapshot_swap(NULL);
         return 1;
     }
@@ -134,7 +132,6 @@ scan_cmd_do(struct scanjob_req *req, const char *conf, const char *spool,
     if (rc == -1 || res.scan.result != SCAN_OK)
         fprintf(stderr, "ifaxgw scan: %s: %s\n",
                 scan_result_name(res.scan.result), why.text);
-    scan_global_exit();
     queue_close(q);
     snapshot_swap(NULL);
     if (rc == -1)

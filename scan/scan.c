@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,13 +572,13 @@ scan_batch(struct scan_session *s, scan_page_fn fn, void *arg,
 
 /* One scan per device at a time, across threads and processes. */
 int
-scan_lock_take(const char *lock_dir, const char *device,
+scan_lock_take(const char *lock_dir, const char *device, int wait_ms,
                enum scan_result *res, struct errbuf *why)
 {
     char path[512], name[128];
     const char *dev = (device && *device) ? device : "default";
     size_t i;
-    int fd;
+    int fd, rc;
 
     if (lock_dir == NULL)
         return -2; /* no locking requested */
@@ -594,7 +595,12 @@ scan_lock_take(const char *lock_dir, const char *device,
         *res = SCAN_ERROR;
         return errbuf_errno(why, "lock %s", path);
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+    while ((rc = flock(fd, LOCK_EX | LOCK_NB)) == -1 &&
+           errno == EWOULDBLOCK && wait_ms > 0) {
+        (void)poll(NULL, 0, wait_ms < 20 ? wait_ms : 20);
+        wait_ms -= 20;
+    }
+    if (rc == -1) {
         int busy = (errno == EWOULDBLOCK);
 
         close(fd);
@@ -643,7 +649,8 @@ scan_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
     bool told = false;
 
     memset(rep, 0, sizeof *rep);
-    lockfd = scan_lock_take(o->lock_dir, o->device, &rep->result, why);
+    lockfd = scan_lock_take(o->lock_dir, o->device, SCAN_LOCK_GRACE_MS,
+                            &rep->result, why);
     if (lockfd == -1)
         goto out;
     if (scan_open(o->device, &s.h, rep, why) == -1)
@@ -709,7 +716,7 @@ scan_buttons_read(const char *device, const char *lock_dir,
 
     memset(out, 0, sizeof *out);
     memset(&rep, 0, sizeof rep);
-    lockfd = scan_lock_take(lock_dir, device, &rep.result, why);
+    lockfd = scan_lock_take(lock_dir, device, 0, &rep.result, why);
     if (lockfd != -1 && scan_open(device, &h, &rep, why) == 0) {
         scan_read_buttons(h, out);
         sane_close(h);

@@ -120,8 +120,12 @@ int scan_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
 
 /* The device lock of scan_run(), for a caller that holds it across a scan
  * in another process: an fd to close() when done, -2 when lock_dir is NULL
- * (no locking), -1 with why and *res (SCAN_BUSY: held elsewhere). */
-int scan_lock_take(const char *lock_dir, const char *device,
+ * (no locking), -1 with why and *res (SCAN_BUSY: still held elsewhere
+ * after wait_ms). A scan waits SCAN_LOCK_GRACE_MS: a button reading holds
+ * the lock for some tens of milliseconds and must not make it busy; a
+ * scan in progress holds it for far longer. A button reading waits 0. */
+#define SCAN_LOCK_GRACE_MS 1000
+int scan_lock_take(const char *lock_dir, const char *device, int wait_ms,
                    enum scan_result *res, struct errbuf *why);
 
 #define SCAN_MAX_BUTTONS 16

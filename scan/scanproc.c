@@ -25,6 +25,7 @@ extern char **environ;
 #define SCANPROC_MAGIC   0x73786669u /* "ifxs" */
 #define SCANPROC_PAGE    1u
 #define SCANPROC_END     2u
+#define SCANPROC_BUTTONS 3u /* a struct scan_buttons follows */
 #define SCANPROC_TICK_MS 200  /* how often a wait looks at the cancel flag */
 #define SCANPROC_ARGS    (16 + 2 * SCAN_MAX_EXTRA + 1)
 
@@ -46,6 +47,7 @@ struct scanproc {
     const struct scan_opts *o;
     pid_t pid;
     int fd;            /* read end of the reader's stdout */
+    bool buttons;      /* a --buttons reader, not a scan */
     bool termed;       /* cancel (SIGUSR1) sent */
     long long last_ms; /* when the reader last sent something */
 };
@@ -210,6 +212,29 @@ scanproc_reader_opt(int c, const char *arg, struct scan_opts *o, size_t *nx)
     }
 }
 
+/* --buttons: read the buttons once, send them and the outcome, exit. */
+static _Noreturn void
+scanproc_reader_buttons(const char *device)
+{
+    struct scanproc_msg m;
+    struct scan_buttons b;
+    struct scan_report rep;
+    struct errbuf why;
+    int rc;
+
+    memset(&rep, 0, sizeof rep);
+    rc = scan_buttons_read(device, NULL, &b, &rep.result, &why);
+    if (rc == 0) {
+        memset(&m, 0, sizeof m);
+        m.magic = SCANPROC_MAGIC;
+        m.kind = SCANPROC_BUTTONS;
+        (void)scanproc_write(&m, sizeof m);
+        (void)scanproc_write(&b, sizeof b);
+    }
+    scanproc_send_end(NULL, &rep, rc == 0 ? NULL : &why);
+    _exit(0); /* as after a scan: nothing to flush, sane_exit() can hang */
+}
+
 static void
 scanproc_reader_signals(void)
 {
@@ -248,18 +273,21 @@ scanproc_reader_main(int argc, char **argv)
         {"skip-blank", no_argument, NULL, 'b'},
         {"max-pages", required_argument, NULL, 'n'},
         {"option", required_argument, NULL, 'o'},
+        {"buttons", no_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
     struct scan_opts o = {.resolution = 200, .threshold = 128};
     struct scan_report rep;
     struct errbuf why;
-    bool told = false;
+    bool told = false, buttons = false;
     size_t nx = 0;
     int c;
 
     scanproc_reader_signals();
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-        if (scanproc_reader_opt(c, optarg, &o, &nx) == -1) {
+        if (c == 'B')
+            buttons = true;
+        else if (scanproc_reader_opt(c, optarg, &o, &nx) == -1) {
             errbuf_set(&why, ERR_PERM, NULL, "scan-reader: bad argument %s",
                        argv[optind - 1]);
             return scanproc_reader_fail(SCAN_ERROR, &why);
@@ -271,6 +299,8 @@ scanproc_reader_main(int argc, char **argv)
     }
     if (scan_global_init(&why) == -1)
         return scanproc_reader_fail(SCAN_ERROR, &why);
+    if (buttons)
+        scanproc_reader_buttons(o.device);
     o.cancel = &scanproc_stop;
     o.on_end = scanproc_send_end;
     o.end_arg = &told;
@@ -289,7 +319,8 @@ struct scanproc_cmd {
 };
 
 static void
-scanproc_cmd(const struct scan_opts *o, const char *exe, struct scanproc_cmd *c)
+scanproc_cmd(const struct scan_opts *o, bool buttons, const char *exe,
+             struct scanproc_cmd *c)
 {
     static const char *const modes[] = {"lineart", "gray1", "gray8"};
     size_t n = 0;
@@ -299,6 +330,11 @@ scanproc_cmd(const struct scan_opts *o, const char *exe, struct scanproc_cmd *c)
     if (o->device && *o->device) {
         c->argv[n++] = "--device";
         c->argv[n++] = (char *)o->device;
+    }
+    if (buttons) {
+        c->argv[n++] = "--buttons";
+        c->argv[n] = NULL;
+        return;
     }
     c->argv[n++] = "--mode";
     c->argv[n++] = (char *)modes[(unsigned)o->mode < 3 ? o->mode : 0];
@@ -342,7 +378,7 @@ scanproc_spawn(struct scanproc *p, struct errbuf *why)
 
     if (pipe2(pfd, O_CLOEXEC) == -1)
         return errbuf_errno(why, "scan: pipe");
-    scanproc_cmd(p->o, exe, &cmd);
+    scanproc_cmd(p->o, p->buttons, exe, &cmd);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
@@ -447,9 +483,33 @@ struct scanproc_run {
     void *arg;
     struct scan_report *rep;
     struct errbuf *why;
+    struct scan_buttons *buttons; /* a --buttons reader's reading */
+    bool got_buttons;
     bool failed; /* the handler failed: its why stands, pages are dropped */
     bool ended;  /* END received */
 };
+
+/* A BUTTONS message's reading, checked: names end inside their field. */
+static int
+scanproc_on_buttons(struct scanproc *p, struct scanproc_run *r)
+{
+    struct scan_buttons b;
+    int rc = scanproc_read(p, &b, sizeof b, &r->rep->result, r->why);
+
+    if (rc != 1)
+        return rc == 0 ? (r->rep->result = SCAN_ERROR,
+                          errbuf_set(r->why, ERR_TEMP, NULL,
+                                     "scan: reader stopped mid-message"))
+                       : -1;
+    if (b.n < 0 || b.n > SCAN_MAX_BUTTONS)
+        return -2;
+    for (int i = 0; i < b.n; i++)
+        if (memchr(b.name[i], '\0', sizeof b.name[i]) == NULL)
+            return -2;
+    *r->buttons = b;
+    r->got_buttons = true;
+    return 0;
+}
 
 static int
 scanproc_on_page(struct scanproc *p, struct scanproc_run *r,
@@ -515,19 +575,24 @@ scanproc_relay(struct scanproc *p, struct scanproc_run *r)
 
         if (rc <= 0)
             return rc;
-        if (m.magic != SCANPROC_MAGIC ||
-            (m.kind == SCANPROC_PAGE && !scanproc_page_ok(&m)) ||
-            (m.kind != SCANPROC_PAGE && m.kind != SCANPROC_END)) {
+        if (m.magic != SCANPROC_MAGIC)
+            rc = -2;
+        else if (m.kind == SCANPROC_END) {
+            scanproc_on_end(r, &m);
+            return 0;
+        } else if (m.kind == SCANPROC_PAGE && !p->buttons)
+            rc = scanproc_page_ok(&m) ? scanproc_on_page(p, r, &m) : -2;
+        else if (m.kind == SCANPROC_BUTTONS && p->buttons && !r->got_buttons)
+            rc = scanproc_on_buttons(p, r);
+        else
+            rc = -2;
+        if (rc == -2) {
             (void)kill(p->pid, SIGKILL);
             r->rep->result = SCAN_ERROR;
             return errbuf_set(r->why, ERR_TEMP, NULL,
                               "scan: reader sent a malformed message");
         }
-        if (m.kind == SCANPROC_END) {
-            scanproc_on_end(r, &m);
-            return 0;
-        }
-        if (scanproc_on_page(p, r, &m) == -1)
+        if (rc == -1)
             return -1;
     }
 }
@@ -556,37 +621,40 @@ scanproc_reap(struct scanproc *p, bool *killed)
     }
 }
 
-int
-scanproc_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
-             struct scan_report *rep, struct errbuf *why)
+/* Run one reader (p->buttons says which kind) under the device lock and
+ * relay its messages into r; rep->result says how it went. */
+static void
+scanproc_exec(struct scanproc *p, struct scanproc_run *r)
 {
-    struct scanproc p = {.o = o, .fd = -1};
-    struct scanproc_run r = {.fn = fn, .arg = arg, .rep = rep, .why = why};
+    struct scan_report *rep = r->rep;
     bool killed;
     int lockfd, rc, st;
 
     memset(rep, 0, sizeof *rep);
-    errbuf_clear(why);
-    lockfd = scan_lock_take(o->lock_dir, o->device, &rep->result, why);
+    errbuf_clear(r->why);
+    /* a scan waits out a button reading; a button reading never waits */
+    lockfd = scan_lock_take(p->o->lock_dir, p->o->device,
+                            p->buttons ? 0 : SCAN_LOCK_GRACE_MS, &rep->result,
+                            r->why);
     if (lockfd == -1)
-        return -1;
-    if (scanproc_spawn(&p, why) == -1) {
+        return;
+    if (scanproc_spawn(p, r->why) == -1) {
         rep->result = SCAN_ERROR;
         goto out;
     }
-    rc = scanproc_relay(&p, &r);
-    close(p.fd);
-    st = scanproc_reap(&p, &killed);
+    rc = scanproc_relay(p, r);
+    close(p->fd);
+    st = scanproc_reap(p, &killed);
     /* killed after a clean report: the outcome stands, say it hung */
-    rep->reader_killed = killed && r.ended;
-    if (rc == 0 && !r.ended) {
+    rep->reader_killed = killed && r->ended;
+    if (rc == 0 && !r->ended) {
         rep->result = SCAN_ERROR;
         if (WIFSIGNALED(st))
-            errbuf_set(why, ERR_TEMP, NULL,
+            errbuf_set(r->why, ERR_TEMP, NULL,
                        "scan: the scanner reader died (signal %d)",
                        WTERMSIG(st));
         else
-            errbuf_set(why, ERR_TEMP, NULL,
+            errbuf_set(r->why, ERR_TEMP, NULL,
                        "scan: the scanner reader exited (status %d) "
                        "without an outcome",
                        WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -594,5 +662,31 @@ scanproc_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
 out:
     if (lockfd >= 0)
         close(lockfd);
+}
+
+int
+scanproc_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
+             struct scan_report *rep, struct errbuf *why)
+{
+    struct scanproc p = {.o = o, .fd = -1};
+    struct scanproc_run r = {.fn = fn, .arg = arg, .rep = rep, .why = why};
+
+    scanproc_exec(&p, &r);
+    return rep->result == SCAN_OK ? 0 : -1;
+}
+
+int
+scanproc_buttons(const struct scan_opts *o, struct scan_buttons *out,
+                 struct scan_report *rep, struct errbuf *why)
+{
+    struct scanproc p = {.o = o, .fd = -1, .buttons = true};
+    struct scanproc_run r = {.rep = rep, .why = why, .buttons = out};
+
+    memset(out, 0, sizeof *out);
+    scanproc_exec(&p, &r);
+    if (rep->result == SCAN_OK && !r.got_buttons) {
+        rep->result = SCAN_ERROR;
+        errbuf_set(why, ERR_TEMP, NULL, "scan: the reader sent no buttons");
+    }
     return rep->result == SCAN_OK ? 0 : -1;
 }

@@ -18,6 +18,8 @@
  * dies without an outcome is SCAN_ERROR. Cancel (o->cancel) and a failing
  * page handler reach the reader as SIGUSR1; it ends the batch cleanly.
  * Everything the reader sends is checked (sizes, ranges) before use.
+ * scanproc_buttons() reads the scanner's buttons the same way, in a reader
+ * of its own, so a process that only watches buttons never loads SANE.
  * Errors: as scan_run(). Threads: any; one call per scanner at a time.
  */
 #ifndef IFAXGW_SCAN_SCANPROC_H
@@ -27,6 +29,12 @@
 
 int scanproc_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
                  struct scan_report *rep, struct errbuf *why);
+
+/* scan_buttons_read() in a reader: o->device, lock_dir, reader_exe,
+ * stall_s and close_s are used; rep->result is SCAN_OK with out filled, or
+ * says why not (SCAN_BUSY while a scan holds the device). 0 or -1. */
+int scanproc_buttons(const struct scan_opts *o, struct scan_buttons *out,
+                     struct scan_report *rep, struct errbuf *why);
 
 /* The reader's side is `ifaxgw scan-reader`, scanproc_reader_main() in
  * gateway/commands.h: not for people, scanproc_run() writes its command

@@ -47,6 +47,10 @@ check "the daemon serves the page on a loopback port" test -n "$port"
 base=http://127.0.0.1:$port
 check "the daemon finds and watches the scanner's button" wait_for 60 grep -q \
     "scanner buttons: watching 1 button(s), the first bool-hard-select-soft-detect for profile office" "$TMP/gw.log"
+# buttons are read, and scans run, in reader processes: the daemon itself
+# never initialises SANE, so no backend is ever loaded into it
+check "the daemon has no SANE backend loaded" \
+    sh -c "! grep -q 'sane/libsane-' /proc/$GW_PID/maps"
 
 "$IFAXGW_TOOLS/audio_stream" -c "caller=5550100 called=5550199" "$sock" \
     "$TMP/c1.raw" >"$TMP/s1.out"

@@ -422,7 +422,8 @@ test_scanproc_cover_open_and_io_error(void **state)
     assert_int_equal(rep.result, SCAN_IO_ERROR);
 }
 
-/* One-byte reads and 7 pixels of line padding give the same pixels. */
+/* A failing page handler and a cancel end the batch in the reader; the
+ * caller's device lock makes a second scan busy. */
 static void
 test_scanproc_handler_failure_cancel_busy(void **state)
 {
@@ -454,6 +455,45 @@ test_scanproc_handler_failure_cancel_busy(void **state)
     free(s.first);
 }
 
+/* A button reading holds the device lock for some tens of milliseconds;
+ * a scan asked for meanwhile waits it out instead of being busy. */
+static void
+test_scanproc_waits_out_button_reading(void **state)
+{
+    struct scan_opts o = proc_opts(SCAN_MODE_GRAY1, 100);
+    struct seen s = {.fail_at = -1};
+    struct scan_report rep;
+    struct errbuf why;
+    char path[512], c;
+    int pfd[2], st;
+    pid_t pid;
+
+    (void)state;
+    o.lock_dir = cfgdir;
+    o.max_pages = 1;
+    snprintf(path, sizeof path, "%s/scan-test_0.lock", cfgdir);
+    assert_int_equal(pipe(pfd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the "button reading": holds the lock 300 ms */
+        int fd = open(path, O_RDWR | O_CREAT, 0600);
+
+        if (fd < 0 || flock(fd, LOCK_EX) != 0 || write(pfd[1], "x", 1) != 1)
+            _exit(1);
+        usleep(300 * 1000);
+        _exit(0);
+    }
+    close(pfd[1]);
+    assert_int_equal(read(pfd[0], &c, 1), 1); /* the lock is held now */
+    close(pfd[0]);
+    assert_int_equal(scanproc_run(&o, on_page, &s, &rep, &why), 0);
+    assert_int_equal(rep.result, SCAN_OK);
+    assert_int_equal(s.pages, 1);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    free(s.first);
+}
+
 /* A stand-in reader (a script): what a broken backend process can do. */
 static struct scan_opts
 standin_opts(const char *name, const char *script)
@@ -470,10 +510,15 @@ standin_opts(const char *name, const char *script)
     return o;
 }
 
-/* An END message with result r in the reader's native layout. */
-#define STANDIN_END(r)                                                    \
+/* A python stand-in; w() writes bytes to the caller. */
+#define STANDIN_HEAD                                                      \
     "#!/usr/bin/python3\n"                                                \
     "import struct, sys, time\n"                                          \
+    "def w(b): sys.stdout.buffer.write(b); sys.stdout.flush()\n"
+
+/* An END message with result r in the reader's native layout. */
+#define STANDIN_END(r)                                                    \
+    STANDIN_HEAD                                                          \
     "m = struct.pack('=IIiiiiIiiii128s12s256s', 0x73786669, 2, 0, 0, 0, " \
     "0, 0, " #r ", 0, 0, 2, b'fake:0', b'', b'Document feeder jammed')\n" \
     "sys.stdout.buffer.write(m); sys.stdout.flush()\n"
@@ -523,6 +568,66 @@ test_scanproc_broken_readers_contained(void **state)
     assert_int_equal(s.pages, 0);
 }
 
+/* The buttons read in a reader process are the ones read here; a held
+ * device is busy, an unknown one reported; a reader that sends a bad
+ * reading, a page or no reading at all is contained. */
+static void
+test_scanproc_buttons(void **state)
+{
+    struct scan_opts o = proc_opts(SCAN_MODE_GRAY1, 100);
+    struct scan_buttons here, there;
+    struct scan_report rep;
+    enum scan_result res;
+    struct errbuf why;
+    char path[512];
+    int fd;
+
+    (void)state;
+    assert_int_equal(scan_buttons_read("test:0", NULL, &here, &res, &why), 0);
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), 0);
+    assert_int_equal(rep.result, SCAN_OK);
+    assert_int_equal(there.n, 1);
+    assert_memory_equal(&there, &here, sizeof here);
+    o.lock_dir = cfgdir;
+    snprintf(path, sizeof path, "%s/scan-test_0.lock", cfgdir);
+    fd = open(path, O_RDWR | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0); /* a scan in progress */
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_BUSY);
+    close(fd);
+    o.device = "nosuch:0";
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_NO_DEVICE);
+    assert_non_null(strstr(why.text, "nosuch:0"));
+    /* 99 buttons: more than a reading holds */
+    assert_int_equal(sizeof(struct scan_buttons), 4 + 16 * 64 + 16);
+    o = standin_opts("b99", STANDIN_HEAD
+                     "w(struct.pack('=II', 0x73786669, 3) + bytes(432))\n"
+                     "w(struct.pack('=i1024s16s', 99, b'', b''))\n");
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_ERROR);
+    assert_non_null(strstr(why.text, "malformed"));
+    /* a name without its NUL */
+    o = standin_opts("bname", STANDIN_HEAD
+                     "w(struct.pack('=II', 0x73786669, 3) + bytes(432))\n"
+                     "w(struct.pack('=i1024s16s', 1, b'x' * 1024, b''))\n");
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
+    assert_non_null(strstr(why.text, "malformed"));
+    /* a page where a reading belongs */
+    o = standin_opts("bpage", STANDIN_HEAD
+                     "w(struct.pack('=IIiiiiI', 0x73786669, 1, 8, 1, 100, "
+                     "100, 1) + bytes(412))\nw(b'\\0')\n");
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
+    assert_non_null(strstr(why.text, "malformed"));
+    /* an outcome of success without a reading */
+    o = standin_opts("bnone", STANDIN_END(0));
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
+    assert_int_equal(rep.result, SCAN_ERROR);
+    assert_non_null(strstr(why.text, "sent no buttons"));
+    assert_int_equal(there.n, 0);
+}
+
 /*
  * Each test runs in a process of its own. The test backend stops its
  * reader thread with an asynchronous pthread_cancel; a reader caught inside
@@ -550,6 +655,8 @@ main(void)
         cmocka_unit_test(test_scanproc_cover_open_and_io_error),
         cmocka_unit_test(test_scanproc_handler_failure_cancel_busy),
         cmocka_unit_test(test_scanproc_broken_readers_contained),
+        cmocka_unit_test(test_scanproc_buttons),
+        cmocka_unit_test(test_scanproc_waits_out_button_reading),
     };
     size_t n = sizeof tests / sizeof tests[0];
     int failed = 0;
