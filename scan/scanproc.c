@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,21 +490,31 @@ struct scanproc_run {
     bool ended;  /* END received */
 };
 
-/* A BUTTONS message's reading, checked: names end inside their field. */
+/* A BUTTONS message's reading, checked before any field is used: a count
+ * in range, names that end inside their field, pressed flags 0 or 1 (any
+ * other byte is no valid bool). 0, -1 with why, or -2: malformed. */
 static int
 scanproc_on_buttons(struct scanproc *p, struct scanproc_run *r)
 {
+    unsigned char raw[sizeof(struct scan_buttons)];
     struct scan_buttons b;
-    int rc = scanproc_read(p, &b, sizeof b, &r->rep->result, r->why);
+    int n, rc = scanproc_read(p, raw, sizeof raw, &r->rep->result, r->why);
 
-    if (rc != 1)
-        return rc == 0 ? (r->rep->result = SCAN_ERROR,
-                          errbuf_set(r->why, ERR_TEMP, NULL,
-                                     "scan: reader stopped mid-message"))
-                       : -1;
-    if (b.n < 0 || b.n > SCAN_MAX_BUTTONS)
+    if (rc == 0) {
+        r->rep->result = SCAN_ERROR;
+        return errbuf_set(r->why, ERR_TEMP, NULL,
+                          "scan: reader stopped mid-message");
+    }
+    if (rc == -1)
+        return -1;
+    memcpy(&n, raw + offsetof(struct scan_buttons, n), sizeof n);
+    if (n < 0 || n > SCAN_MAX_BUTTONS)
         return -2;
-    for (int i = 0; i < b.n; i++)
+    for (int i = 0; i < SCAN_MAX_BUTTONS; i++)
+        if (raw[offsetof(struct scan_buttons, pressed) + (size_t)i] > 1)
+            return -2;
+    memcpy(&b, raw, sizeof b);
+    for (int i = 0; i < n; i++)
         if (memchr(b.name[i], '\0', sizeof b.name[i]) == NULL)
             return -2;
     *r->buttons = b;

@@ -614,6 +614,12 @@ test_scanproc_buttons(void **state)
                      "w(struct.pack('=i1024s16s', 1, b'x' * 1024, b''))\n");
     assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
     assert_non_null(strstr(why.text, "malformed"));
+    /* a pressed flag that is no bool */
+    o = standin_opts("bbool", STANDIN_HEAD
+                     "w(struct.pack('=II', 0x73786669, 3) + bytes(432))\n"
+                     "w(struct.pack('=i1024s16s', 1, b'scan', b'\\x07'))\n");
+    assert_int_equal(scanproc_buttons(&o, &there, &rep, &why), -1);
+    assert_non_null(strstr(why.text, "malformed"));
     /* a page where a reading belongs */
     o = standin_opts("bpage", STANDIN_HEAD
                      "w(struct.pack('=IIiiiiI', 0x73786669, 1, 8, 1, 100, "
