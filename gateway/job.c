@@ -432,10 +432,11 @@ get_int(const json_t *o, const char *key, int64_t min, int64_t max,
 {
     json_t *v = json_object_get(o, key);
 
-    if (v == NULL || json_is_null(v)) {
-        *out = 0;
+    /* Set on every path, as get_bool/get_enum do: callers chain these with
+     * || and the compiler cannot see that errbuf_set() is never 0. */
+    *out = 0;
+    if (v == NULL || json_is_null(v))
         return 0;
-    }
     if (!json_is_integer(v) || json_integer_value(v) < min ||
         json_integer_value(v) > max)
         return errbuf_set(why, ERR_PERM, "", "meta.json: %s: bad integer", key);

@@ -451,6 +451,8 @@ page_thumbnail_png_mem(const struct page_doc *doc, int i, int max_width,
     unsigned char *grey;
     int dw, dh, rc;
 
+    *png = NULL; /* defined on every path (the error path too) */
+    *len = 0;
     if (bm == NULL)
         return errbuf_set(why, ERR_PERM, "5.6.0", "no page %d", i + 1);
     if (max_width < 1)

@@ -2,7 +2,9 @@
 # run-all.sh - set up and run every ifaxgw test (README's test command).
 #
 #   1. contrib/install-deps.sh (idempotent)
-#   2. release build (gcc) and ASan+UBSan build (clang, with libFuzzer targets)
+#   2. release build (gcc, RelWithDebInfo), ASan+UBSan build (clang, with
+#      libFuzzer targets) and a Release (-O3) build that is only compiled:
+#      all with IFAXGW_WERROR=ON, so a new warning fails here, not for users
 #   3. lint: module include directions
 #   4. ctest in both builds: unit + integration with real peers
 #   5. each libFuzzer target for FUZZ_SECONDS (default 30)
@@ -32,9 +34,12 @@ build() { # dir cmake-args...
     cmake --build "$dir" -j"$jobs" 2>&1 | grep -Ev '^\[|^-- ' ; return "${PIPESTATUS[0]}"
 }
 mkdir -p "$out"
-step "build release" build "$out/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "build release" build "$out/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFAXGW_WERROR=ON
 step "build asan+ubsan" build "$out/asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-    -DIFAXGW_SANITIZE=ON -DIFAXGW_FUZZ=ON
+    -DIFAXGW_SANITIZE=ON -DIFAXGW_FUZZ=ON -DIFAXGW_WERROR=ON
+# What a packager builds (-O3 finds warnings -O2 does not); tests run on the
+# builds above.
+step "build Release -O3" build "$out/release-o3" -DCMAKE_BUILD_TYPE=Release -DIFAXGW_WERROR=ON
 step "lint" bash tests/lint.sh
 
 ctest_run() { # dir label-args...
