@@ -31,8 +31,15 @@ if ! command -v npm >/dev/null 2>&1; then
     apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 
-# playwright-core drives Debian's chromium in the browser tests; it downloads no browser.
-if [ ! -d "$here/../tests/peers/node_modules/playwright-core" ]; then
-    (cd "$here/../tests/peers" && npm install --no-audit --no-fund --silent >/dev/null)
+# playwright-core drives Debian's chromium in the browser tests; it downloads
+# no browser. Its version is pinned (package.json, package-lock.json) to one
+# whose engines field allows Debian 12's Node 18; npm ci installs exactly the
+# locked one, and again when an older checkout left another version.
+peers="$here/../tests/peers"
+want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' "$peers/package.json" | head -1)
+have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+    "$peers/node_modules/playwright-core/package.json" 2>/dev/null | head -1)
+if [ "$have" != "$want" ]; then
+    (cd "$peers" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 echo "install-deps: ok"
