@@ -4,13 +4,16 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +33,7 @@
 #define DAEMON_RESCAN_S    2  /* pick up CLI changes to the spool this often */
 #define DAEMON_PURGE_S     60 /* purge done/failed jobs past retention */
 #define DAEMON_WORKERS_MAX 64
+#define DAEMON_TREE_DEPTH  6 /* spool/state/id/file is 3; deeper is not ours */
 
 struct daemon {
     const char *conf_path; /* NULL: default file, else embedded default */
@@ -217,6 +221,100 @@ daemon_stop_all(struct daemon *d)
     }
 }
 
+/* Who owns the spool tree, and what the walk found. */
+struct daemon_owner {
+    uid_t uid;
+    gid_t gid;
+    int changed; /* entries handed over */
+    int failed;  /* entries that could not be */
+};
+
+static void daemon_chown_at(int dfd, const char *name, int depth,
+                            struct daemon_owner *o);
+
+/* Every entry of the directory fd (one level; recursion in the callee). */
+static void
+daemon_chown_dir(int fd, const char *name, int depth, struct daemon_owner *o)
+{
+    int lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = lfd == -1 ? NULL : fdopendir(lfd);
+    const struct dirent *e;
+
+    if (dir == NULL) {
+        if (lfd != -1)
+            close(lfd);
+        log_warn("spool: cannot list %s: %s", name, strerror(errno));
+        o->failed++;
+        return;
+    }
+    while ((e = readdir(dir)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            daemon_chown_at(fd, e->d_name, depth + 1, o);
+    closedir(dir);
+}
+
+/*
+ * Hand dfd/name (and below) to o->uid:o->gid. Runs as root on a tree the
+ * unprivileged user could have written: every entry is opened O_PATH |
+ * O_NOFOLLOW and changed through its descriptor, so a symlink changes
+ * itself only and a renamed entry cannot redirect the change; a regular
+ * file with a second hard link is left alone (it could be anybody's file).
+ * The spool itself (depth 0) may be a symlink to where the admin keeps it.
+ */
+static void
+daemon_chown_at(int dfd, const char *name, int depth, struct daemon_owner *o)
+{
+    int fd = openat(dfd, name,
+                    O_PATH | O_CLOEXEC | (depth > 0 ? O_NOFOLLOW : 0));
+    struct stat st;
+
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        if (errno != ENOENT) { /* a job the lines just moved on */
+            log_warn("spool: %s: %s", name, strerror(errno));
+            o->failed++;
+        }
+        if (fd != -1)
+            close(fd);
+        return;
+    }
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+        log_warn("spool: %s has %ju links; not handed to uid %d", name,
+                 (uintmax_t)st.st_nlink, (int)o->uid);
+    } else if (st.st_uid != o->uid || st.st_gid != o->gid) {
+        if (fchownat(fd, "", o->uid, o->gid, AT_EMPTY_PATH) == -1) {
+            log_warn("spool: chown %s: %s", name, strerror(errno));
+            o->failed++;
+        } else {
+            o->changed++;
+        }
+    }
+    if (S_ISDIR(st.st_mode) && depth < DAEMON_TREE_DEPTH)
+        daemon_chown_dir(fd, name, depth, o);
+    close(fd);
+}
+
+/*
+ * The whole spool tree (the state directories queue_open() made, the lock,
+ * every job and file a run as root or an older version left) becomes
+ * gateway.user's, so that the user can create jobs in every state.
+ */
+static int
+daemon_hand_over_spool(const char *spool, const struct passwd *pw)
+{
+    struct daemon_owner o = {.uid = pw->pw_uid, .gid = pw->pw_gid};
+
+    daemon_chown_at(AT_FDCWD, spool, 0, &o);
+    if (o.changed > 0)
+        log_info("spool: %d entr%s handed to user=%s", o.changed,
+                 o.changed == 1 ? "y" : "ies", pw->pw_name);
+    if (o.failed > 0) {
+        log_error("spool %s: %d entr%s could not be handed to user=%s", spool,
+                  o.failed, o.failed == 1 ? "y" : "ies", pw->pw_name);
+        return -1;
+    }
+    return 0;
+}
+
 /* After devices and ports are open: become gateway.user, if set. */
 static int
 daemon_drop_privileges(const struct config *cf)
@@ -230,9 +328,9 @@ daemon_drop_privileges(const struct config *cf)
         log_error("gateway.user %s: no such user", cf->gateway.user);
         return -1;
     }
-    /* The spool must stay writable for the user we become. */
-    if (chown(cf->gateway.spool, pw->pw_uid, pw->pw_gid) == -1)
-        log_warn("chown %s: %s", cf->gateway.spool, strerror(errno));
+    /* The spool must stay writable for the user we become: all of it. */
+    if (daemon_hand_over_spool(cf->gateway.spool, pw) == -1)
+        return -1;
     if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
         setuid(pw->pw_uid) == -1) {
         log_error("dropping privileges to %s: %s", pw->pw_name,

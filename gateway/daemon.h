@@ -4,7 +4,10 @@
  * Loads the config (conf/snapshot), opens the spool as its one daemon
  * (recovering what a crash left), then starts a thread per fax line, the
  * scan worker, the delivery workers and the web server, opening devices and
- * the listening port before dropping privileges to gateway.user. The main
+ * the listening port before dropping privileges to gateway.user; before
+ * the drop it hands the whole spool tree (every state directory, job and
+ * file) to that user, never following a symlink below the top (see
+ * docs/architecture.md, "Privileges and paths"). The main
  * thread owns the signals: SIGHUP reloads (a bad config is rejected with
  * its errors and the old one stays), SIGTERM/SIGINT stop gracefully (no new
  * call is answered, calls in progress finish, delivery sessions end, then
