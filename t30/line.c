@@ -18,6 +18,13 @@
 #define GARBAGE_MAX     20    /* unknown lines in a row: modem wedged */
 #define STEP_TIMEOUT_MS 10000 /* +FTH/+FTS/frame answer during a call */
 #define ECM_FLAGS_OK    5     /* flags before framing counts as OK (fax.c) */
+/* T.31 8.3: every Class 1 command answers ERROR while the modem is on
+ * hook, so ERRORs in a row mean the far end hung up (not a busy retry). */
+#define CALL_ERRORS_MAX 3
+/* Failed fax commands (ERROR or NO CARRIER) in a row, none answered
+ * CONNECT or OK in between: the call is over whatever the modem says. */
+#define CALL_FAILS_MAX 12
+#define CMD_PACE_MS    100 /* pause after a failed fax command */
 
 /* The modem operation in flight during a call (T.31 command sequences). */
 enum op {
@@ -93,7 +100,11 @@ struct line_state {
     uint8_t frame[CLASS1_FRAME_MAX];
     size_t frame_len;
     bool frame_have, frame_bad;
-    bool gone; /* port failed during the call */
+    bool gone;       /* port failed during the call */
+    bool hungup;     /* the modem says the line dropped (ERRORs) */
+    int cmd_errors;  /* ERROR answers in a row during the call */
+    int cmd_fails;   /* ERROR or NO CARRIER answers in a row */
+    int64_t pace_ms; /* no fax command before this (after a failure) */
     int page_reported, rate_reported;
 };
 
@@ -384,6 +395,50 @@ data_end(struct line_state *s)
         t30_non_ecm_put_byte(t, SIG_STATUS_CARRIER_DOWN);
 }
 
+/* A fax command was answered CONNECT or OK: the modem is in the call. */
+static void
+cmd_ok(struct line_state *s)
+{
+    s->cmd_errors = 0;
+    s->cmd_fails = 0;
+}
+
+/* A fax command failed (ERROR, NO CARRIER): the next one waits a little,
+ * and too many in a row end the call (a modem back on hook answers every
+ * +F command ERROR at once; retrying that unpaced was a busy loop). */
+static void
+cmd_failed(struct line_state *s, enum class1_result r)
+{
+    s->pace_ms = mono_ms() + CMD_PACE_MS;
+    s->cmd_fails++;
+    if (r == CLASS1_RES_ERROR)
+        s->cmd_errors++;
+    if (s->hungup)
+        return;
+    if (s->cmd_errors >= CALL_ERRORS_MAX) {
+        s->hungup = true;
+        errbuf_set(&s->why, ERR_TEMP, "",
+                   "line dropped: the modem answers fax commands ERROR "
+                   "(on hook)");
+    } else if (s->cmd_fails >= CALL_FAILS_MAX) {
+        s->hungup = true;
+        errbuf_set(&s->why, ERR_TEMP, "",
+                   "line dropped: %d fax commands failed in a row",
+                   s->cmd_fails);
+    }
+}
+
+/* A receive ended without a carrier: ask again (paced). A far end that
+ * hung up makes the modem answer ERROR, which cmd_failed() counts. */
+static void
+rx_retry(struct line_state *s, enum class1_result r)
+{
+    cmd_failed(s, r);
+    memset(&s->active, 0, sizeof s->active);
+    set_op(s, OP_IDLE, 0);
+    s->rx_pending = true;
+}
+
 static enum class1_mode
 on_result(struct line_state *s, enum class1_result r)
 {
@@ -400,18 +455,22 @@ on_result(struct line_state *s, enum class1_result r)
         break;
     case OP_FTH:
         if (r == CLASS1_RES_CONNECT) {
+            cmd_ok(s);
             s->tx_ready = true;
             set_op(s, OP_IDLE, 0);
         } else if (r != CLASS1_RES_NONE) {
-            set_op(s, OP_IDLE, 0); /* T.30 times out and retries */
+            cmd_failed(s, r); /* tx_next() raises the carrier again */
+            set_op(s, OP_IDLE, 0);
         }
         break;
     case OP_HDLC_TX:
         if (r == CLASS1_RES_CONNECT || r == CLASS1_RES_OK) {
+            cmd_ok(s);
             s->tx_ready = r == CLASS1_RES_CONNECT;
             set_op(s, OP_IDLE, 0);
             step_complete(s);
         } else if (r != CLASS1_RES_NONE) {
+            cmd_failed(s, r);
             s->tx_ready = false;
             set_op(s, OP_IDLE, 0);
             step_complete(s);
@@ -419,16 +478,18 @@ on_result(struct line_state *s, enum class1_result r)
         break;
     case OP_FRH:
         if (r == CLASS1_RES_CONNECT) {
+            cmd_ok(s);
             hdlc_status(s, SIG_STATUS_CARRIER_UP);
             hdlc_status(s, SIG_STATUS_FRAMING_OK);
             set_op(s, OP_HDLC_RX, 0);
             return CLASS1_MODE_HDLC;
         }
-        if (r != CLASS1_RES_NONE) {
+        if (r == CLASS1_RES_NO_CARRIER || r == CLASS1_RES_ERROR) {
+            rx_retry(s, r);
+            hdlc_status(s, SIG_STATUS_CARRIER_DOWN);
+        } else if (r != CLASS1_RES_NONE) {
             memset(&s->active, 0, sizeof s->active);
             set_op(s, OP_IDLE, 0);
-            if (r == CLASS1_RES_NO_CARRIER || r == CLASS1_RES_ERROR)
-                hdlc_status(s, SIG_STATUS_CARRIER_DOWN);
         }
         break;
     case OP_HDLC_RX:
@@ -441,6 +502,7 @@ on_result(struct line_state *s, enum class1_result r)
         if (r == CLASS1_RES_CONNECT) {
             t30_state_t *t = faxrx_t30(s->rx);
 
+            cmd_ok(s);
             if (s->active.hdlc)
                 hdlc_rx_put_bit(s->ecm_rx, SIG_STATUS_TRAINING_SUCCEEDED);
             else if (t != NULL)
@@ -455,6 +517,8 @@ on_result(struct line_state *s, enum class1_result r)
             set_op(s, OP_FRH, 0);
             if (send_str(s, "AT+FRH=3") < 0)
                 s->gone = true;
+        } else if (r == CLASS1_RES_NO_CARRIER || r == CLASS1_RES_ERROR) {
+            rx_retry(s, r);
         } else if (r != CLASS1_RES_NONE) {
             memset(&s->active, 0, sizeof s->active);
             set_op(s, OP_IDLE, 0);
@@ -467,13 +531,21 @@ on_result(struct line_state *s, enum class1_result r)
         break;
     case OP_FTS:
         if (r != CLASS1_RES_NONE) {
+            if (r == CLASS1_RES_OK)
+                cmd_ok(s);
+            else
+                cmd_failed(s, r);
             set_op(s, OP_IDLE, 0);
             step_complete(s);
         }
         break;
     case OP_GAP:
-        if (r != CLASS1_RES_NONE) {
+        if (r == CLASS1_RES_OK) {
+            cmd_ok(s);
             s->need_gap = false;
+            set_op(s, OP_IDLE, 0);
+        } else if (r != CLASS1_RES_NONE) {
+            cmd_failed(s, r); /* the gap is tried again, paced */
             set_op(s, OP_IDLE, 0);
         }
         break;
@@ -622,8 +694,10 @@ drive(struct line_state *s)
 {
     bool waiting_rx = s->op == OP_FRH || s->op == OP_FRM;
 
-    if (s->gone || faxrx_t30(s->rx) == NULL)
+    if (s->gone || s->hungup || faxrx_t30(s->rx) == NULL)
         return;
+    if (mono_ms() < s->pace_ms)
+        return; /* a fax command just failed: no retry at once */
     if (waiting_rx &&
         (s->fifo_n > 0 || (s->rx_pending && !same_rx(&s->want, &s->active)))) {
         /* T.30 changed its mind (timer): abort the pending receive */
@@ -676,6 +750,9 @@ call_start(struct line_state *s, const struct line_call *c)
     s->tx_ready = false;
     s->need_gap = false;
     s->gone = false;
+    s->hungup = false;
+    s->cmd_errors = s->cmd_fails = 0;
+    s->pace_ms = 0;
     s->frame_have = false;
     memset(&s->active, 0, sizeof s->active);
     memset(&s->want, 0, sizeof s->want);
@@ -707,7 +784,7 @@ call_run(struct line_state *s)
     if (send_str(s, "ATA") < 0)
         s->gone = true;
     report(s, LINE_STATUS_RECEIVING, "answering");
-    while (!s->gone) {
+    while (!s->gone && !s->hungup) {
         n = serial_read(s->fd, buf, sizeof buf, 20, &s->why);
         if (n < 0) {
             s->gone = true;

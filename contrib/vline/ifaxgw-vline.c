@@ -62,6 +62,9 @@ struct side {
     bool offhook;
     char number[NUM_MAX]; /* our own number (caller ID we present) */
     long xoff, xon;       /* flow control events sent */
+    long at_cmds;         /* AT command lines from the host this call */
+    bool at_sol;          /* next host byte starts a line */
+    char at_prev;         /* 'A' seen at a line start */
     awgn_state_t *noise;
 };
 
@@ -84,6 +87,13 @@ struct vline {
     awgn_state_t *hit_noise;
     int64_t hit_at_ms; /* when the burst starts; 0 = none pending */
     bool hit_done;     /* one burst per vline run */
+    int hangup_after;  /* --hangup-after: drop after MCF for page N */
+    int mcf_heard;     /* MCFs the sender heard this call */
+    bool drop_pending; /* drop the line at the next tick */
+    bool drop_done;    /* one drop per vline run */
+    bool cid_late;     /* --cid-late: no caller ID with the first RING */
+    int rings_sent;    /* RINGs of the current call */
+    char name_b[NUM_MAX]; /* --name-b: caller name shown with B's calls */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -156,8 +166,14 @@ ring(struct vline *v, struct side *callee)
     if (callee->t31 == NULL)
         return;
     at_reset_call_info(&callee->t31->at_state);
-    at_set_call_info(&callee->t31->at_state, "NMBR", caller->number);
-    at_set_call_info(&callee->t31->at_state, "NDID", v->dialled);
+    /* North America: caller ID comes between the first and second RING */
+    if (!v->cid_late || v->rings_sent > 0) {
+        at_set_call_info(&callee->t31->at_state, "NMBR", caller->number);
+        if (caller == &v->s[1] && v->name_b[0] != '\0')
+            at_set_call_info(&callee->t31->at_state, "NAME", v->name_b);
+        at_set_call_info(&callee->t31->at_state, "NDID", v->dialled);
+    }
+    v->rings_sent++;
     t31_call_event(callee->t31, AT_CALL_EVENT_ALERTING);
     v->next_ring_ms = v->now_ms + RING_EVERY_MS;
 }
@@ -183,6 +199,11 @@ sender_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
     struct vline *v = arg;
 
     (void)t30;
+    if (incoming && len >= 3 && (msg[2] & 0xfe) == T30_MCF &&
+        ++v->mcf_heard == v->hangup_after && !v->drop_done) {
+        /* --hangup-after: the caller drops the line, no DCN */
+        v->drop_pending = true;
+    }
     if (incoming && len >= 3 && (msg[2] & 0xfe) == 0x84 && v->hit_ms > 0 &&
         !v->hit_done && v->hit_at_ms == 0) {
         v->hit_at_ms = v->now_ms + 5000;
@@ -213,6 +234,7 @@ sender_start(struct vline *v)
     t30_set_phase_e_handler(t30, sender_phase_e, v);
     t30_set_real_time_frame_handler(t30, sender_frame, v);
     v->sender_code = -1;
+    v->mcf_heard = 0;
 }
 
 static void
@@ -222,6 +244,7 @@ connect_call(struct vline *v)
     struct side *callee = &v->s[1 - v->caller];
 
     v->st = LINE_CONNECTED;
+    v->s[0].at_cmds = v->s[1].at_cmds = 0;
     callee->answer_pending = false;
     callee->offhook = caller->offhook = true;
     if (callee->t31 != NULL)
@@ -246,6 +269,7 @@ hangup(struct vline *v, struct side *sd)
         return;
     was = v->st;
     v->st = LINE_IDLE; /* first: the peer's t31 calls back into hangup() */
+    v->rings_sent = 0;
     peer->offhook = false;
     if (peer->t31 != NULL && was == LINE_CONNECTED)
         t31_call_event(peer->t31, AT_CALL_EVENT_HANGUP);
@@ -293,6 +317,12 @@ modem_control(t31_state_t *t31, void *arg, int op, const char *num)
             sd->answer_pending = true; /* efax answers before the RING */
         break;
     case AT_MODEM_CONTROL_HANGUP:
+        /* the host's ATH: how many commands it needed for the call */
+        fprintf(stderr, "ifaxgw-vline: %c: ATH after %ld AT commands\n",
+                sd->name, sd->at_cmds);
+        sd->at_cmds = 0;
+        hangup(v, sd);
+        break;
     case AT_MODEM_CONTROL_ONHOOK:
         hangup(v, sd);
         break;
@@ -336,6 +366,7 @@ side_open(struct side *sd)
     if (sd->t31 == NULL)
         return -1;
     t31_set_transmit_on_idle(sd->t31, TRUE);
+    sd->at_sol = true;
     fprintf(stderr, "ifaxgw-vline: %c: %s -> %s\n", sd->name, sd->link, name);
     return 0;
 }
@@ -350,8 +381,19 @@ side_read(struct side *sd)
     if (sd->t31 == NULL || sd->t31->tx.holding)
         return;
     n = read(sd->master, buf, sizeof buf);
-    if (n > 0)
-        t31_at_rx(sd->t31, buf, (int)n);
+    if (n <= 0)
+        return;
+    /* count command lines ("AT..." at a line start; data may miscount a
+     * few, which is fine for bounding a host's command rate) */
+    for (ssize_t i = 0; i < n; i++) {
+        char c = buf[i];
+
+        if (sd->at_prev == 'A' && (c == 'T' || c == 't'))
+            sd->at_cmds++;
+        sd->at_prev = sd->at_sol && (c == 'A' || c == 'a') ? 'A' : 0;
+        sd->at_sol = c == '\r' || c == '\n';
+    }
+    t31_at_rx(sd->t31, buf, (int)n);
 }
 
 /* One direction of the line: gain, G.711 round trip, noise. */
@@ -424,11 +466,30 @@ sender_tick(struct vline *v)
     }
 }
 
+/* --hangup-after: the sender vanishes without DCN, as a caller putting
+ * the handset down; A's modem reports NO CARRIER to its host. */
+static void
+sender_drop(struct vline *v)
+{
+    struct side *b = &v->s[1];
+
+    v->drop_pending = false;
+    v->drop_done = true;
+    fprintf(stderr, "ifaxgw-vline: sender drops the line after %d MCF\n",
+            v->mcf_heard);
+    hangup(v, b);
+    if (b->fax != NULL)
+        fax_free(b->fax);
+    b->fax = NULL;
+}
+
 static void
 tick(struct vline *v)
 {
     int16_t a[BLOCK], b[BLOCK];
 
+    if (v->drop_pending)
+        sender_drop(v);
     if (v->send_file != NULL)
         sender_tick(v);
     if (v->st == LINE_RINGING && v->now_ms >= v->next_ring_ms)
@@ -518,6 +579,12 @@ usage(FILE *f)
           "                  loud as the signal, MS ms long, towards A, 5 s\n"
           "                  after the sender hears CFR (inside page data:\n"
           "                  ECM must repair it with PPR)\n"
+          "  --hangup-after N  with --send: once per run, the sender drops\n"
+          "                  the line (no DCN) as soon as it hears MCF for\n"
+          "                  page N; A's modem says NO CARRIER\n"
+          "  --cid-late      caller ID only from the second RING on (North\n"
+          "                  America sends it after the first ring)\n"
+          "  --name-b NAME   caller name (NAME=) shown with B's calls\n"
           "  --number-a N    A's own number, shown as caller ID (5550100)\n"
           "  --number-b N    B's own number (5550199)\n"
           "  --level DBM0    level each side hears (default -14, as sent;\n"
@@ -547,6 +614,9 @@ parse(int argc, char **argv, struct vline *v)
         {"g711", required_argument, NULL, 'g'},
         {"ecm", no_argument, NULL, 'e'},
         {"hit", required_argument, NULL, 'H'},
+        {"hangup-after", required_argument, NULL, 'D'},
+        {"cid-late", no_argument, NULL, 'L'},
+        {"name-b", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     float level = -14.0f, noise = 0.0f;
@@ -597,6 +667,17 @@ parse(int argc, char **argv, struct vline *v)
             v->hit_ms = atoi(optarg);
             if (v->hit_ms <= 0 || v->hit_ms > 10000)
                 return 2;
+            break;
+        case 'D':
+            v->hangup_after = atoi(optarg);
+            if (v->hangup_after <= 0)
+                return 2;
+            break;
+        case 'L':
+            v->cid_late = true;
+            break;
+        case 'N':
+            snprintf(v->name_b, NUM_MAX, "%s", optarg);
             break;
         case 'h':
             usage(stdout);
