@@ -20,6 +20,8 @@
 
 #define QUEUE_HOST_MAX      255  /* RFC 1035 name, Message-ID right side */
 #define QUEUE_BUSY_MS       1000 /* retry a job another process holds */
+#define QUEUE_HELD_MIN_MS   1000 /* first retry of an unwritten record */
+#define QUEUE_HELD_MAX_MS   32000 /* its back-off doubles up to this */
 #define QUEUE_KICK_SLACK_MS 2000 /* kick mtime granularity (jiffies) */
 #define META                "meta.json"
 #define PAGES               "pages.tif"
@@ -35,6 +37,11 @@ struct qent {
     ino_t meta_ino; /* meta.json's inode: every rewrite renames a new one */
     bool busy;      /* claimed by a worker of this process */
     bool seen;      /* rescan mark */
+    /* A released job whose outcomes could not be written (ENOSPC): the
+     * only true copy of its records. Not delivered again until meta.json
+     * is written from it (issue 19.2: no duplicate per retry). */
+    struct job *held;
+    int held_backoff_ms; /* wait before the next write attempt */
 };
 
 struct queue {
@@ -125,6 +132,7 @@ ent_remove(struct queue *q, struct qent *e)
 {
     size_t i = (size_t)(e - q->ent);
 
+    job_free(e->held);
     memmove(e, e + 1, (q->n_ent - i - 1) * sizeof *e);
     q->n_ent--;
 }
@@ -541,6 +549,8 @@ queue_close(struct queue *q)
         close(q->daemon_lock);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
+    for (size_t i = 0; i < q->n_ent; i++)
+        job_free(q->ent[i].held); /* lost with the process, as by a crash */
     free(q->ent);
     free(q->spool);
     free(q);
@@ -742,6 +752,58 @@ pick_due(struct queue *q, int64_t now_ms)
 
 /* Lock and load a picked entry; NULL when it is gone or not due after all
  * (the index is then corrected). *why is set only for real errors. */
+/* Put a held job back with a longer wait; caller holds mu. */
+static void
+held_keep(struct queue *q, struct qent *e, struct job *h, int64_t now_ms)
+{
+    (void)q;
+    e->held = h;
+    e->held_backoff_ms = e->held_backoff_ms == 0 ? QUEUE_HELD_MIN_MS
+                         : e->held_backoff_ms >= QUEUE_HELD_MAX_MS / 2
+                             ? QUEUE_HELD_MAX_MS
+                             : e->held_backoff_ms * 2;
+    e->due_ms = now_ms + e->held_backoff_ms;
+    e->busy = false;
+}
+
+/* Write a held job's records under its directory lock. Written: the
+ * handle, claimed. Not: NULL, the job kept with a longer back-off and *why
+ * saying why and when next (NULL with no error: the job is gone). */
+static struct job *
+claim_held(struct queue *q, const char *id, struct job *h, int64_t now_ms,
+           struct errbuf *why)
+{
+    struct errbuf lw;
+    int fd = spool_lock_dir(q->dfd[JOB_QUEUED], id, &lw);
+
+    if (fd != -1 && meta_write(fd, h, &lw) == 0) {
+        pthread_mutex_lock(&q->mu);
+        struct qent *e = ent_find(q, id);
+        if (e != NULL)
+            e->held_backoff_ms = 0;
+        pthread_mutex_unlock(&q->mu);
+        h->lock_fd = fd;
+        h->claimed = true; /* released at once when nothing is due */
+        return h;
+    }
+    if (fd != -1)
+        close(fd);
+    pthread_mutex_lock(&q->mu);
+    struct qent *e = ent_find(q, id);
+    if (e == NULL) { /* deleted meanwhile: nothing left to protect */
+        pthread_mutex_unlock(&q->mu);
+        job_free(h);
+        return NULL;
+    }
+    held_keep(q, e, h, now_ms);
+    errbuf_set(why, ERR_TEMP, "",
+               "job %s: its delivery records are still not written (%s); "
+               "not sent again meanwhile, next write in %d s",
+               id, lw.text, e->held_backoff_ms / 1000);
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
 static struct job *
 claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
 {
@@ -802,15 +864,36 @@ queue_claim(struct queue *q, int64_t now_ms, struct errbuf *why)
     }
     for (;;) {
         char id[JOB_ID_MAX];
+        struct job *held = NULL;
         pthread_mutex_lock(&q->mu);
         struct qent *e = pick_due(q, now_ms);
         if (e != NULL) {
             e->busy = true;
+            held = e->held;
+            e->held = NULL;
             snprintf(id, sizeof id, "%s", e->id);
         }
         pthread_mutex_unlock(&q->mu);
         if (e == NULL)
             return NULL;
+        if (held != NULL) {
+            struct job *j = claim_held(q, id, held, now_ms, why);
+            if (j == NULL && why->cls != ERR_NONE)
+                return NULL;
+            if (j != NULL && job_final(j)) { /* a release's work */
+                if (queue_release(q, j, why) == -1)
+                    return NULL;
+                continue;
+            }
+            if (j != NULL && !job_due(j, now_ms)) {
+                if (queue_release(q, j, why) == -1)
+                    return NULL;
+                continue;
+            }
+            if (j != NULL)
+                return j;
+            continue;
+        }
         struct job *j = claim_one(q, id, now_ms, why);
         if (j != NULL)
             return j;
@@ -1035,6 +1118,15 @@ queue_release(struct queue *q, struct job *j, struct errbuf *why)
     j->lock_fd = -1;
     pthread_mutex_lock(&q->mu);
     struct qent *e = ent_find(q, j->id);
+    if (e != NULL && rc == -1 && j->dirty) {
+        /* the records exist only in j: keep it, out of delivery, until
+         * a claim writes them (claim_held) */
+        j->claimed = false;
+        held_keep(q, e, j, spool_now_ms());
+        changed_locked(q);
+        pthread_mutex_unlock(&q->mu);
+        return rc;
+    }
     if (e != NULL) {
         if (final && j->state != JOB_QUEUED) {
             ent_remove(q, e);
@@ -1332,7 +1424,8 @@ rescan_one(struct queue *q, const char *id)
         return false;
     pthread_mutex_lock(&q->mu);
     struct qent *e = ent_find(q, id);
-    bool same = e != NULL && (e->busy || e->meta_ino == st.st_ino);
+    bool same =
+        e != NULL && (e->busy || e->held != NULL || e->meta_ino == st.st_ino);
     if (e != NULL)
         e->seen = true;
     pthread_mutex_unlock(&q->mu);

@@ -60,6 +60,10 @@ struct rcpt_work {
     bool pdf;
     char profile[DELIVER_PROFILE_MAX];
     char *tail; /* transcript tail when a notice became owed (owned) */
+    /* the reply to RCPT ... CONNEG could not be read (too long, malformed):
+     * why; the recipient gets a new session without CONNEG, profile S */
+    bool conneg_broke;
+    char conneg_why[ERRBUF_TEXT_MAX];
 };
 
 /* One claimed job's pass. */
@@ -466,9 +470,32 @@ cache_stale(struct pass *p, const char *rcpt, const char *caps)
            p->now_ms - learned > (int64_t)p->cf->smtp.caps_max_age_s * 1000 / 2;
 }
 
-/* After RCPT: the capability received (or cached) and the choice. */
+/* The live session wins (issue 16.5): a device that no longer advertises
+ * CONNEG or refuses it loses its cached capability before the choice. */
 static void
-learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res)
+cache_drop(struct pass *p, struct rcpt_work *w, const char *what)
+{
+    char have[CAPCACHE_CAPS_MAX], e[JOB_ADDR_MAX];
+    struct errbuf why;
+
+    if (capcache_get(p->d->caps, w->r->address, p->now_ms,
+                     p->cf->smtp.caps_max_age_s, have, sizeof have,
+                     NULL) != 1)
+        return;
+    if (capcache_forget(p->d->caps, w->r->address, &why) == -1)
+        log_warn("job=%s capability cache: %s", p->j->id, why.text);
+    log_info("job=%s rcpt=<%s> %s in this session: cached capability "
+             "dropped, profile S",
+             p->j->id, log_esc(e, sizeof e, w->r->address), what);
+    notice_log_line(&p->log, "* no CONNEG in this session: the cached "
+                             "capability is dropped");
+}
+
+/* After RCPT: the capability received (or cached) and the choice.
+ * advertised: EHLO offered CONNEG. */
+static void
+learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res,
+      bool advertised)
 {
     struct conneg_caps caps = {0};
     char cached[CAPCACHE_CAPS_MAX];
@@ -487,8 +514,30 @@ learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res)
         choose(p, w, NULL);
         return;
     }
-    if (res->conneg_sent && !res->conneg_refused)
+    if (w->conneg_broke) { /* its capability is unreadable: profile S */
+        choose(p, w, NULL);
+        return;
+    }
+    if (!advertised || res->conneg_refused) {
+        cache_drop(p, w,
+                   advertised ? "CONNEG refused" : "CONNEG not advertised");
+        choose(p, w, NULL);
+        return;
+    }
+    if (res->conneg_sent) {
         got = conneg_caps_from_reply(res->reply.text, &caps, &why);
+        if (got == -1) {
+            char e[JOB_ADDR_MAX];
+
+            log_warn("job=%s rcpt=<%s> capability not readable: %s; sending "
+                     "profile S",
+                     p->j->id, log_esc(e, sizeof e, w->r->address), why.text);
+            notice_log_line(&p->log, "* capability not readable: profile S");
+            choose(p, w, NULL);
+            conneg_caps_release(&caps);
+            return;
+        }
+    }
     if (got == 1) {
         w->caps = xstrdup(caps.text);
         choose(p, w, caps.text);
@@ -543,7 +592,7 @@ body_read(void *arg, char *buf, size_t n, struct errbuf *why)
  * when the session cannot go on. */
 static int
 send_batch(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
-           size_t n)
+           size_t n, struct errbuf *brk)
 {
     struct smtp_data_result res;
     struct doc doc;
@@ -558,7 +607,7 @@ send_batch(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
             memcpy(w[i]->profile, w[0]->profile, sizeof w[i]->profile);
         settle_all(p, w, n, &why);
         free(doc.data);
-        return smtp_session_rset(s, &why);
+        return smtp_session_rset(s, brk);
     }
     for (i = 1; i < n; i++)
         memcpy(w[i]->profile, w[0]->profile, sizeof w[i]->profile);
@@ -585,33 +634,47 @@ send_batch(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
     mime_free(m);
     free(doc.data);
     /* a 5xx to "." leaves the session usable; anything else ended it */
-    return rc == 0 || res.code >= 500 ? 0 : -1;
+    if (rc == 0 || res.code >= 500)
+        return 0;
+    *brk = why;
+    return -1;
 }
 
 /* RCPT for each recipient; returns how many were accepted (w compacted to
- * the accepted ones first), -1 when the session broke. */
+ * the accepted ones first), -1 with *brk when the session broke. A reply
+ * to RCPT ... CONNEG that cannot be read (over the limits, malformed: the
+ * 4.5.0 errors) marks the recipient conneg_broke for a session without. */
 static int
 rcpt_all(struct pass *p, struct smtp_session *s, struct rcpt_work **w, size_t n,
-         bool first)
+         bool first, struct errbuf *brk)
 {
     struct smtp_rcpt_result *res = xmalloc(sizeof *res);
+    bool conneg = (smtp_session_ext(s) & SMTP_EXT_CONNEG) != 0;
     size_t i, k = 0;
     int rc = 0;
 
     for (i = 0; i < n; i++) {
         struct errbuf why;
-        bool ask = first && w[i]->r->format == RCPT_FMT_AUTO;
+        bool ask = first && w[i]->r->format == RCPT_FMT_AUTO &&
+                   !w[i]->conneg_broke;
 
         memset(res, 0, sizeof *res);
         errbuf_clear(&why);
         if (smtp_session_rcpt(s, w[i]->r->address, ask, res, &why) == 0) {
             if (first)
-                learn(p, w[i], res);
+                learn(p, w[i], res, conneg);
             w[i]->accepted = true;
             w[k++] = w[i];
             continue;
         }
         if (res->code == 0) { /* no reply: the connection is gone */
+            if (ask && conneg && !res->conneg_refused &&
+                strcmp(why.status, "4.5.0") == 0) {
+                w[i]->conneg_broke = true;
+                (void)snprintf(w[i]->conneg_why, sizeof w[i]->conneg_why,
+                               "%s", why.text);
+            }
+            *brk = why;
             rc = -1;
             break;
         }
@@ -650,7 +713,7 @@ order_by_output(struct rcpt_work **w, size_t n)
  * DATA. */
 static int
 send_runs(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
-          size_t n)
+          size_t n, struct errbuf *brk)
 {
     size_t i = 0, j;
     struct errbuf why;
@@ -662,18 +725,20 @@ send_runs(struct pass *p, struct smtp_session *s, struct rcpt_work **w,
             ;
         if (smtp_session_mail(s, p->cf->smtp.from, p->j->id, 0, &why) == -1) {
             settle_all(p, w + i, j - i, &why);
-            if (why.cls != ERR_PERM)
+            if (why.cls != ERR_PERM) {
+                *brk = why;
                 return -1;
+            }
             i = j;
             continue;
         }
-        k = rcpt_all(p, s, w + i, j - i, false);
+        k = rcpt_all(p, s, w + i, j - i, false, brk);
         if (k < 0)
             return -1;
         if (k == 0) {
-            if (smtp_session_rset(s, &why) == -1)
+            if (smtp_session_rset(s, brk) == -1)
                 return -1;
-        } else if (send_batch(p, s, w + i, (size_t)k) == -1) {
+        } else if (send_batch(p, s, w + i, (size_t)k, brk) == -1) {
             return -1;
         }
         i = j;
@@ -696,9 +761,11 @@ build_pins(struct pass *p, struct rcpt_work **w, size_t n)
     }
 }
 
-/* One destination: resolve, open, MAIL, RCPT CONNEG each, DATA per output. */
+/* One session to a destination: resolve, open, MAIL, RCPT CONNEG each,
+ * DATA per output. Recipients marked conneg_broke by this session are left
+ * unsettled for the caller's session without CONNEG. */
 static void
-direct_group(struct pass *p, struct rcpt_work **w, size_t n)
+direct_session(struct pass *p, struct rcpt_work **w, size_t n, bool last)
 {
     struct dns_opts dopts = {0};
     struct smtp_opts sopts = {0};
@@ -733,17 +800,17 @@ direct_group(struct pass *p, struct rcpt_work **w, size_t n)
     }
     if (smtp_session_mail(s, p->cf->smtp.from, p->j->id, 0, &why) == -1)
         goto fail;
-    k = rcpt_all(p, s, w, n, true);
+    k = rcpt_all(p, s, w, n, true, &why);
     if (k < 0)
         goto broken;
     if (k > 0) {
         size_t runs = order_by_output(w, (size_t)k);
 
         if (runs == 1) {
-            if (send_batch(p, s, w, (size_t)k) == -1)
+            if (send_batch(p, s, w, (size_t)k, &why) == -1)
                 goto broken;
         } else if (smtp_session_rset(s, &why) == -1 ||
-                   send_runs(p, s, w, (size_t)k) == -1) {
+                   send_runs(p, s, w, (size_t)k, &why) == -1) {
             goto broken;
         }
     } else if (smtp_session_rset(s, &why) == -1) {
@@ -754,15 +821,48 @@ direct_group(struct pass *p, struct rcpt_work **w, size_t n)
     free(t);
     return;
 broken:
+    /* the first cause, as the step that broke said it (with the host) */
     if (why.cls == ERR_NONE)
         errbuf_set(&why, ERR_TEMP, "4.4.2", "connection to %s lost",
                    smtp_session_peer(s));
     why.cls = ERR_TEMP; /* a broken session never fails a recipient */
 fail:
     for (k = 0; (size_t)k < n; k++)
-        settle(p, w[k], result_for(&why), why.text);
+        if (last || !w[k]->conneg_broke || w[k]->accepted)
+            settle(p, w[k], result_for(&why), why.text);
     smtp_session_free(s);
     free(t);
+}
+
+/* One destination: a session; recipients whose capability could not be
+ * read get a second session without CONNEG (profile S), so a capability
+ * never makes a device undeliverable (issue 16.1). */
+static void
+direct_group(struct pass *p, struct rcpt_work **w, size_t n)
+{
+    struct rcpt_work **again = xcalloc(n, sizeof *again);
+    size_t i, m = 0;
+
+    for (i = 0; i < n; i++)
+        w[i]->conneg_broke = false;
+    direct_session(p, w, n, false);
+    for (i = 0; i < n; i++) {
+        char e[JOB_ADDR_MAX];
+
+        if (w[i]->done || !w[i]->conneg_broke)
+            continue;
+        log_warn("job=%s rcpt=<%s> capability not readable (%s): RCPT "
+                 "again without CONNEG in a new session, profile S",
+                 p->j->id, log_esc(e, sizeof e, w[i]->r->address),
+                 w[i]->conneg_why);
+        notice_log_line(&p->log, "* capability not readable: a new session "
+                                 "without CONNEG");
+        w[i]->accepted = false;
+        again[m++] = w[i];
+    }
+    if (m > 0)
+        direct_session(p, again, m, true);
+    free(again);
 }
 
 /* --- relay mode ----------------------------------------------------------- */

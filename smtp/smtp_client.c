@@ -32,7 +32,7 @@ struct smtp_session {
     char peer[DNS_HOST_MAX + DNS_ADDR_MAX + 16];
     struct smtp_reply ehlo;
     struct smtp_reply reply;
-    char line[SMTP_LINE_MAX + 2];
+    char line[SMTP_LONG_LINE_MAX + 2];
 };
 
 static const struct {
@@ -143,8 +143,10 @@ read_reply(struct smtp_session *s, struct smtp_reply *r, struct errbuf *why)
     int rc;
 
     smtp_reply_init(r);
+    if (s->step == SMTP_STEP_RCPT) /* a capability may come on one line */
+        smtp_reply_long(r);
     do {
-        if (smtp_conn_readline(&s->conn, s->line, SMTP_LINE_MAX + 1, &n,
+        if (smtp_conn_readline(&s->conn, s->line, r->line_max + 1, &n,
                                s->deadline_ms, why) == -1)
             return io_fail(s, why);
         note_mem(s, '<', s->line, n);

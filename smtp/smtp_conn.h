@@ -22,8 +22,8 @@
 #include "gateway/errbuf.h"
 
 #define SMTP_CONN_BUF                                                          \
-    8192 /* read buffer, bytes; lines longer than it                           \
-            fail before it fills (SMTP_LINE_MAX < it) */
+    (65536 + 4096) /* read buffer, bytes; lines longer than it fail before it \
+                      fills (SMTP_LONG_LINE_MAX < it) */
 
 struct smtp_conn {
     int fd;            /* -1 when closed */

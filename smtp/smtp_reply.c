@@ -12,12 +12,19 @@ is_digit(char c)
 void
 smtp_reply_init(struct smtp_reply *r)
 {
+    r->line_max = SMTP_LINE_MAX;
     r->code = 0;
     r->pending = 0;
     r->lines = 0;
     r->status[0] = '\0';
     r->len = 0;
     r->text[0] = '\0';
+}
+
+void
+smtp_reply_long(struct smtp_reply *r)
+{
+    r->line_max = SMTP_LONG_LINE_MAX;
 }
 
 size_t
@@ -74,11 +81,15 @@ smtp_reply_add(struct smtp_reply *r, const char *line, size_t n,
     size_t tn;
     const char *text;
 
-    if (r->pending == 0) /* a new reply: after a complete one or an error */
+    if (r->pending == 0) { /* a new reply: after a complete one or an error */
+        size_t max = r->line_max;
         smtp_reply_init(r);
+        if (max == SMTP_LONG_LINE_MAX)
+            smtp_reply_long(r);
+    }
     if (n > 0 && line[n - 1] == '\r')
         n--;
-    if (n > SMTP_LINE_MAX)
+    if (n > r->line_max)
         return bad_line(r, line, n, "line too long", why);
     if (n < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2]))
         return bad_line(r, line, n, "no code", why);

@@ -5,7 +5,7 @@
  * a validated enhanced status, keeps the text (code and separator removed,
  * lines joined by '\n') for the transcript and the CONNEG parser. No I/O.
  * Owns nothing outside the caller's struct smtp_reply.
- * Errors: a line over SMTP_LINE_MAX, a reply over SMTP_REPLY_MAX, a line that
+ * Errors: a line over SMTP_LINE_MAX (or SMTP_LONG_LINE_MAX), a reply over SMTP_REPLY_MAX, a line that
  * is not "DDD[-| ]text" or a code change inside a reply: -1 with why filled,
  * class TEMP (a broken or hostile peer: fail the session, keep the job).
  * Threads: any; a reply belongs to its caller.
@@ -18,11 +18,16 @@
 #include "gateway/errbuf.h"
 
 #define SMTP_LINE_MAX                                                          \
-    2048                     /* one reply line without CRLF: 4x RFC 5321's 512 \
-                              */
-#define SMTP_REPLY_MAX 16384 /* whole reply text; CONNEG listings run long */
+    2048 /* one reply line without CRLF: 4x RFC 5321's 512 */
+/* A RCPT ... CONNEG reply line may carry a whole capability on one line
+ * (RFC 4141 5.2 lets a server split it, not all do): CONNEG_CAPS_MAX plus
+ * the "CONNEG " prefix and slack. Allowed per reply by smtp_reply_long(). */
+#define SMTP_LONG_LINE_MAX (65536 + 64)
+/* whole reply text: 4x CONNEG_CAPS_MAX (docs/negotiation.md 1) */
+#define SMTP_REPLY_MAX (4 * 65536)
 
 struct smtp_reply {
+    size_t line_max;           /* SMTP_LINE_MAX, or SMTP_LONG_LINE_MAX */
     int code;                  /* 0 until the last line has been read */
     int pending;               /* code of the lines read so far, or 0 */
     int lines;                 /* lines read */
@@ -31,8 +36,10 @@ struct smtp_reply {
     char text[SMTP_REPLY_MAX]; /* lines joined by '\n', NUL-terminated */
 };
 
-/* Reset to an empty reply. */
+/* Reset to an empty reply (lines up to SMTP_LINE_MAX). */
 void smtp_reply_init(struct smtp_reply *r);
+/* Allow lines up to SMTP_LONG_LINE_MAX in this reply (after init). */
+void smtp_reply_long(struct smtp_reply *r);
 
 /*
  * Add one line (without CRLF; a trailing CR is dropped). Returns 1 when the

@@ -9,7 +9,10 @@
 # corrected (-> JBIG or MMR), MH only, JBIG, 200 dpi only (204 relabelled
 # 200, no resampling), no CONNEG (S), 504 to CONNEG (S, RCPT re-sent),
 # malformed capability (S); the learned capability lands in caps.json and
-# is used by a later session that offers no CONNEG.
+# is used by a later session that accepts CONNEG but gives no capability;
+# the live session wins over the cache (issue 16.5): a cached JBIG
+# recipient that now answers 504 to CONNEG, or no longer advertises it,
+# gets profile S and loses its cache entry.
 set -uo pipefail
 : "${IFAXGW:?}" "${IFAXGW_SRC:?}" "${IFAXGW_TOOLS:?}"
 TMP=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "TMP=$TMP"
@@ -88,20 +91,45 @@ check "Content-Features sent" [ -n "$(v pana "v['info']['parts'][0]['content_fea
 check "Message-ID on the wire is the job's" \
     [ "$(v pana "v['info']['message_id']")" = "$(m pana "m['message_id']")" ]
 
-# the capability cache: the Panasonic capability learned, used without CONNEG
+# the capability cache: the Panasonic capability learned, used when a
+# session accepts CONNEG but gives none
 check "caps.json holds the corrected Panasonic capability" \
     grep -q 'fax@pana.test' "$SPOOL/caps.json"
 check "caps.json does not hold the unparsable one" \
     bash -c "! grep -q 'fax@seed.test' '$SPOOL/caps.json'"
+check "the Panasonic device got JBIG" grep -q '^J JBIG' <<<"$(profile pana)"
 peer_stop "$pana_PID"
-device pana2 --preset panasonic --no-conneg
-write_conf "$TMP/gw2.conf" "$SPOOL" \
-    "pinned = ( { domain = \"pana.test\"; host = \"127.0.0.1:$pana2_PORT\"; } );"
-enqueue "$SPOOL" "$TMP/page.tif" --rcpt fax@pana.test
-deliver "$TMP/gw2.conf"
-check "cached capability: delivered" \
-    [ "$(meta "$SPOOL" "$JOB" "m['recipients'][0]['state']")" = delivered ]
-check "cached capability: same profile as with CONNEG" \
-    [ "$(meta "$SPOOL" "$JOB" "m['recipients'][0]['profile']")" = "$(profile pana)" ]
+pana_again() { # DEVICE_NAME DEVICE_ARGS...: one job to fax@pana.test there
+    local name=$1; shift
+    device "$name" "$@"
+    local port_var=${name}_PORT
+    write_conf "$TMP/$name.conf" "$SPOOL" \
+        "pinned = ( { domain = \"pana.test\"; host = \"127.0.0.1:${!port_var}\"; } );"
+    enqueue "$SPOOL" "$TMP/page.tif" --rcpt fax@pana.test
+    deliver "$TMP/$name.conf"
+    PROFILE=$(meta "$SPOOL" "$JOB" "m['recipients'][0]['profile']")
+    STATE=$(meta "$SPOOL" "$JOB" "m['recipients'][0]['state']")
+}
+pana_again pana2 --preset panasonic --conneg-silent
+check "cached capability: delivered" [ "$STATE" = delivered ]
+check "cached capability: same profile as with CONNEG" [ "$PROFILE" = "$(profile pana)" ]
+check "cached capability: the device's decoders agree" [ "$(v pana2 "v['ok']")" = True ]
+# the live session wins: 504 to CONNEG now -> S, cache entry dropped
+pana_again pana3 --preset panasonic --conneg-504
+check "cached JBIG recipient now refusing CONNEG: delivered, profile S" \
+    [ "$STATE $(cut -c1-4 <<<"$PROFILE")" = "delivered S MH" ]
+check "refusing CONNEG: the device's decoders agree (profile S)" [ "$(v pana3 "v['ok']")" = True ]
+check "refusing CONNEG: the cache entry is dropped" \
+    bash -c "! grep -q 'fax@pana.test' '$SPOOL/caps.json'"
+check "refusing CONNEG: the log says why" \
+    grep -q "rcpt=<fax@pana.test> CONNEG refused in this session: cached capability dropped, profile S" "$TMP/deliver.all"
+# learned again, then a session without the CONNEG keyword -> S, dropped
+pana_again pana4 --preset panasonic
+check "learned again: JBIG" grep -q '^J JBIG' <<<"$PROFILE"
+pana_again pana5 --preset panasonic --no-conneg
+check "cached JBIG recipient no longer advertising CONNEG: profile S" \
+    [ "$STATE $(cut -c1-4 <<<"$PROFILE")" = "delivered S MH" ]
+check "no CONNEG keyword: the cache entry is dropped" \
+    bash -c "! grep -q 'fax@pana.test' '$SPOOL/caps.json'"
 
 finish

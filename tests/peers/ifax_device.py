@@ -5,7 +5,8 @@ Listens on 127.0.0.1, port chosen by the kernel (written to --port-file and
 printed as "port=N" on stdout). Optionally advertises CONNEG and answers
 "RCPT TO:<x> CONNEG" with a capability in the RFC 4141 layout
 ("250-CONNEG ..." lines) or the Panasonic layout of seed 002 (bare
-"250-(...)" fragments). Each received message is saved to --save-dir as
+"250-(...)" fragments), or accepts CONNEG and sends none (--conneg-silent).
+--caps-file gives the capability lines (one reply line each, any length). Each received message is saved to --save-dir as
 msg-N.eml and checked with independent decoders (Python's email package,
 tiffinfo/tiffcp, jbgtopbm on extracted JBIG strips) against what the device
 advertised; the verdict goes to msg-N.json. Every SMTP event (EHLO, MAIL,
@@ -342,6 +343,8 @@ class Device:
         if not conneg:
             return "250 2.1.5 <%s> recipient ok" % address
         envelope.conneg_any = True
+        if self.a.conneg_silent:  # CONNEG accepted, no capability given
+            return "250 2.1.5 <%s> recipient ok" % address
         first = "250-<%s> recipient ok" % address
         if self.a.layout == "rfc":
             lines = ["250-CONNEG " + c for c in self.caps[:-1]]
@@ -409,6 +412,8 @@ def main():
                     help="do not advertise CONNEG")
     ap.add_argument("--conneg-504", action="store_true",
                     help="advertise CONNEG but answer 504 to RCPT ... CONNEG")
+    ap.add_argument("--conneg-silent", action="store_true",
+                    help="accept RCPT ... CONNEG with a plain 250 (no capability)")
     ap.add_argument("--dsn", action="store_true", help="advertise DSN, accept its parameters")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
