@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/snapshot.h"
+#include "gateway/calllog.h"
 #include "gateway/cli.h"
 #include "gateway/lines.h"
 #include "gateway/log.h"
@@ -392,6 +393,17 @@ daemon_reload(struct daemon *d)
     log_info("reload: %s in force", path);
 }
 
+/* The call log keeps calls as long as done/ keeps jobs (gateway.retention). */
+static int
+daemon_purge_calls(struct daemon *d, int64_t now, struct errbuf *why)
+{
+    const struct config *cf = snapshot_get();
+    int64_t keep_ms = (int64_t)cf->gateway.retention_s * 1000;
+
+    snapshot_put(cf);
+    return calllog_purge(queue_spool_dir(d->q), now - keep_ms, why);
+}
+
 static void
 daemon_housekeeping(struct daemon *d, int64_t *last_purge_ms)
 {
@@ -409,6 +421,11 @@ daemon_housekeeping(struct daemon *d, int64_t *last_purge_ms)
         log_warn("purge: %s", why.text);
     else if (n > 0)
         log_info("purged %d finished job(s) past retention", n);
+    n = daemon_purge_calls(d, now, &why);
+    if (n == -1)
+        log_warn("%s", why.text);
+    else if (n > 0)
+        log_info("purged %d call record(s) past retention", n);
 }
 
 /* The main thread's loop: signals and housekeeping until SIGTERM/SIGINT. */

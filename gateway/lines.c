@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/calllog.h"
 #include "gateway/faxjob.h"
 #include "gateway/log.h"
 #include "gateway/router.h"
@@ -27,6 +28,7 @@ struct lines_one {
     struct job *pending;    /* a call's job the full spool did not take
                                yet; line thread only (then lines_stop) */
     struct lines_status st; /* guarded by owner->mu */
+    char caller_name[CALLREC_ID_MAX + 1]; /* of the call; line thread */
 };
 
 struct lines {
@@ -48,6 +50,33 @@ lines_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The call log (gateway/calllog): every call, answered or not. */
+static void
+lines_log_call(struct lines_one *o, const struct callrec *rec,
+               const struct line_call *refused, const char *reason,
+               const char *job)
+{
+    struct calllog_call c;
+    struct errbuf why;
+
+    calllog_from_rec(&c, rec);
+    c.line = o->st.name;
+    c.caller_name = o->caller_name;
+    if (rec == NULL)
+        c.start_ms = c.end_ms = lines_now_ms();
+    if (refused != NULL) {
+        c.caller_id = refused->caller_id;
+        c.caller_name = refused->caller_name;
+        c.called = refused->called;
+        c.result = "refused";
+    }
+    if (reason != NULL)
+        c.reason = reason;
+    c.job = job;
+    if (calllog_write(queue_spool_dir(o->owner->q), &c, NULL, 0, &why) == -1)
+        log_warn("line=%s %s", o->st.name, why.text);
+}
+
 static bool
 lines_on_answer(void *arg, const struct line_call *c)
 {
@@ -55,12 +84,14 @@ lines_on_answer(void *arg, const struct line_call *c)
     char why[256], e1[96], e2[96];
     bool yes;
 
+    callrec_set_str(o->caller_name, sizeof o->caller_name, c->caller_name);
     yes = router_should_answer(o->st.name, c->called, c->caller_id, why,
                                sizeof why);
     if (!yes) {
         log_info("line=%s caller=\"%s\" called=\"%s\" refused by route: %s",
                  o->st.name, log_esc(e1, sizeof e1, c->caller_id),
                  log_esc(e2, sizeof e2, c->called), why);
+        lines_log_call(o, NULL, c, why, NULL);
         return false;
     }
     /* Decided under the lock lines_drain() checks with: a call is either
@@ -70,8 +101,10 @@ lines_on_answer(void *arg, const struct line_call *c)
     if (yes)
         o->st.status = LINE_STATUS_RECEIVING;
     pthread_mutex_unlock(&o->owner->mu);
-    if (!yes)
+    if (!yes) {
         log_info("line=%s call refused: the gateway is stopping", o->st.name);
+        lines_log_call(o, NULL, c, "the gateway is stopping", NULL);
+    }
     return yes;
 }
 
@@ -104,16 +137,17 @@ lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
 {
     struct lines_one *o = arg;
 
-    (void)c;
     if (lines_commit_pending(o, why) == -1) {
         log_error("line=%s call not answered: job %s still waits for the "
                   "spool: %s",
                   o->st.name, o->pending->id, why->text);
+        lines_log_call(o, NULL, c, why->text, NULL);
         return -1;
     }
     o->job = faxjob_begin(o->owner->q, path, n, why);
     if (o->job == NULL) {
         log_error("line=%s call not answered: %s", o->st.name, why->text);
+        lines_log_call(o, NULL, c, why->text, NULL);
         return -1;
     }
     return 0;
@@ -154,6 +188,7 @@ lines_note_call(struct lines_one *o, const struct callrec *rec,
     (void)snprintf(o->st.last_job, sizeof o->st.last_job, "%s", job);
     pthread_mutex_unlock(&o->owner->mu);
     lines_count_call(o->owner->metrics, o->st.name, rec, ok);
+    lines_log_call(o, rec, NULL, ok ? NULL : result, job);
 }
 
 static void

@@ -30,6 +30,7 @@
 #include "conf/config.h"
 #include "conf/snapshot.h"
 #include "gateway/cli.h"
+#include "gateway/calllog.h"
 #include "gateway/commands.h"
 #include "gateway/errbuf.h"
 #include "gateway/faxjob.h"
@@ -369,6 +370,22 @@ run_call(struct rx_run *r)
     }
 }
 
+/* The call log entry of this call (gateway/calllog), pages or none. */
+static void
+log_call(struct rx_run *r, const struct callrec *rec, const char *reason,
+         const char *job)
+{
+    struct calllog_call c;
+    struct errbuf why;
+
+    calllog_from_rec(&c, rec);
+    if (reason != NULL)
+        c.reason = reason;
+    c.job = job;
+    if (calllog_write(queue_spool_dir(r->q), &c, NULL, 0, &why) == -1)
+        fprintf(stderr, "ifaxgw receive: %s\n", why.text);
+}
+
 int
 receive_cmd_main(int argc, char **argv)
 {
@@ -394,6 +411,7 @@ receive_cmd_main(int argc, char **argv)
     log_esc(esc, sizeof esc, rec->remote_csid);
     log_esc(esc2, sizeof esc2, rec->t30_text);
     if (faxjob_end(r.q, r.job, rec, &why) < 0) { /* no page: job removed */
+        log_call(&r, rec, why.text, NULL);
         if (rec->npages == 0)
             fprintf(stderr,
                     "ifaxgw receive: call failed, no page received: end=%s "
@@ -404,6 +422,7 @@ receive_cmd_main(int argc, char **argv)
         run_free(&r);
         return 1;
     }
+    log_call(&r, rec, NULL, r.job->id);
     printf("job=%s result=%s pages=%zu csid=\"%s\" bit_rate=%d ecm=%d "
            "t30_text=\"%s\"\n",
            r.job->id, callrec_result_name(rec->result), rec->npages, esc,
