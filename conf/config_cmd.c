@@ -28,7 +28,8 @@ static const char route_usage[] =
     "usage: ifaxgw route [-c FILE | --default] [--line L] [--source S]\n"
     "                    [--called N] [--caller C] [--csid S] [--time HH:MM]\n"
     "\n"
-    "Show which route a call (or a scan) would take, why it matched, its\n"
+    "Show which route a call (or a scan, or `ifaxgw submit` with the same\n"
+    "--line/--called/--caller/--csid) would take, why it matched, its\n"
     "recipients and the expanded subject. Exit 0 when a route matched, 1\n"
     "when none did (or the config has problems), 2 on a usage error.\n"
     "\n"
@@ -277,8 +278,12 @@ route_args(int argc, char **argv, struct route_args *a)
             return 2;
         }
     }
-    if (optind != argc || (a->q.line == NULL && a->q.source == NULL)) {
-        fprintf(stderr, "ifaxgw route: give --line or --source\n");
+    /* a submit without --line has no source: called, caller, CSID decide */
+    if (optind != argc || (a->q.line == NULL && a->q.source == NULL &&
+                           a->q.called == NULL && a->q.caller == NULL &&
+                           a->q.csid == NULL)) {
+        fprintf(stderr, "ifaxgw route: give --line, --source, --called, "
+                        "--caller or --csid\n");
         fputs(route_usage, stderr);
         return 2;
     }

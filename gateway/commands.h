@@ -19,6 +19,7 @@ int deliver_cmd_main(int argc, char **argv);      /* deliver: smtp/ (one pass) *
 int receive_cmd_main(int argc, char **argv);      /* receive: gateway/ */
 int scan_cmd_main(int argc, char **argv);         /* scan: gateway/ */
 int page_cmd_main(int argc, char **argv);         /* convert: gateway/ */
+int submit_cmd_main(int argc, char **argv);       /* submit: gateway/ */
 int scanproc_reader_main(int argc, char **argv);  /* scan-reader: scan/ */
 
 #endif

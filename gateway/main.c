@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"queue", queue_cmd_main, "list, show, retry or delete jobs in the spool"},
     {"receive", receive_cmd_main, "receive one fax from 8 kHz audio into the spool"},
     {"scan", scan_cmd_main, "scan pages with a scan profile into the spool"},
+    {"submit", submit_cmd_main, "queue TIFF, PDF, PostScript, PBM or PNG documents as a fax job"},
     {"negotiate", negotiate_cmd_main, "parse a CONNEG capability and show the chosen output"},
     {"probe", probe_cmd_main, "ask a recipient for its capabilities; send nothing"},
     {"deliver", deliver_cmd_main, "run one delivery pass over the queue and exit"},
@@ -28,7 +29,7 @@ static void
 usage(FILE *out)
 {
     fprintf(out, "usage: ifaxgw COMMAND [OPTIONS]   (ifaxgw COMMAND --help for each)\n\n"
-                 "Internet-fax gateway: fax line and scanner in, SMTP with CONNEG out.\n\n"
+                 "Internet-fax gateway: fax line, scanner and documents in, SMTP with CONNEG out.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);

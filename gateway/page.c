@@ -209,8 +209,7 @@ page_scaled(int w, int gin, int gout)
     return (int)(((int64_t)w * gout + gin / 2) / gin);
 }
 
-/* The standard width (and paper) for a line of w pixels at xres. */
-static int
+int
 page_standard_width(int w, int xres, enum page_paper *paper)
 {
     int f = page_family(xres);
@@ -375,6 +374,30 @@ page_doc_transform(const struct page_doc *src, const struct page_format *out,
     }
     d->src = src->src;
     *dst = d;
+    return 0;
+}
+
+int
+page_doc_add_format(struct page_doc *doc, const struct page_bitmap *bm,
+                    const struct page_format *f, struct errbuf *why)
+{
+    struct page_bitmap out;
+    int rc;
+
+    if (page_format_check(f, why) == -1)
+        return -1;
+    rc = page_transform_one(bm, f, &out);
+    if (rc == -1)
+        return errbuf_set(why, ERR_PERM, "5.6.3",
+                          "page %d: too large at %dx%d", doc->n + 1, f->xres,
+                          f->yres);
+    if (rc == 0)
+        return page_doc_add(doc, bm->bits, bm->width, bm->height, bm->stride,
+                            f->xres, f->yres, why);
+    if (page_doc_take(doc, &out, NULL, 0, why) == -1) {
+        free(out.bits);
+        return -1;
+    }
     return 0;
 }
 

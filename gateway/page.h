@@ -57,6 +57,19 @@ int page_doc_add(struct page_doc *doc, const unsigned char *bits, int width,
                  int height, size_t stride, int xres, int yres,
                  struct errbuf *why);
 
+/* Append a copy of bm in format f (xres, yres and width all set): resampled
+ * to f's grid and centred in f's width as page_doc_transform() does it, the
+ * pixels untouched when only the labels differ. For inputs that normalise
+ * each page on its own (gateway/docimport). */
+int page_doc_add_format(struct page_doc *doc, const struct page_bitmap *bm,
+                        const struct page_format *f, struct errbuf *why);
+
+/* The standard fax width (1728/2048/2432 at 8 pels/mm, 2592/3072/3648 at
+ * 300, 3456/4096/4864 at 400/408) for a line of w pixels at xres, with 2 %
+ * slack (a 1750-pixel line is 1728); the paper it stands for in *paper.
+ * w itself for a resolution outside the fax grids. */
+int page_standard_width(int w, int xres, enum page_paper *paper);
+
 /* Load every page of a TIFF file (or of len bytes in memory). On success
  * *doc is new (caller frees); on failure *doc is NULL and why names the page.
  */

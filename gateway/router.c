@@ -3,9 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
-#include "conf/config.h"
 #include "conf/route.h"
 #include "conf/snapshot.h"
 
@@ -50,8 +50,27 @@ router_format(enum config_format f)
     return RCPT_FMT_AUTO;
 }
 
-static int
-router_apply(const struct config_route *r, struct job *j, struct errbuf *why)
+/* The rcpt_spec of a config recipient; host (300 bytes) holds the pin. */
+static void
+router_spec(const struct config_recipient *c, struct rcpt_spec *s, char *host,
+            size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->address = c->address;
+    s->mode = c->mode == CONFIG_SMTP_RELAY ? RCPT_MODE_RELAY : RCPT_MODE_DIRECT;
+    s->format = router_format(c->format);
+    s->tls = router_tls(c->tls);
+    s->mdn = c->mdn;
+    if (c->host) {
+        (void)snprintf(host, n, strchr(c->host, ':') ? "[%s]:%d" : "%s:%d",
+                       c->host, c->port ? c->port : 25);
+        s->host = host;
+    }
+}
+
+int
+router_apply_meta(const struct config_route *r, struct job *j,
+                  struct errbuf *why)
 {
     char subject[CONFIG_SUBJECT_MAX + 1], when[32];
     time_t t = (time_t)(j->created_ms / 1000);
@@ -65,63 +84,99 @@ router_apply(const struct config_route *r, struct job *j, struct errbuf *why)
     if (localtime_r(&t, &tm) == NULL ||
         strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm) == 0)
         (void)snprintf(when, sizeof when, "?");
+    route_subject(r, &v, subject, sizeof subject);
+    return job_set_route(j, r->name, subject, r->notify, why);
+}
+
+static int
+router_apply(const struct config_route *r, struct job *j, struct errbuf *why)
+{
     for (int i = 0; i < r->n_recipients; i++) {
-        const struct config_recipient *c = &r->recipients[i];
         char host[300];
-        struct rcpt_spec s = {
-            .address = c->address,
-            .mode = c->mode == CONFIG_SMTP_RELAY ? RCPT_MODE_RELAY
-                                                 : RCPT_MODE_DIRECT,
-            .format = router_format(c->format),
-            .tls = router_tls(c->tls),
-            .mdn = c->mdn,
-        };
-        if (c->host) {
-            (void)snprintf(host, sizeof host,
-                           strchr(c->host, ':') ? "[%s]:%d" : "%s:%d",
-                           c->host, c->port ? c->port : 25);
-            s.host = host;
-        }
+        struct rcpt_spec s;
+
+        router_spec(&r->recipients[i], &s, host, sizeof host);
         if (job_add_rcpt(j, &s, why) == -1)
             return -1;
     }
-    route_subject(r, &v, subject, sizeof subject);
-    return job_set_route(j, r->name, subject, r->notify, why);
+    return router_apply_meta(r, j, why);
+}
+
+static const struct config_recipient *
+router_rcpt_in(const struct config_route *r, const char *address)
+{
+    for (int i = 0; r != NULL && i < r->n_recipients; i++)
+        if (strcasecmp(r->recipients[i].address, address) == 0)
+            return &r->recipients[i];
+    return NULL;
+}
+
+int
+router_rcpt_settings(const struct config *cf, const struct config_route *r,
+                     const char *address, struct rcpt_spec *out, char *host,
+                     size_t n)
+{
+    const struct config_recipient *c = router_rcpt_in(r, address);
+    int found = c != NULL ? 1 : 0;
+
+    for (int i = 0; c == NULL && i < cf->n_routes; i++)
+        if ((c = router_rcpt_in(&cf->routes[i], address)) != NULL)
+            found = 2;
+    if (c != NULL) {
+        router_spec(c, out, host, n);
+        out->address = address;
+        return found;
+    }
+    memset(out, 0, sizeof *out);
+    out->address = address;
+    out->mode = cf->smtp.mode == CONFIG_SMTP_RELAY ? RCPT_MODE_RELAY
+                                                   : RCPT_MODE_DIRECT;
+    return 0;
+}
+
+const struct config_route *
+router_find(const struct config *cf, const struct job *j, char *explain,
+            size_t n)
+{
+    char source[CONFIG_NAME_MAX + 8];
+
+    if (j->source && strcmp(j->source, "scan") == 0) {
+        const struct config_scan_profile *p =
+            config_profile_find(cf, j->line ? j->line : "");
+
+        if (p && p->route) {
+            (void)snprintf(explain, n, "scan profile %s names route %s",
+                           p->name, p->route->name);
+            return p->route;
+        }
+        (void)snprintf(source, sizeof source, "scan:%s", j->line ? j->line : "");
+    } else {
+        (void)snprintf(source, sizeof source, "%s", j->line ? j->line : "");
+    }
+    struct route_query q = {
+        .source = source, .line = j->line, .called = j->called,
+        .caller = j->caller, .csid = j->csid,
+        .minute_of_day = router_minute_of_day(j->created_ms),
+    };
+    return route_match(cf, &q, explain, n);
 }
 
 int
 router_route_job(void *arg, struct job *j, struct errbuf *why)
 {
     const struct config *cf = snapshot_get();
-    const struct config_route *r = NULL;
-    char source[CONFIG_NAME_MAX + 8], explain[256];
+    const struct config_route *r;
+    char explain[256];
     int rc;
 
     (void)arg;
     if (cf == NULL)
         return errbuf_set(why, ERR_TEMP, NULL, "no configuration in force");
-    if (j->source && strcmp(j->source, "scan") == 0) {
-        const struct config_scan_profile *p =
-            config_profile_find(cf, j->line ? j->line : "");
-
-        if (p && p->route)
-            r = p->route;
-        (void)snprintf(source, sizeof source, "scan:%s", j->line ? j->line : "");
-    } else {
-        (void)snprintf(source, sizeof source, "%s", j->line ? j->line : "");
-    }
+    r = router_find(cf, j, explain, sizeof explain);
     if (r == NULL) {
-        struct route_query q = {
-            .source = source, .line = j->line, .called = j->called,
-            .caller = j->caller, .csid = j->csid,
-            .minute_of_day = router_minute_of_day(j->created_ms),
-        };
-        r = route_match(cf, &q, explain, sizeof explain);
-        if (r == NULL) {
-            snapshot_put(cf);
-            return errbuf_set(why, ERR_PERM, NULL, "no route matched: %s",
-                              explain);
-        }
+        snapshot_put(cf);
+        return errbuf_set(why, ERR_PERM, NULL, "no route matched: %s",
+                          explain);
     }
     rc = router_apply(r, j, why);
     snapshot_put(cf);

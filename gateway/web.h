@@ -129,7 +129,10 @@ struct web_sources {
                      size_t *len, struct errbuf *why);
     int (*retry)(void *arg, const char *id, struct errbuf *why);
     int (*remove)(void *arg, const char *id, struct errbuf *why);
-    int (*resend)(void *arg, const char *id, const char *to,
+    /* A new job with id's pages and call data for to (gateway/submit, with
+     * the route's delivery settings for to); its id into new_id
+     * (WEB_JOB_ID_MAX bytes). */
+    int (*resend)(void *arg, const char *id, const char *to, char *new_id,
                   struct errbuf *why);
 };
 

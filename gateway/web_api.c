@@ -460,6 +460,7 @@ api_job_action(const struct web_api_env *env, const struct web_api_request *rq,
 {
     const struct web_sources *src = env->src;
     struct errbuf why;
+    char new_id[WEB_JOB_ID_MAX] = "";
     int rc;
 
     errbuf_clear(&why);
@@ -485,16 +486,21 @@ api_job_action(const struct web_api_env *env, const struct web_api_request *rq,
             json_decref(obj);
             return web_api_error(out, 501, "no queue");
         }
-        rc = src->resend(src->queue_arg, id, to, &why);
+        rc = src->resend(src->queue_arg, id, to, new_id, &why);
         json_decref(obj);
     } else {
         return web_api_error(out, 404, "no such action");
     }
     if (handler_failed(out, rc, &why))
         return 0;
-    web_api_json(
-        out, 200,
-        json_pack("{s:b,s:s,s:s}", "ok", 1, "id", id, "action", action));
+    if (new_id[0]) /* resend: the new job, and the one it came from */
+        web_api_json(out, 200,
+                     json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "id", new_id,
+                               "resent_from", id, "action", action));
+    else
+        web_api_json(out, 200,
+                     json_pack("{s:b,s:s,s:s}", "ok", 1, "id", id, "action",
+                               action));
     return 0;
 }
 

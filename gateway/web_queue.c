@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gateway/page.h"
+#include "gateway/submit.h"
 #include "gateway/xalloc.h"
 
 struct history {
@@ -287,30 +288,6 @@ wq_job_dir(void *arg, const char *id, char *dir, size_t n, struct errbuf *why)
     return 0;
 }
 
-static int
-read_all(const char *path, unsigned char **buf, size_t *len, struct errbuf *why)
-{
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t r;
-
-    if (fd == -1 || fstat(fd, &st) == -1) {
-        errbuf_errno(why, "%s", path);
-        if (fd != -1)
-            close(fd);
-        return -1;
-    }
-    *buf = xmalloc((size_t)st.st_size + 1);
-    r = read(fd, *buf, (size_t)st.st_size);
-    close(fd);
-    if (r != st.st_size) {
-        free(*buf);
-        return errbuf_set(why, ERR_TEMP, "", "%s: short read", path);
-    }
-    *len = (size_t)r;
-    return 0;
-}
-
 static bool
 thumb_cached(struct web_queue *wq, const char *id, int page,
              unsigned char **png, size_t *len)
@@ -427,63 +404,39 @@ wq_remove(void *arg, const char *id, struct errbuf *why)
     return rc;
 }
 
+/* A new job with the same pages and call data for one recipient, through
+ * the submit path (the route's delivery settings for the address). */
 static int
-copy_pages(const char *from, const char *to, struct errbuf *why)
-{
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    FILE *f;
-
-    if (read_all(from, &buf, &len, why) != 0)
-        return -1;
-    f = fopen(to, "wb");
-    if (f == NULL || fwrite(buf, 1, len, f) != len) {
-        errbuf_errno(why, "write %s", to);
-        if (f != NULL)
-            fclose(f);
-        free(buf);
-        return -1;
-    }
-    free(buf);
-    if (fclose(f) != 0)
-        return errbuf_errno(why, "close %s", to);
-    return 0;
-}
-
-/* A new job with the same pages and call data, for one recipient. */
-static int
-wq_resend(void *arg, const char *id, const char *to, struct errbuf *why)
+wq_resend(void *arg, const char *id, const char *to, char *new_id,
+          struct errbuf *why)
 {
     struct web_queue *wq = arg;
-    struct rcpt_spec spec = {to,   RCPT_MODE_DIRECT, RCPT_FMT_AUTO,
-                             NULL, RCPT_TLS_DEFAULT, false};
-    char from[4096], dst[4096];
-    struct job *j, *nj = NULL;
+    struct submit_req req = {.to = {to}};
+    char from[4096];
+    struct job *j;
     int rc = 0;
 
     if ((j = load(wq, id, &rc, why)) == NULL)
         return rc;
-    if (job_path(j, "pages.tif", from, sizeof from) == NULL ||
-        (nj = queue_create(wq->q, j->source ? j->source : "fax", why)) == NULL)
-        goto fail;
-    if (job_path(nj, "pages.tif", dst, sizeof dst) == NULL ||
-        copy_pages(from, dst, why) != 0 ||
-        job_set_line(nj, j->line, why) != 0 ||
-        job_set_csid(nj, j->csid, why) != 0 ||
-        job_set_caller(nj, j->caller, why) != 0 ||
-        job_set_called(nj, j->called, why) != 0 ||
-        job_add_rcpt(nj, &spec, why) < 0 || queue_commit(wq->q, nj, why) != 0) {
-        (void)queue_abort(wq->q, nj, NULL);
-        goto fail;
+    if (job_path(j, "pages.tif", from, sizeof from) == NULL) {
+        job_free(j);
+        return errbuf_set(why, ERR_PERM, NULL, "job path too long");
     }
-    job_free(nj);
+    req.source = j->source ? j->source : "fax";
+    req.line = j->line;
+    req.caller = j->caller;
+    req.called = j->called;
+    req.csid = j->csid;
+    req.partial_reason = j->partial ? j->partial_reason : NULL;
+    req.pages_from = from;
+    req.like = j;
+    req.record = j->record ? json_deep_copy(j->record) : json_object();
+    if (json_is_object(req.record))
+        json_object_set_new(req.record, "resent_from", json_string(j->id));
+    rc = submit_commit(wq->q, &req, new_id, NULL, why);
     job_free(j);
     hist_drop(wq);
-    return 0;
-fail:
-    job_free(nj);
-    job_free(j);
-    return -1;
+    return rc;
 }
 
 struct web_queue *

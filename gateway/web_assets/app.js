@@ -322,7 +322,7 @@ function wire() {
     const to = $('resend-to').value.trim();
     if (!id || !to) return;
     const j = await act('POST', '/api/jobs/' + encodeURIComponent(id) + '/resend', { to });
-    if (j) { say('job ' + id + ' resent to ' + to, true); refresh(true); }
+    if (j) { say('job ' + id + ' resent to ' + to + ' as job ' + j.id, true); refresh(true); }
   });
 }
 

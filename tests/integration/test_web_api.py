@@ -225,6 +225,8 @@ def run(srv, spool):
     st, _, body = srv.req("POST", "/api/jobs/%s/resend" % done_ids[2], {"to": "other@device.test"}, bearer)
     new = set(os.listdir(os.path.join(spool, "queue"))) - before
     check(st == 200 and len(new) == 1, "resend makes a new queued job")
+    check(st == 200 and new and js(body)["id"] == list(new)[0] and js(body)["resent_from"] == done_ids[2],
+          "resend answers with the new job's id (and the old one's as resent_from)")
     if new:
         st, _, body = srv.req("GET", "/api/jobs/" + new.pop())
         check(js(body)["recipients"][0]["address"] == "other@device.test", "the new job goes to the new address")

@@ -617,7 +617,8 @@ rcpt_new(const char *to)
 }
 
 static int
-tp_resend(void *arg, const char *id, const char *to, struct errbuf *why)
+tp_resend(void *arg, const char *id, const char *to, char *new_id,
+          struct errbuf *why)
 {
     struct provider *p = arg;
     struct tjob *j;
@@ -633,7 +634,7 @@ tp_resend(void *arg, const char *id, const char *to, struct errbuf *why)
     meta = json_deep_copy(j->meta);
     json_object_set_new(meta, "recipients", json_pack("[o]", rcpt_new(to)));
     json_object_set_new(meta, "resent_from", json_string(id));
-    rc = add_job(p, meta, NULL, 0, why);
+    rc = add_job(p, meta, new_id, WEB_JOB_ID_MAX, why);
     pthread_mutex_unlock(&p->lock);
     return rc;
 }
