@@ -48,7 +48,8 @@ struct daemon {
     struct web_queue *wq;
     struct panel *panel;
     struct web_server *web;
-    char web_started[300]; /* "enable listen port" the web started with */
+    char web_started[300];  /* "enable listen port" the web started with */
+    atomic_bool delivering; /* workers running: /healthz reads it */
 };
 
 static int64_t
@@ -128,7 +129,21 @@ daemon_start_delivery(struct daemon *d, const struct config *cf)
             return -1;
         }
     log_info("delivery: %d worker(s)", d->nworkers);
+    atomic_store(&d->delivering, true);
     return 0;
+}
+
+/* /healthz (web threads): what only the daemon knows. */
+static void
+daemon_health(void *arg, json_t *problems)
+{
+    struct daemon *d = arg;
+
+    if (!atomic_load(&d->delivering))
+        json_array_append_new(problems,
+                              json_string(atomic_load(&d->stop)
+                                              ? "delivery: stopping"
+                                              : "delivery: not running"));
 }
 
 static int
@@ -185,6 +200,8 @@ daemon_start_web(struct daemon *d, const struct config *cf)
     }
     web_queue_sources(d->wq, &src);
     panel_sources(d->panel, &src);
+    src.health = daemon_health;
+    src.health_arg = d;
     d->web = web_init(&wc, &src, d->metrics, &why);
     if (d->web == NULL) {
         log_error("web: %s", why.text);
@@ -210,6 +227,7 @@ daemon_stop_all(struct daemon *d)
         log_warn("stopping: a call outlived the longest call time; cut");
     lines_stop(d->lines);
     d->lines = NULL;
+    atomic_store(&d->delivering, false);
     if (d->dc) {
         deliver_stop(d->dc);
         queue_shutdown(d->q);
@@ -264,8 +282,8 @@ daemon_chown_dir(int fd, const char *name, int depth, struct daemon_owner *o)
 static void
 daemon_chown_at(int dfd, const char *name, int depth, struct daemon_owner *o)
 {
-    int fd = openat(dfd, name,
-                    O_PATH | O_CLOEXEC | (depth > 0 ? O_NOFOLLOW : 0));
+    int fd =
+        openat(dfd, name, O_PATH | O_CLOEXEC | (depth > 0 ? O_NOFOLLOW : 0));
     struct stat st;
 
     if (fd == -1 || fstat(fd, &st) == -1) {

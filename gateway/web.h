@@ -131,6 +131,11 @@ struct web_sources {
     int (*remove)(void *arg, const char *id, struct errbuf *why);
     int (*resend)(void *arg, const char *id, const char *to,
                   struct errbuf *why);
+
+    /* /healthz: what the server cannot see itself (delivery not running):
+     * append one printable string per problem to the JSON array. */
+    void *health_arg;
+    void (*health)(void *arg, json_t *problems);
 };
 
 struct web_conf {
