@@ -396,6 +396,7 @@ daemon_reload(struct daemon *d)
     }
     cf = snapshot_get();
     log_set_level(cf->gateway.log_level);
+    log_set_format(cf->gateway.log_format);
     {
         struct queue_policy pol = {
             .retry_s = cf->smtp.retry_s,
@@ -459,7 +460,8 @@ daemon_usage(FILE *out)
             "Run the gateway: every configured fax line, the scanner, the\n"
             "delivery workers and the web status page, until SIGTERM.\n"
             "SIGHUP reloads the config (a bad one is rejected, the old one\n"
-            "stays). Logs go to stderr.\n\n"
+            "stays). Logs go to stderr (journal format when it is the\n"
+            "journal, else a timestamp per line: gateway.log_format).\n\n"
             "  -c FILE  config (default /etc/ifaxgw/ifaxgw.conf; without it,\n"
             "           the embedded default: spool ./demo/spool, web on\n"
             "           127.0.0.1 only)\n");
@@ -490,6 +492,7 @@ daemon_cmd_main(int argc, char **argv)
     if (cf == NULL)
         return 1;
     log_set_level(cf->gateway.log_level);
+    log_set_format(cf->gateway.log_format);
     /* Signals are taken by the main thread only: block them before any
      * thread starts, so every thread inherits the mask. */
     sigemptyset(&set);
