@@ -57,7 +57,8 @@ static const char default_text[] =
     "};\n"
     "lines = (\n"
     "  { name = \"demo\"; device = \"./demo/ttyIFX0\";\n"
-    "    station_id = \"+1 555 0100\"; rings = 1; cid_enable = \"AT+VCID=1\"; }\n"
+    "    station_id = \"+1 555 0100\"; rings = 1; cid_enable = \"AT+VCID=1\"; "
+    "}\n"
     ");\n"
     "smtp: {\n"
     "  hostname = \"localhost\";\n"
@@ -125,6 +126,7 @@ defaults_fill(struct config *cf)
     cf->gateway.spool = xstrdup("/var/spool/ifaxgw");
     cf->gateway.retention_s = 7 * 86400;
     cf->gateway.log_level = LOG_LVL_INFO;
+    cf->gateway.log_format = LOG_FMT_AUTO;
     cf->gateway.workers = 4;
     cf->scanner_device = xstrdup("");
     cf->scanner_button_poll_ms = 1000;
@@ -162,11 +164,14 @@ static void
 read_gateway(struct config_reader *rd, const config_setting_t *root,
              struct config *cf)
 {
-    static const char *const keys[] = {
-        "name", "spool", "retention_s", "log_level", "user", "workers", NULL};
+    static const char *const keys[] = {"name",      "spool",      "retention_s",
+                                       "log_level", "log_format", "user",
+                                       "workers",   NULL};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
+    static const char *const formats[] = {"auto", "journal", "plain"};
     config_setting_t *g;
     int lvl = (int)cf->gateway.log_level;
+    int fmt = (int)cf->gateway.log_format;
 
     g = config_read_member(rd, root, "", "gateway", CONFIG_TYPE_GROUP);
     if (g == NULL)
@@ -180,6 +185,9 @@ read_gateway(struct config_reader *rd, const config_setting_t *root,
     if (config_read_enum(rd, g, "gateway", "log_level", NAMES(levels), &lvl) ==
         0)
         cf->gateway.log_level = (enum log_level)lvl;
+    if (config_read_enum(rd, g, "gateway", "log_format", NAMES(formats),
+                         &fmt) == 0)
+        cf->gateway.log_format = (enum log_format)fmt;
     config_read_str(rd, g, "gateway", "user", CONFIG_NAME_MAX,
                     &cf->gateway.user);
     config_read_int(rd, g, "gateway", "workers", 1, 64, &cf->gateway.workers);

@@ -110,8 +110,9 @@ struct config_gateway {
     char *spool;     /* spool directory */
     int retention_s; /* done/ and failed/ jobs kept this long, then purged */
     enum log_level log_level;
-    char *user;  /* drop privileges to this user; NULL = stay */
-    int workers; /* delivery worker threads */
+    enum log_format log_format; /* LOG_FMT_AUTO: journal when stderr is it */
+    char *user;                 /* drop privileges to this user; NULL = stay */
+    int workers;                /* delivery worker threads */
 };
 
 enum config_scan_mode {

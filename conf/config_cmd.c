@@ -1,10 +1,18 @@
 /* config_cmd - the check-config and route commands (gateway/commands.h) */
 #define _GNU_SOURCE /* getopt_long */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf/config.h"
 #include "conf/route.h"
@@ -108,6 +116,134 @@ print_summary(const struct config *cf)
            cf->web.port);
 }
 
+/* Who will use the spool: gateway.user (the daemon started as root drops
+ * to it), else whoever runs this. */
+struct spool_user {
+    const char *name;
+    uid_t uid;
+    gid_t gids[64];
+    int ngids;
+};
+
+static bool
+spool_user_get(const struct config *cf, const char *file, struct spool_user *u)
+{
+    const struct passwd *pw = cf->gateway.user != NULL
+                                  ? getpwnam(cf->gateway.user)
+                                  : getpwuid(geteuid());
+
+    if (pw == NULL) {
+        if (cf->gateway.user != NULL)
+            fprintf(stderr,
+                    "%s: warning: on this machine: gateway.user %s: no such "
+                    "user (the daemon "
+                    "will not start)\n",
+                    file, cf->gateway.user);
+        return false;
+    }
+    u->name = pw->pw_name;
+    u->uid = pw->pw_uid;
+    u->ngids = (int)(sizeof u->gids / sizeof u->gids[0]);
+    if (getgrouplist(pw->pw_name, pw->pw_gid, u->gids, &u->ngids) == -1) {
+        u->gids[0] = pw->pw_gid; /* more than 64 groups: primary only */
+        u->ngids = 1;
+    }
+    return true;
+}
+
+/* May u do what (S_IWOTH|S_IXOTH style bits, "other" position) on st? */
+static bool
+spool_user_may(const struct spool_user *u, const struct stat *st, unsigned what)
+{
+    if (u->uid == 0)
+        return true;
+    if (st->st_uid == u->uid)
+        return ((st->st_mode >> 6) & what) == what;
+    for (int i = 0; i < u->ngids; i++)
+        if (st->st_gid == u->gids[i])
+            return ((st->st_mode >> 3) & what) == what;
+    return (st->st_mode & what) == what;
+}
+
+/*
+ * Warn when gateway.user cannot reach the spool (a parent it may not
+ * search), or the spool or a state directory is not writable for it. The
+ * daemon started as root hands the spool tree itself to gateway.user, but
+ * not its parents; started otherwise it changes nothing.
+ */
+static void
+check_spool(const struct config *cf, const char *file)
+{
+    static const char *const dirs[] = {"", "/incoming", "/queue", "/done",
+                                       "/failed"};
+    struct spool_user u;
+    char path[PATH_MAX];
+    struct stat st;
+    const char *hint = cf->gateway.user != NULL
+                           ? " (the daemon started as root hands the spool "
+                             "to it)"
+                           : "";
+
+    if (!spool_user_get(cf, file, &u) || cf->gateway.spool[0] != '/')
+        return;
+    /* every existing parent must let the user pass */
+    (void)snprintf(path, sizeof path, "%s", cf->gateway.spool);
+    for (char *p = strchr(path + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
+        *p = '\0';
+        if (stat(path, &st) == 0 && !spool_user_may(&u, &st, 01)) {
+            fprintf(stderr,
+                    "%s: warning: on this machine: spool %s: user %s may not "
+                    "enter %s\n",
+                    file, cf->gateway.spool, u.name, path);
+            return;
+        }
+        *p = '/';
+    }
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        (void)snprintf(path, sizeof path, "%s%s", cf->gateway.spool, dirs[i]);
+        if (stat(path, &st) == -1) {
+            if (i == 0 && errno != ENOENT)
+                fprintf(stderr, "%s: warning: on this machine: spool %s: %s\n",
+                        file, path, strerror(errno));
+            if (i == 0) /* created at the first start */
+                return;
+            continue;
+        }
+        if (!spool_user_may(&u, &st, 03)) {
+            fprintf(stderr,
+                    "%s: warning: on this machine: spool %s: not writable for "
+                    "user %s%s\n",
+                    file, path, u.name, hint);
+            return;
+        }
+    }
+}
+
+/* Warn about a modem line whose device is not there (yet): the line
+ * retries, but takes no call until it appears. */
+static void
+check_devices(const struct config *cf, const char *file)
+{
+    struct stat st;
+
+    for (int i = 0; i < cf->n_lines; i++) {
+        const struct config_line *l = &cf->lines[i];
+
+        if (l->kind != CONFIG_LINE_MODEM || l->device == NULL)
+            continue;
+        if (stat(l->device, &st) == -1)
+            fprintf(stderr,
+                    "%s:%d: warning: on this machine: line %s: device %s: %s\n",
+                    file, l->src_line, l->name, l->device, strerror(errno));
+        else if (!S_ISCHR(st.st_mode))
+            fprintf(
+                stderr,
+                "%s:%d: warning: on this machine: line %s: device %s: not a "
+                "character device\n",
+                file, l->src_line, l->name, l->device);
+    }
+}
+
 /* Load -c FILE or the embedded default; NULL after printing problems. */
 static struct config *
 load(const char *file, int use_default, struct config_errors *errs)
@@ -164,9 +300,12 @@ config_cmd_check(int argc, char **argv)
     if (errs == NULL)
         return 1;
     cf = load(file, use_default, errs);
-    if (cf != NULL)
+    if (cf != NULL) {
+        /* this machine, not the file: warnings, never errors */
+        check_devices(cf, use_default ? "<default>" : file);
+        check_spool(cf, use_default ? "<default>" : file);
         print_summary(cf);
-    else
+    } else
         fprintf(stderr, "%s: %d problem%s\n", use_default ? "<default>" : file,
                 errs->count + errs->dropped,
                 errs->count + errs->dropped == 1 ? "" : "s");

@@ -38,7 +38,7 @@ fi
 peers="$here/../tests/peers"
 want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' "$peers/package.json" | head -1)
 have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
-    "$peers/node_modules/playwright-core/package.json" 2>/dev/null | head -1)
+    "$peers/node_modules/playwright-core/package.json" 2>/dev/null | head -1 || true)
 if [ "$have" != "$want" ]; then
     (cd "$peers" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi

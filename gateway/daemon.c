@@ -49,7 +49,8 @@ struct daemon {
     struct web_queue *wq;
     struct panel *panel;
     struct web_server *web;
-    char web_started[300]; /* "enable listen port" the web started with */
+    char web_started[300];  /* "enable listen port" the web started with */
+    atomic_bool delivering; /* workers running: /healthz reads it */
 };
 
 static int64_t
@@ -129,7 +130,21 @@ daemon_start_delivery(struct daemon *d, const struct config *cf)
             return -1;
         }
     log_info("delivery: %d worker(s)", d->nworkers);
+    atomic_store(&d->delivering, true);
     return 0;
+}
+
+/* /healthz (web threads): what only the daemon knows. */
+static void
+daemon_health(void *arg, json_t *problems)
+{
+    struct daemon *d = arg;
+
+    if (!atomic_load(&d->delivering))
+        json_array_append_new(problems,
+                              json_string(atomic_load(&d->stop)
+                                              ? "delivery: stopping"
+                                              : "delivery: not running"));
 }
 
 static int
@@ -186,6 +201,8 @@ daemon_start_web(struct daemon *d, const struct config *cf)
     }
     web_queue_sources(d->wq, &src);
     panel_sources(d->panel, &src);
+    src.health = daemon_health;
+    src.health_arg = d;
     d->web = web_init(&wc, &src, d->metrics, &why);
     if (d->web == NULL) {
         log_error("web: %s", why.text);
@@ -211,6 +228,7 @@ daemon_stop_all(struct daemon *d)
         log_warn("stopping: a call outlived the longest call time; cut");
     lines_stop(d->lines);
     d->lines = NULL;
+    atomic_store(&d->delivering, false);
     if (d->dc) {
         deliver_stop(d->dc);
         queue_shutdown(d->q);
@@ -265,8 +283,8 @@ daemon_chown_dir(int fd, const char *name, int depth, struct daemon_owner *o)
 static void
 daemon_chown_at(int dfd, const char *name, int depth, struct daemon_owner *o)
 {
-    int fd = openat(dfd, name,
-                    O_PATH | O_CLOEXEC | (depth > 0 ? O_NOFOLLOW : 0));
+    int fd =
+        openat(dfd, name, O_PATH | O_CLOEXEC | (depth > 0 ? O_NOFOLLOW : 0));
     struct stat st;
 
     if (fd == -1 || fstat(fd, &st) == -1) {
@@ -379,6 +397,7 @@ daemon_reload(struct daemon *d)
     }
     cf = snapshot_get();
     log_set_level(cf->gateway.log_level);
+    log_set_format(cf->gateway.log_format);
     {
         struct queue_policy pol = {
             .retry_s = cf->smtp.retry_s,
@@ -458,7 +477,8 @@ daemon_usage(FILE *out)
             "Run the gateway: every configured fax line, the scanner, the\n"
             "delivery workers and the web status page, until SIGTERM.\n"
             "SIGHUP reloads the config (a bad one is rejected, the old one\n"
-            "stays). Logs go to stderr.\n\n"
+            "stays). Logs go to stderr (journal format when it is the\n"
+            "journal, else a timestamp per line: gateway.log_format).\n\n"
             "  -c FILE  config (default /etc/ifaxgw/ifaxgw.conf; without it,\n"
             "           the embedded default: spool ./demo/spool, web on\n"
             "           127.0.0.1 only)\n");
@@ -489,6 +509,7 @@ daemon_cmd_main(int argc, char **argv)
     if (cf == NULL)
         return 1;
     log_set_level(cf->gateway.log_level);
+    log_set_format(cf->gateway.log_format);
     /* Signals are taken by the main thread only: block them before any
      * thread starts, so every thread inherits the mask. */
     sigemptyset(&set);

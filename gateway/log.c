@@ -1,22 +1,87 @@
 /* log - event lines; see log.h */
 #include "gateway/log.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_LINE_MAX 4096 /* one event line; longer ones are cut */
 
-/* The one process-wide setting besides the config snapshot; atomic so the
- * main thread may change it on reload while workers log. */
+/* The process-wide settings besides the config snapshot; atomic so the
+ * main thread may change them on reload while workers log. */
 static _Atomic int log_threshold = LOG_LVL_INFO;
+/* LOG_FMT_AUTO until the first line or log_set_format() resolves it. */
+static _Atomic int log_format = LOG_FMT_AUTO;
 
 void
 log_set_level(enum log_level level)
 {
     atomic_store(&log_threshold, (int)level);
+}
+
+/* stderr is the journal: JOURNAL_STREAM is "device:inode" of the stream
+ * systemd connected (it is inherited, so it must match stderr itself). */
+static bool
+log_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+
+    if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+        fstat(STDERR_FILENO, &st) == -1)
+        return false;
+    return (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_set_format(enum log_format format)
+{
+    if (format == LOG_FMT_AUTO)
+        format = log_stderr_is_journal() ? LOG_FMT_JOURNAL : LOG_FMT_PLAIN;
+    atomic_store(&log_format, (int)format);
+}
+
+int
+log_format_parse(const char *name)
+{
+    static const char *const names[] = {"auto", "journal", "plain"};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The line's start: "<N>ifaxgw: level: " or "TIMESTAMP ifaxgw: level: ". */
+static int
+log_prefix(char *line, size_t n, enum log_level level)
+{
+    /* syslog priorities: err=3 warning=4 info=6 debug=7 */
+    static const int prio[] = {3, 4, 6, 7};
+    static const char *const tag[] = {"error", "warning", "info", "debug"};
+    struct timespec ts;
+    struct tm tm;
+    char stamp[32];
+
+    if (atomic_load(&log_format) == LOG_FMT_AUTO)
+        log_set_format(LOG_FMT_AUTO);
+    if (atomic_load(&log_format) == LOG_FMT_JOURNAL)
+        return snprintf(line, n, "<%d>ifaxgw: %s: ", prio[level], tag[level]);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        stamp[0] = '\0';
+    return snprintf(line, n, "%s.%03dZ ifaxgw: %s: ", stamp,
+                    (int)(ts.tv_nsec / 1000000), tag[level]);
 }
 
 int
@@ -36,16 +101,12 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
 static void
 log_emit(enum log_level level, const char *fmt, va_list ap)
 {
-    /* syslog priorities: err=3 warning=4 info=6 debug=7 */
-    static const int prio[] = {3, 4, 6, 7};
-    static const char *const tag[] = {"error", "warning", "info", "debug"};
     char line[LOG_LINE_MAX];
     int n;
 
     if ((int)level > atomic_load(&log_threshold))
         return;
-    n = snprintf(line, sizeof line, "<%d>ifaxgw: %s: ", prio[level],
-                 tag[level]);
+    n = log_prefix(line, sizeof line, level);
     if (n < 0)
         return;
     (void)vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);

@@ -3,13 +3,17 @@
 #include "gateway/web.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -321,6 +325,69 @@ changes_state(const char *method)
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
+/* A line that cannot take calls (not opened yet, given up, or failing). */
+static void
+health_lines(struct web_server *w, json_t *problems)
+{
+    struct web_line *ls;
+    size_t n;
+    char text[WEB_NAME_MAX + WEB_TEXT_MAX + 32];
+
+    if (w->src.lines == NULL)
+        return;
+    ls = xcalloc(WEB_LINES_MAX, sizeof *ls);
+    n = w->src.lines(w->src.arg, ls, WEB_LINES_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (ls[i].phase != WEB_LINE_DOWN && ls[i].phase != WEB_LINE_ERROR)
+            continue;
+        (void)snprintf(text, sizeof text, "line %s: %s%s%s", ls[i].name,
+                       web_line_phase_name(ls[i].phase),
+                       ls[i].detail[0] ? ": " : "", ls[i].detail);
+        json_array_append_new(problems, json_string(text));
+    }
+    free(ls);
+}
+
+/* The spool as this process (after the privilege drop) may use it: every
+ * state directory writable, and room on its file system. */
+static void
+health_spool(struct web_server *w, json_t *problems)
+{
+    static const char *const dirs[] = {"", "/incoming", "/queue", "/done",
+                                       "/failed"};
+    char path[PATH_MAX], text[PATH_MAX + 64];
+    struct statvfs vfs;
+
+    if (w->spool_real == NULL)
+        return;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        (void)snprintf(path, sizeof path, "%s%s", w->spool_real, dirs[i]);
+        if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) == -1) {
+            (void)snprintf(text, sizeof text, "spool %s: not writable: %s",
+                           path, strerror(errno));
+            json_array_append_new(problems, json_string(text));
+        }
+    }
+    if (statvfs(w->spool_real, &vfs) == 0 && vfs.f_bavail == 0) {
+        (void)snprintf(text, sizeof text, "spool %s: file system full",
+                       w->spool_real);
+        json_array_append_new(problems, json_string(text));
+    }
+}
+
+/* /healthz: every reason the gateway cannot do its work now. */
+static json_t *
+health_problems(struct web_server *w)
+{
+    json_t *problems = json_array();
+
+    health_lines(w, problems);
+    health_spool(w, problems);
+    if (w->src.health != NULL)
+        w->src.health(w->src.health_arg, problems);
+    return problems;
+}
+
 static enum MHD_Result
 dispatch(struct web_server *w, struct MHD_Connection *c, struct conn *cn,
          const char *url, const char *method)
@@ -357,7 +424,11 @@ dispatch(struct web_server *w, struct MHD_Connection *c, struct conn *cn,
         return send_reply(c, &rp, NULL, NULL);
     }
     if (strcmp(url, "/healthz") == 0) {
-        web_api_json(&rp, 200, json_pack("{s:b}", "ok", 1));
+        json_t *problems = health_problems(w);
+        bool ok = json_array_size(problems) == 0;
+
+        web_api_json(&rp, ok ? 200 : 503,
+                     json_pack("{s:b,s:o}", "ok", ok, "problems", problems));
         return send_reply(c, &rp, NULL, NULL);
     }
     if ((a = asset_find(url)) != NULL)

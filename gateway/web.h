@@ -134,6 +134,11 @@ struct web_sources {
      * (WEB_JOB_ID_MAX bytes). */
     int (*resend)(void *arg, const char *id, const char *to, char *new_id,
                   struct errbuf *why);
+
+    /* /healthz: what the server cannot see itself (delivery not running):
+     * append one printable string per problem to the JSON array. */
+    void *health_arg;
+    void (*health)(void *arg, json_t *problems);
 };
 
 struct web_conf {

@@ -19,7 +19,9 @@ run() { # file-prefix args...: stdout, stderr, status into $tmp/<prefix>.*
 }
 rc() { [ "$(cat "$tmp/$1.rc")" = "$2" ]; }
 has() { grep -qF -- "$2" "$tmp/$1"; }
-nlines() { [ "$(grep -c . "$tmp/$1")" = "$2" ]; }
+# lines of a file, without the warnings about this machine (a device or a
+# spool that is not here), which depend on where the test runs
+nlines() { [ "$(grep -v ': warning: on this machine: ' "$tmp/$1" | grep -c .)" = "$2" ]; }
 
 # --help
 run h1 check-config --help
@@ -114,6 +116,46 @@ check "no route explained" has r6.out "no route matched"
 
 run r7 route --default --source scan:nothing --time 10:00
 check "default config routes anything" rc r7 0
+
+# warnings about this machine: a line's device that is not there, a spool
+# gateway.user cannot write (the file is valid: exit 0 all the same)
+mkdir -m 0755 "$tmp/m" "$tmp/m/spool"
+touch "$tmp/m/notatty"
+mconf() { # FILE USER-LINE
+    cat >"$1" <<CONF
+gateway: { spool = "$tmp/m/spool"; $2 };
+lines = ( { name = "gone"; device = "$tmp/m/ttyNONE"; },
+          { name = "plain"; device = "$tmp/m/notatty"; },
+          { name = "null"; device = "/dev/null"; } );
+smtp: { hostname = "gw.test"; from = "gw@gw.test"; };
+routes = ( { name = "r"; recipients = ( "fax@ifax.test" ); } );
+CONF
+}
+mconf "$tmp/m1.conf" ""
+run m1 check-config -c "$tmp/m1.conf"
+check "machine: still valid (exit 0)" rc m1 0
+check "machine: a missing device is named with its line" \
+    has m1.err "m1.conf:2: warning: on this machine: line gone: device $tmp/m/ttyNONE: No such file or directory"
+check "machine: a file that is no device" has m1.err "line plain: device $tmp/m/notatty: not a character device"
+check "machine: /dev/null (a character device) passes" bash -c "! grep -q 'line null' '$tmp/m1.err'"
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+    chmod 0755 "$tmp" # mktemp: 0700, which nobody may not enter
+    mconf "$tmp/m2.conf" 'user = "nobody";'
+    run m2 check-config -c "$tmp/m2.conf"
+    check "machine: spool not writable for gateway.user" \
+        has m2.err "warning: on this machine: spool $tmp/m/spool: not writable for user nobody"
+    chown nobody "$tmp/m/spool"
+    run m3 check-config -c "$tmp/m2.conf"
+    check "machine: the user's own spool passes" bash -c "! grep -q 'spool' '$tmp/m3.err'"
+    chmod 0700 "$tmp/m"
+    run m4 check-config -c "$tmp/m2.conf"
+    check "machine: a parent the user may not enter" \
+        has m4.err "spool $tmp/m/spool: user nobody may not enter $tmp/m"
+    chmod 0755 "$tmp/m"
+    mconf "$tmp/m5.conf" 'user = "no-such-user-here";'
+    run m5 check-config -c "$tmp/m5.conf"
+    check "machine: an unknown gateway.user" has m5.err "gateway.user no-such-user-here: no such user"
+fi
 
 echo "test_check_config: $fails failed"
 [ "$fails" -eq 0 ]

@@ -72,6 +72,16 @@ v = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/msg-*.json")]
 sys.exit(0 if len(v) == 1 and v[0]["ok"] else 1)' "$TMP/dev.d"
 bad=$(not_users)
 check "every spool entry is the user's, none root's" test -z "$bad" || echo "$bad"
+# /healthz: ok now; not ok while the user cannot write a state directory
+port=$(sed -n 's|.*web: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/gw.log" | tail -1)
+healthz() { curl -s -w ' %{http_code}' "http://127.0.0.1:$port/healthz"; }
+h=$(healthz)
+check "/healthz: ok as the user ($h)" test "$h" = '{"ok":true,"problems":[]} 200'
+chown root:root "$spool/incoming"
+h=$(healthz)
+check "/healthz: 503 while incoming/ is not the user's to write ($h)" \
+    grep -q "^{\"ok\":false,\"problems\":\[\"spool $spool/incoming: not writable: Permission denied\"\]} 503\$" <<<"$h"
+chown "$U:$U" "$spool/incoming"
 gw_stop
 check "the daemon exits 0 on SIGTERM" test "$GW_RC" -eq 0
 

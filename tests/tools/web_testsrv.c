@@ -940,7 +940,7 @@ serve(int argc, char **argv)
     src = (struct web_sources){
         &p,        tp_lines,  tp_scanner, tp_scan_start, &p,
         tp_counts, tp_list,   tp_show,    tp_job_dir,    tp_thumbnail,
-        tp_retry,  tp_remove, tp_resend};
+        tp_retry,  tp_remove, tp_resend, NULL,          NULL};
     if (wq != NULL)
         web_queue_sources(wq, &src);
     sigemptyset(&set);
