@@ -16,7 +16,8 @@
  * -x SPEED paces the call at SPEED times real time (0: as fast as the
  * gateway answers), -C "caller=N called=N" sends that CALL line first, and
  * the result line counts the pages the gateway confirmed (MCF or RTP
- * heard): "sender_code=N seconds=N confirmed=N".
+ * heard): "sender_code=N seconds=N confirmed=N"; -k N hangs up (closes
+ * the socket, no DCN) as soon as the gateway confirmed page N.
  * Prints the call result on stdout. Exit 0 when the call ended as asked.
  */
 #include <sys/socket.h>
@@ -46,6 +47,7 @@ struct opts {
     const char *sock;
     int speed;
     const char *call_line;
+    int drop_after;
 };
 
 static int sender_code = -1;
@@ -108,7 +110,7 @@ parse(int argc, char **argv, struct opts *o)
     o->cut_after_page = 0;
     o->raw = NULL;
     o->sock = NULL;
-    while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:s:x:C:")) != -1) {
+    while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:s:x:C:k:")) != -1) {
         switch (c) {
         case 'm':
             o->modems = !strcmp(optarg, "v17")   ? FAXRX_V17
@@ -144,6 +146,9 @@ parse(int argc, char **argv, struct opts *o)
             break;
         case 'C':
             o->call_line = optarg;
+            break;
+        case 'k':
+            o->drop_after = atoi(optarg);
             break;
         default:
             return -1;
@@ -210,6 +215,10 @@ call_socket(const struct opts *o, const char *doc, SNDFILE *sf)
             return 1;
     }
     for (; n < 40L * 60 * 50 && sender_code < 0; n++) {
+        if (o->drop_after > 0 && confirmed >= o->drop_after) {
+            printf("dropped the line after %d confirmed pages\n", confirmed);
+            break;
+        }
         if (o->speed > 0) /* 20 ms of audio per block, SPEED times faster */
             nanosleep(&(struct timespec){0, 20 * 1000 * 1000 / o->speed},
                       NULL);
