@@ -12,9 +12,10 @@
 
 #include "gateway/log.h"
 
-/* A spool too full for a call: refuse before answering, not mid-page. */
+/* Free space under min_kb: -1 with why (what is free, and what for). */
 static int
-faxjob_room(struct queue *q, struct errbuf *why)
+faxjob_free_kb(struct queue *q, int min_kb, const char *what,
+               struct errbuf *why)
 {
     struct statvfs vfs;
     unsigned long long kb;
@@ -22,11 +23,18 @@ faxjob_room(struct queue *q, struct errbuf *why)
     if (statvfs(queue_spool_dir(q), &vfs) == -1)
         return errbuf_errno(why, "spool %s", queue_spool_dir(q));
     kb = (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024;
-    if (kb < FAXJOB_MIN_FREE_KB)
+    if (kb < (unsigned long long)min_kb)
         return errbuf_set(why, ERR_TEMP, "4.3.1",
-                          "spool %s has %llu KiB free, under %d KiB",
-                          queue_spool_dir(q), kb, FAXJOB_MIN_FREE_KB);
+                          "spool %s has %llu KiB free, under %d KiB%s",
+                          queue_spool_dir(q), kb, min_kb, what);
     return 0;
+}
+
+/* A spool too full for a call: refuse before answering, not mid-page. */
+static int
+faxjob_room(struct queue *q, struct errbuf *why)
+{
+    return faxjob_free_kb(q, FAXJOB_MIN_FREE_KB, "", why);
 }
 
 struct job *
@@ -97,26 +105,92 @@ faxjob_stored_pages(const struct job *j, struct errbuf *why)
     return job_count_pages(path, why);
 }
 
+/* What the record knows, into the job: identity, the record, quality. */
 static int
-faxjob_fill(struct job *j, const struct callrec *rec, struct errbuf *why)
+faxjob_describe(struct job *j, const struct callrec *rec, struct errbuf *why)
 {
-    char reason[300], esc[4 * CALLREC_TEXT_MAX];
-    int stored = faxjob_stored_pages(j, why);
+    int poor = 0;
 
     if (job_set_line(j, rec->line, why) == -1 ||
-        job_set_csid(j, rec->remote_csid, why) == -1 ||
+        job_set_csid(j, rec->remote_csid[0] ? rec->remote_csid : NULL, why) ==
+            -1 ||
         job_set_caller(j, rec->caller_id[0] ? rec->caller_id : NULL, why) ==
             -1 ||
         job_set_called(j, rec->called_number[0] ? rec->called_number : NULL,
                        why) == -1)
         return -1;
-    if (rec->result == CALLREC_PARTIAL) {
+    job_set_record(j, callrec_to_json(rec));
+    job_set_quality(j, callrec_page_quality(rec, &poor), poor);
+    return 0;
+}
+
+int
+faxjob_identify(struct queue *q, struct job *j, const char *line,
+                const char *caller, const char *called, struct errbuf *why)
+{
+    if (job_set_line(j, line, why) == -1 ||
+        job_set_caller(j, caller && caller[0] ? caller : NULL, why) == -1 ||
+        job_set_called(j, called && called[0] ? called : NULL, why) == -1)
+        return -1;
+    return queue_save(q, j, why);
+}
+
+int
+faxjob_store(struct queue *q, struct job *j, const struct callrec *rec,
+             enum faxrx_store_event ev, struct errbuf *why)
+{
+    if (faxjob_describe(j, rec, why) == -1)
+        return -1;
+    if (ev == FAXRX_STORE_PAGE) {
+        int stored = faxjob_stored_pages(j, why);
+
+        if (stored < 0)
+            return -1;
+        if ((size_t)stored < rec->npages) {
+            /* libtiff's write failed (it says why on stderr only) */
+            if (faxjob_free_kb(q, FAXJOB_PAGE_RESERVE_KB, "", why) == 0)
+                errbuf_set(why, ERR_TEMP, "",
+                           "pages.tif holds %d of %zu pages (write failed)",
+                           stored, rec->npages);
+            return errbuf_prefix(why, "page %zu not written", rec->npages);
+        }
+        if (faxjob_free_kb(q, FAXJOB_PAGE_RESERVE_KB, " (page reserve)",
+                           why) == -1)
+            return -1;
+    }
+    /* fsyncs pages.tif before meta.json: the page is durable when the
+     * sender hears MCF */
+    return queue_save(q, j, why);
+}
+
+static int
+faxjob_fill(struct job *j, const struct callrec *rec, struct errbuf *why)
+{
+    char reason[400], esc[4 * CALLREC_TEXT_MAX];
+    char path[4096];
+    int stored = faxjob_stored_pages(j, why);
+
+    if (faxjob_describe(j, rec, why) == -1)
+        return -1;
+    if (rec->result == CALLREC_PARTIAL && rec->refused_page > 0) {
+        (void)snprintf(reason, sizeof reason,
+                       "page %d not stored (%s): not confirmed, the sender "
+                       "keeps it",
+                       rec->refused_page,
+                       log_esc(esc, sizeof esc, rec->store_error));
+        if (job_set_partial(j, reason, why) == -1)
+            return -1;
+    } else if (rec->result == CALLREC_PARTIAL) {
         (void)snprintf(reason, sizeof reason, "%s: %s",
                        callrec_end_name(rec->end),
                        log_esc(esc, sizeof esc, rec->t30_text));
         if (job_set_partial(j, reason, why) == -1)
             return -1;
     }
+    if (stored > 0 && (size_t)stored > rec->npages &&
+        job_path(j, "pages.tif", path, sizeof path) != NULL &&
+        job_seal_pages(path, (int)rec->npages, why) == -1)
+        return -1; /* a page written but not confirmed is not the job's */
     if (stored >= 0 && (size_t)stored < rec->npages) {
         (void)snprintf(reason, sizeof reason,
                        "%d of %zu confirmed pages stored (spool write failed)",
@@ -124,7 +198,6 @@ faxjob_fill(struct job *j, const struct callrec *rec, struct errbuf *why)
         if (job_set_partial(j, reason, why) == -1)
             return -1;
     }
-    job_set_record(j, callrec_to_json(rec));
     return faxjob_write_log(j, rec, why);
 }
 

@@ -152,6 +152,7 @@ job_free(struct job *j)
     free(j->subject);
     free(j->notify);
     json_decref(j->record);
+    json_decref(j->page_quality);
     free(j->dir);
     free(j);
     return NULL;
@@ -236,6 +237,16 @@ job_set_record(struct job *j, json_t *record)
     json_t *old = j->record;
 
     j->record = record; /* the caller's reference is ours now */
+    json_decref(old);
+}
+
+void
+job_set_quality(struct job *j, json_t *page_quality, int poor_pages)
+{
+    json_t *old = j->page_quality;
+
+    j->page_quality = page_quality;
+    j->poor_pages = page_quality != NULL ? poor_pages : 0;
     json_decref(old);
 }
 
@@ -401,6 +412,10 @@ job_to_json(const struct job *j)
     put_str(o, "notify", j->notify);
     if (j->record != NULL)
         json_object_set(o, "record", j->record);
+    if (j->page_quality != NULL) {
+        json_object_set(o, "page_quality", j->page_quality);
+        put_int(o, "poor_pages", j->poor_pages);
+    }
     for (size_t i = 0; i < j->n_rcpt; i++)
         json_array_append_new(rcpts, rcpt_to_json(&j->rcpt[i]));
     json_object_set_new(o, "recipients", rcpts);
@@ -569,6 +584,17 @@ job_from_json(struct job *j, const json_t *o, struct errbuf *why)
                               "meta.json: record: not an "
                               "object");
         job_set_record(j, json_incref(rec));
+    }
+    rec = json_object_get(o, "page_quality");
+    if (rec != NULL && !json_is_null(rec)) {
+        int64_t poor;
+
+        if (!json_is_array(rec))
+            return errbuf_set(why, ERR_PERM, "",
+                              "meta.json: page_quality: not an array");
+        if (get_int(o, "poor_pages", 0, INT32_MAX, &poor, why))
+            return -1;
+        job_set_quality(j, json_incref(rec), (int)poor);
     }
     return rcpts_from_json(j, json_object_get(o, "recipients"), why);
 }

@@ -145,6 +145,9 @@ struct job {
     char *subject;        /* subject from the route template */
     char *notify;         /* notify address, or NULL */
     json_t *record;       /* call or scan record (object), or NULL; owned */
+    json_t *page_quality; /* per-page copy quality (array: page, rows,
+                             bad_rows, confirm, poor), or NULL; owned */
+    int poor_pages;       /* pages of page_quality marked poor */
     size_t n_rcpt;
     struct job_rcpt *rcpt; /* n_rcpt entries */
     /* private to gateway/queue */
@@ -180,6 +183,9 @@ int job_set_route(struct job *j, const char *route, const char *subject,
  * job_set_record(j, json_pack(...)) is right; keep your own with
  * json_incref() first. */
 void job_set_record(struct job *j, json_t *record);
+/* Per-page copy quality of a fax (an array, stolen like job_set_record;
+ * NULL drops it) and how many of its pages are poor. */
+void job_set_quality(struct job *j, json_t *page_quality, int poor_pages);
 /* Add a pending recipient; returns its index or -1 (bad address: PERM, over
  * JOB_RCPT_MAX: PERM). */
 int job_add_rcpt(struct job *j, const struct rcpt_spec *r, struct errbuf *why);

@@ -150,7 +150,34 @@ lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
         lines_log_call(o, NULL, c, why->text, NULL);
         return -1;
     }
+    /* who called is in meta.json before the call is answered (recovery) */
+    struct errbuf e;
+    if (faxjob_identify(o->owner->q, o->job, o->st.name, c->caller_id,
+                        c->called, &e) == -1)
+        log_warn("job=%s line=%s meta.json not written at answer: %s",
+                 o->job->id, o->st.name, e.text);
     return 0;
+}
+
+/* During the call: meta.json follows the record; a page that cannot be
+ * stored durably is refused (faxrx answers DCN, not MCF). */
+static int
+lines_on_store(void *arg, const struct callrec *rec, enum faxrx_store_event ev,
+               struct errbuf *why)
+{
+    struct lines_one *o = arg;
+
+    if (o->job == NULL)
+        return 0;
+    if (faxjob_store(o->owner->q, o->job, rec, ev, why) == 0)
+        return 0;
+    if (ev == FAXRX_STORE_PAGE)
+        log_warn("job=%s line=%s page %zu not confirmed to the sender: %s",
+                 o->job->id, o->st.name, rec->npages, why->text);
+    else
+        log_warn("job=%s line=%s meta.json not written: %s", o->job->id,
+                 o->st.name, why->text);
+    return -1;
 }
 
 /* /metrics: labels from fixed sets only (result and end names), never
@@ -289,6 +316,7 @@ lines_init_one(struct lines_one *o, const struct config_line *cl,
         audioline_set_job_handler(o->al, lines_on_job_start, lines_on_job_end,
                                   o);
         audioline_set_status_handler(o->al, lines_on_status, o);
+        audioline_set_store_handler(o->al, lines_on_store, o);
         return 0;
     }
     o->ls = line_init(NULL, cl, why);
@@ -297,6 +325,7 @@ lines_init_one(struct lines_one *o, const struct config_line *cl,
     line_set_answer_handler(o->ls, lines_on_answer, o);
     line_set_job_handler(o->ls, lines_on_job_start, lines_on_job_end, o);
     line_set_status_handler(o->ls, lines_on_status, o);
+    line_set_store_handler(o->ls, lines_on_store, o);
     return 0;
 }
 

@@ -402,6 +402,15 @@ recover_tmp(struct queue *q, int jobdfd, const char *id)
 static int commit_locked_job(struct queue *q, struct job *j, int jobdfd,
                              struct errbuf *why);
 
+/* The fax path saves its call record as the call goes: a document T.30
+ * confirmed whole (the EOP page answered) is not partial, crash or not. */
+static bool
+recovered_complete(const struct job *j)
+{
+    return j->record != NULL &&
+           json_is_true(json_object_get(j->record, "complete"));
+}
+
 /* One incoming/<id> left by a crash. */
 static void
 recover_incoming_one(struct queue *q, const char *id)
@@ -437,7 +446,7 @@ recover_incoming_one(struct queue *q, const char *id)
         (void)spool_fsync(q->dfd[JOB_INCOMING], "incoming", &why);
         return;
     }
-    if (!finishing)
+    if (!finishing && !recovered_complete(j))
         (void)job_set_partial(j, "recovered after crash", &why);
     if (j->created_ms == 0)
         j->created_ms = spool_now_ms();

@@ -319,6 +319,23 @@ run_free(struct rx_run *r)
 }
 
 /* Open everything before the call starts; -1 with *why. */
+/* The daemon's rule here too: meta.json as the call goes, and a page
+ * that is not durably stored is not confirmed. */
+static int
+rx_store(void *arg, const struct callrec *rec, enum faxrx_store_event ev,
+         struct errbuf *why)
+{
+    struct rx_run *r = arg;
+
+    if (faxjob_store(r->q, r->job, rec, ev, why) == -1) {
+        fprintf(stderr, "ifaxgw receive: %s%s\n",
+                ev == FAXRX_STORE_PAGE ? "page not confirmed: " : "",
+                why->text);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 run_open(struct rx_run *r, const struct rx_args *a, struct errbuf *why)
 {
@@ -349,6 +366,7 @@ run_open(struct rx_run *r, const struct rx_args *a, struct errbuf *why)
     r->rx = faxrx_init(&o, path, wall_ms(), why);
     if (r->rx == NULL)
         return -1;
+    faxrx_set_store_handler(r->rx, rx_store, r);
     return audio_accept(&r->src, why); /* answer now that pages can land */
 }
 

@@ -57,6 +57,8 @@ struct audioline {
     void *job_arg;
     line_status_fn status_fn;
     void *status_arg;
+    faxrx_store_fn store_fn;
+    void *store_arg;
     /* socket */
     int lfd;
     ino_t ino; /* of the socket we made: removed only if still ours */
@@ -389,6 +391,8 @@ call_start(struct audioline *s)
         return NULL;
     }
     faxrx_set_caller(rx, h.caller, h.called);
+    faxrx_set_caller_name(rx, h.name);
+    faxrx_set_store_handler(rx, s->store_fn, s->store_arg);
     return rx;
 }
 
@@ -513,6 +517,13 @@ audioline_set_status_handler(struct audioline *s, line_status_fn fn, void *arg)
 {
     s->status_fn = fn;
     s->status_arg = arg;
+}
+
+void
+audioline_set_store_handler(struct audioline *s, faxrx_store_fn fn, void *arg)
+{
+    s->store_fn = fn;
+    s->store_arg = arg;
 }
 
 int

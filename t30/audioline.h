@@ -53,6 +53,8 @@ void audioline_set_job_handler(struct audioline *s, line_job_start_fn start,
                                line_job_end_fn end, void *arg);
 void audioline_set_status_handler(struct audioline *s, line_status_fn fn,
                                   void *arg);
+void audioline_set_store_handler(struct audioline *s, faxrx_store_fn fn,
+                                 void *arg);
 
 /* Serve calls until *stop becomes non-zero; returns 0. The socket is
  * removed on return. */

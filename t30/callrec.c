@@ -113,10 +113,61 @@ callrec_finish(struct callrec *r, enum callrec_end end, int t30_code,
     r->end_ms = end_ms;
     if (r->npages == 0)
         r->result = CALLREC_FAILED;
-    else if (end == CALLREC_END_T30 && t30_code == T30_ERR_OK)
+    else if (r->complete || (end == CALLREC_END_T30 && t30_code == T30_ERR_OK))
         r->result = CALLREC_OK;
     else
         r->result = CALLREC_PARTIAL;
+}
+
+bool
+callrec_page_poor(const struct callrec_page *pg)
+{
+    return (pg->confirm & 0xfe) == T30_RTP ||
+           (pg->length > 0 && pg->bad_rows * 20 >= pg->length);
+}
+
+/* The answer frame's name, null when none was sent. */
+static json_t *
+confirm_json(int fcf)
+{
+    switch (fcf & 0xfe) {
+    case T30_MCF:
+        return json_string("MCF");
+    case T30_RTP:
+        return json_string("RTP");
+    case T30_RTN:
+        return json_string("RTN");
+    case T30_PPR:
+        return json_string("PPR");
+    }
+    return json_null();
+}
+
+static json_t *
+ppm_json(int fcf)
+{
+    const char *name = fcf != 0 ? t30_frametype((uint8_t)fcf) : NULL;
+
+    return name != NULL ? json_string(name) : json_null();
+}
+
+json_t *
+callrec_page_quality(const struct callrec *r, int *poor)
+{
+    json_t *a = json_array();
+
+    *poor = 0;
+    for (size_t i = 0; i < r->npages; i++) {
+        const struct callrec_page *p = &r->pages[i];
+        bool bad = callrec_page_poor(p);
+
+        *poor += bad ? 1 : 0;
+        json_array_append_new(
+            a, json_pack("{s:i, s:i, s:i, s:o, s:b}", "page", p->number,
+                         "rows", p->length, "bad_rows", p->bad_rows,
+                         "confirm", confirm_json(p->confirm), "poor", bad));
+    }
+    return a;
 }
 
 const char *
@@ -180,13 +231,15 @@ coding_name(int encoding)
 static json_t *
 page_json(const struct callrec_page *p)
 {
-    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:i, s:b}",
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:i, s:b, "
+                     "s:o, s:o}",
                      "number", p->number, "xres", p->xres_dpi, "yres",
                      p->yres_dpi, "width", p->width, "length", p->length,
                      "image_size", p->image_size, "coding",
                      coding_name(p->encoding), "bad_rows", p->bad_rows,
                      "longest_bad_row_run", p->longest_bad_row_run, "bit_rate",
-                     p->bit_rate, "ecm", p->ecm);
+                     p->bit_rate, "ecm", p->ecm, "ppm", ppm_json(p->ppm),
+                     "confirm", confirm_json(p->confirm));
 }
 
 json_t *
@@ -199,6 +252,7 @@ callrec_to_json(const struct callrec *r)
     json_object_set_new(o, "remote_csid", json_hostile(r->remote_csid));
     json_object_set_new(o, "caller_id", json_hostile(r->caller_id));
     json_object_set_new(o, "called_number", json_hostile(r->called_number));
+    json_object_set_new(o, "caller_name", json_hostile(r->caller_name));
     json_object_set_new(o, "local_csid", json_hostile(r->local_csid));
     json_object_set_new(o, "start_ms", json_integer(r->start_ms));
     json_object_set_new(o, "end_ms", json_integer(r->end_ms));
@@ -209,6 +263,11 @@ callrec_to_json(const struct callrec *r)
     json_object_set_new(o, "end", json_string(callrec_end_name(r->end)));
     json_object_set_new(o, "t30_code", json_integer(r->t30_code));
     json_object_set_new(o, "t30_text", json_hostile(r->t30_text));
+    json_object_set_new(o, "complete", json_boolean(r->complete));
+    if (r->refused_page > 0) {
+        json_object_set_new(o, "refused_page", json_integer(r->refused_page));
+        json_object_set_new(o, "store_error", json_hostile(r->store_error));
+    }
     for (size_t i = 0; i < r->npages; i++)
         json_array_append_new(pages, page_json(&r->pages[i]));
     json_object_set_new(o, "npages", json_integer((json_int_t)r->npages));

@@ -56,7 +56,14 @@ struct callrec_page {
     int longest_bad_row_run;
     int bit_rate; /* of this page */
     bool ecm;
+    int ppm;     /* post-page message that ended it (T30_MPS, T30_EOP...) */
+    int confirm; /* our answer: T30_MCF, T30_RTP (0: none sent yet) */
 };
+
+/* A page whose copy is poor: answered RTP, or 5 % of its rows or more bad
+ * (SpanDSP's own MCF limit; a page worse than 15 % is answered RTN and not
+ * kept). */
+bool callrec_page_poor(const struct callrec_page *pg);
 
 /* One frame, or a run of ECM data frames (T.4 FCD) one way, kept as the
  * first frame's header and a count. */
@@ -74,6 +81,7 @@ struct callrec {
     char remote_csid[T30_CSID_MAX + 1];     /* hostile, raw */
     char caller_id[CALLREC_ID_MAX + 1];     /* hostile, raw; "" unknown */
     char called_number[CALLREC_ID_MAX + 1]; /* hostile, raw; "" unknown */
+    char caller_name[CALLREC_ID_MAX + 1];   /* hostile, raw; "" unknown */
     char local_csid[T30_CSID_MAX + 1];
     int64_t start_ms; /* wall clock, ms since epoch */
     int64_t end_ms;
@@ -83,6 +91,12 @@ struct callrec {
     char t30_text[CALLREC_TEXT_MAX];
     enum callrec_end end;
     enum callrec_result result;
+    /* T.30 confirmed the whole document: the page that ended with EOP was
+     * answered MCF or RTP. Such a call is OK however the line ends. */
+    bool complete;
+    int refused_page;                   /* page not confirmed because it
+                                           could not be stored, or 0 */
+    char store_error[CALLREC_TEXT_MAX]; /* why (printable ASCII) */
     size_t npages;
     struct callrec_page *pages; /* owned, npages entries */
     size_t nframes;
@@ -110,13 +124,20 @@ void callrec_add_frame(struct callrec *r, int64_t t_ms, bool incoming,
 /* Append a confirmed page; returns -1 past CALLREC_PAGES_MAX. */
 int callrec_add_page(struct callrec *r, const struct callrec_page *pg);
 
-/* Decide result from pages and T.30 code: OK only when phase E said OK
- * and pages > 0; PARTIAL when pages > 0; else FAILED. */
+/* Decide result from pages and what T.30 confirmed: OK when phase E said
+ * OK with pages > 0, or when the document was complete (EOP confirmed)
+ * whatever ended the call afterwards (a sender that hangs up without DCN);
+ * PARTIAL when pages > 0; else FAILED. */
 void callrec_finish(struct callrec *r, enum callrec_end end, int t30_code,
                     const char *t30_text, int64_t end_ms);
 
 const char *callrec_result_name(enum callrec_result res);
 const char *callrec_end_name(enum callrec_end end);
+
+/* Per-page copy quality for meta.json: [{"page","rows","bad_rows",
+ * "confirm":"MCF"|"RTP"|"RTN"|"PPR"|null,"poor"}], *poor = how many are
+ * poor (callrec_page_poor). Caller owns the reference. */
+json_t *callrec_page_quality(const struct callrec *r, int *poor);
 
 /* The record as a JSON object (strings escaped by jansson; bytes outside
  * UTF-8 are written as \xHH first). Caller owns the reference. */

@@ -1,4 +1,6 @@
 /* faxrx - one fax reception over 8 kHz audio (contract in faxrx.h) */
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES /* t30 send_hdlc_handler (audio) */
+
 #include "t30/faxrx.h"
 
 #include <errno.h>
@@ -12,6 +14,9 @@
 #include "gateway/xalloc.h"
 
 #define PROGRESS_CHECK_MS 1000 /* how often image rows are polled */
+/* After a refused page: time for our DCN to go out (V.21 preamble and
+ * frame, about 1.2 s) before the session ends. */
+#define REFUSE_LINGER_MS 3000
 
 _Static_assert(CONFIG_MODEM_V27TER == FAXRX_V27TER &&
                    CONFIG_MODEM_V29 == FAXRX_V29 &&
@@ -37,6 +42,15 @@ struct faxrx {
     enum callrec_end ending; /* set before t30_terminate() */
     bool phase_e;            /* T.30 reported the end */
     bool done;               /* record handed out */
+    faxrx_store_fn store_fn;
+    void *store_arg;
+    /* every frame T.30 sends passes send_hdlc() first */
+    t30_send_hdlc_handler_t *hdlc_fn;
+    void *hdlc_arg;
+    bool confirm_pending;  /* a page was stored: its answer is next */
+    bool refusing;         /* a page could not be stored: DCN, then end */
+    bool dcn_sent;
+    int64_t refuse_end_ms; /* audio time the session ends after refusing */
 };
 
 static int64_t
@@ -61,7 +75,38 @@ on_phase_b(t30_state_t *t30, void *arg, int frametype)
     if (id != NULL && id[0] != '\0')
         callrec_set_str(s->rec.remote_csid, sizeof s->rec.remote_csid, id);
     progress(s);
+    if (s->store_fn != NULL) {
+        struct errbuf why;
+
+        (void)s->store_fn(s->store_arg, &s->rec, FAXRX_STORE_CALL, &why);
+    }
     return T30_ERR_OK;
+}
+
+/* The answer SpanDSP's copy_quality() gives a non-ECM page (ECM pages are
+ * whole when they are confirmed): under 5 % bad rows MCF, under 15 % RTP,
+ * else RTN (and the page is not kept). */
+static int
+expected_confirm(const t30_stats_t *st)
+{
+    if (st->error_correcting_mode)
+        return T30_MCF;
+    if (st->bad_rows * 20 < st->length || (st->bad_rows == 0 && st->length))
+        return T30_MCF;
+    return st->bad_rows * 20 < st->length * 3 ? T30_RTP : T30_RTN;
+}
+
+/* The store handler refused the page just added: out of the record, and
+ * the next answer becomes DCN (send_hdlc). */
+static void
+refuse_page(struct faxrx *s, const struct errbuf *why)
+{
+    s->rec.refused_page = s->rec.pages[s->rec.npages - 1].number;
+    s->rec.npages--;
+    callrec_set_str(s->rec.store_error, sizeof s->rec.store_error,
+                    why->text[0] ? why->text : "page not stored");
+    s->refusing = true;
+    s->refuse_end_ms = now_ms(s) + REFUSE_LINGER_MS;
 }
 
 static int
@@ -91,7 +136,6 @@ on_phase_d(t30_state_t *t30, void *arg, int frametype)
     struct callrec_page pg;
     t30_stats_t st;
 
-    (void)frametype;
     t30_get_transfer_statistics(t30, &st);
     if ((size_t)st.pages_rx <= s->rec.npages)
         return T30_ERR_OK; /* repeated post-page message, same page */
@@ -107,10 +151,21 @@ on_phase_d(t30_state_t *t30, void *arg, int frametype)
     pg.longest_bad_row_run = st.longest_bad_row_run;
     pg.bit_rate = st.bit_rate;
     pg.ecm = st.error_correcting_mode != 0;
+    pg.ppm = frametype & 0xfe;
+    pg.confirm = expected_confirm(&st);
     s->rec.bit_rate = st.bit_rate;
     s->rec.ecm = pg.ecm;
-    (void)callrec_add_page(&s->rec, &pg);
     progress(s);
+    if (s->refusing || callrec_add_page(&s->rec, &pg) == -1)
+        return T30_ERR_OK;
+    s->confirm_pending = true;
+    if (s->store_fn != NULL) {
+        struct errbuf why;
+
+        errbuf_clear(&why);
+        if (s->store_fn(s->store_arg, &s->rec, FAXRX_STORE_PAGE, &why) == -1)
+            refuse_page(s, &why);
+    }
     return T30_ERR_OK;
 }
 
@@ -138,6 +193,52 @@ on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg, int len)
                       len > 0 ? (size_t)len : 0);
     if (incoming)
         progress(s);
+}
+
+static bool
+is_page_answer(uint8_t fcf)
+{
+    fcf &= 0xfe;
+    return fcf == T30_MCF || fcf == T30_RTP || fcf == T30_RTN ||
+           fcf == T30_PPR || fcf == T30_DCN;
+}
+
+/* Every frame T.30 sends, on its way to the modem. The answer to a stored
+ * page settles its confirmation; after a refused page it becomes DCN (the
+ * transcript is corrected to what went out). */
+static void
+send_hdlc(void *arg, const uint8_t *msg, int len)
+{
+    struct faxrx *s = arg;
+    uint8_t dcn[3];
+
+    if (msg != NULL && len >= 3 && s->refusing && !s->dcn_sent &&
+        is_page_answer(msg[2])) {
+        struct callrec_frame *f =
+            s->rec.nframes > 0 ? &s->rec.frames[s->rec.nframes - 1] : NULL;
+
+        dcn[0] = msg[0];
+        dcn[1] = msg[1] | 0x10; /* final frame */
+        dcn[2] = (uint8_t)(T30_DCN | (msg[2] & 1));
+        msg = dcn;
+        len = 3;
+        s->dcn_sent = true;
+        s->confirm_pending = false;
+        if (f != NULL && !f->incoming && f->len >= 3)
+            f->data[2] = dcn[2];
+    } else if (msg != NULL && len >= 3 && s->confirm_pending &&
+               is_page_answer(msg[2]) && s->rec.npages > 0) {
+        struct callrec_page *pg = &s->rec.pages[s->rec.npages - 1];
+        int fcf = msg[2] & 0xfe;
+
+        s->confirm_pending = false;
+        pg->confirm = fcf;
+        if ((fcf == T30_MCF || fcf == T30_RTP) &&
+            (pg->ppm == T30_EOP || pg->ppm == T30_PRI_EOP))
+            s->rec.complete = true; /* the document is confirmed whole */
+    }
+    if (s->hdlc_fn != NULL)
+        s->hdlc_fn(s->hdlc_arg, msg, len);
 }
 
 static void
@@ -246,6 +347,12 @@ faxrx_init(const struct faxrx_opts *o, const char *tiff_path, int64_t start_ms,
         return NULL;
     }
     s->t30 = fax_get_t30_state(s->fax);
+    /* fax.c's HDLC sender, behind ours (no API to wrap it: the private
+     * struct of the packaged 0.0.6) */
+    s->hdlc_fn = s->t30->send_hdlc_handler;
+    s->hdlc_arg = s->t30->send_hdlc_user_data;
+    s->t30->send_hdlc_handler = send_hdlc;
+    s->t30->send_hdlc_user_data = s;
     fax_set_transmit_on_idle(s->fax, TRUE);
     fax_set_tep_mode(s->fax, FALSE);
     configure(s, o, tiff_path);
@@ -263,7 +370,9 @@ faxrx_init_frontend(const struct faxrx_opts *o, const char *tiff_path,
     if (s == NULL)
         return NULL;
     s->t30 = t30_init(NULL, FALSE, fe->set_rx_type, fe->arg, fe->set_tx_type,
-                      fe->arg, fe->send_hdlc, fe->arg);
+                      fe->arg, send_hdlc, s);
+    s->hdlc_fn = fe->send_hdlc;
+    s->hdlc_arg = fe->arg;
     if (s->t30 == NULL) {
         callrec_release(&s->rec);
         free(s);
@@ -296,6 +405,19 @@ faxrx_set_caller(struct faxrx *s, const char *caller_id,
 }
 
 void
+faxrx_set_caller_name(struct faxrx *s, const char *name)
+{
+    callrec_set_str(s->rec.caller_name, sizeof s->rec.caller_name, name);
+}
+
+void
+faxrx_set_store_handler(struct faxrx *s, faxrx_store_fn fn, void *arg)
+{
+    s->store_fn = fn;
+    s->store_arg = arg;
+}
+
+void
 faxrx_set_record_handler(struct faxrx *s, faxrx_record_fn fn, void *arg)
 {
     s->record_fn = fn;
@@ -321,6 +443,10 @@ finish(struct faxrx *s)
         callrec_set_str(text, sizeof text, "call time limit reached");
     else if (end == CALLREC_END_IDLE_TIMEOUT)
         callrec_set_str(text, sizeof text, "no progress (watchdog)");
+    else if (s->refusing)
+        (void)snprintf(text, sizeof text,
+                       "page %d not stored, not confirmed (DCN)",
+                       s->rec.refused_page);
     callrec_finish(&s->rec, end, code, text, s->rec.start_ms + now_ms(s));
     s->done = true;
     if (s->record_fn != NULL)
@@ -337,6 +463,21 @@ terminate(struct faxrx *s, enum callrec_end why)
         t30_terminate(s->t30); /* fires phase E with the current status */
     }
     finish(s);
+}
+
+static void check_progress(struct faxrx *s);
+
+/* Call limit, watchdog, and the end after a refused page. */
+static void
+check_limits(struct faxrx *s)
+{
+    check_progress(s);
+    if (s->refusing && now_ms(s) >= s->refuse_end_ms)
+        terminate(s, CALLREC_END_LOCAL);
+    else if (now_ms(s) >= s->call_limit_ms)
+        terminate(s, CALLREC_END_CALL_TIMEOUT);
+    else if (now_ms(s) - s->last_progress_ms >= s->idle_limit_ms)
+        terminate(s, CALLREC_END_IDLE_TIMEOUT);
 }
 
 /* Image rows and bytes grow during a non-ECM page, which has no frames. */
@@ -379,11 +520,7 @@ faxrx_block(struct faxrx *s, const int16_t *in, int16_t *out, int n)
         finish(s);
         return false;
     }
-    check_progress(s);
-    if (now_ms(s) >= s->call_limit_ms)
-        terminate(s, CALLREC_END_CALL_TIMEOUT);
-    else if (now_ms(s) - s->last_progress_ms >= s->idle_limit_ms)
-        terminate(s, CALLREC_END_IDLE_TIMEOUT);
+    check_limits(s);
     return !s->done;
 }
 
@@ -401,11 +538,7 @@ faxrx_advance(struct faxrx *s, int ms)
         finish(s);
         return false;
     }
-    check_progress(s);
-    if (now_ms(s) >= s->call_limit_ms)
-        terminate(s, CALLREC_END_CALL_TIMEOUT);
-    else if (now_ms(s) - s->last_progress_ms >= s->idle_limit_ms)
-        terminate(s, CALLREC_END_IDLE_TIMEOUT);
+    check_limits(s);
     return !s->done;
 }
 
@@ -413,7 +546,9 @@ void
 faxrx_hangup(struct faxrx *s)
 {
     if (s != NULL && !s->done)
-        terminate(s, s->phase_e ? CALLREC_END_T30 : CALLREC_END_HANGUP);
+        terminate(s, s->refusing  ? CALLREC_END_LOCAL
+                     : s->phase_e ? CALLREC_END_T30
+                                  : CALLREC_END_HANGUP);
 }
 
 bool

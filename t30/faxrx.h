@@ -61,6 +61,27 @@ struct faxrx;
  * until faxrx_free(). */
 typedef void (*faxrx_record_fn)(void *arg, const struct callrec *rec);
 
+/* What the store handler is told during the call. */
+enum faxrx_store_event {
+    FAXRX_STORE_CALL, /* phase B: the far end's CSID is in the record */
+    FAXRX_STORE_PAGE  /* page rec->npages is in the TIFF, not yet
+                         confirmed to the sender */
+};
+
+/*
+ * Called on the session's thread, inside T.30, with the record so far, so
+ * the caller can make what is known durable (the job's meta.json) as soon
+ * as it is known. At FAXRX_STORE_PAGE the answer decides the confirmation:
+ * 0 lets T.30 answer the page (MCF, or RTP for a poor copy); -1 with why
+ * says the page is not durably stored (write error, disk full): the page
+ * is taken out of the record, the sender gets DCN instead of a
+ * confirmation (so it keeps its copy) and the call ends as local-error,
+ * the pages before it kept. The return value of FAXRX_STORE_CALL is
+ * ignored.
+ */
+typedef int (*faxrx_store_fn)(void *arg, const struct callrec *rec,
+                              enum faxrx_store_event ev, struct errbuf *why);
+
 /* Fill o with defaults: ECM on, all modems, all codings, G4 file. */
 void faxrx_opts_default(struct faxrx_opts *o);
 
@@ -121,7 +142,11 @@ bool faxrx_advance(struct faxrx *s, int ms);
 void faxrx_set_caller(struct faxrx *s, const char *caller_id,
                       const char *called_number);
 
+/* Caller name from caller ID (hostile; copied). */
+void faxrx_set_caller_name(struct faxrx *s, const char *name);
+
 void faxrx_set_record_handler(struct faxrx *s, faxrx_record_fn fn, void *arg);
+void faxrx_set_store_handler(struct faxrx *s, faxrx_store_fn fn, void *arg);
 
 /*
  * Process n (1..FAXRX_BLOCK) samples of far-end audio in `in` and write n

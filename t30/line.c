@@ -72,6 +72,8 @@ struct line_state {
     void *job_arg;
     line_status_fn status_fn;
     void *status_arg;
+    faxrx_store_fn store_fn;
+    void *store_arg;
     /* port */
     int fd;
     struct class1_parser parser;
@@ -769,6 +771,8 @@ call_start(struct line_state *s, const struct line_call *c)
         return NULL;
     }
     faxrx_set_caller(rx, c->caller_id, c->called);
+    faxrx_set_caller_name(rx, c->caller_name);
+    faxrx_set_store_handler(rx, s->store_fn, s->store_arg);
     return rx;
 }
 
@@ -974,6 +978,13 @@ line_set_status_handler(struct line_state *s, line_status_fn fn, void *arg)
 {
     s->status_fn = fn;
     s->status_arg = arg;
+}
+
+void
+line_set_store_handler(struct line_state *s, faxrx_store_fn fn, void *arg)
+{
+    s->store_fn = fn;
+    s->store_arg = arg;
 }
 
 int

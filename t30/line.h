@@ -31,6 +31,7 @@
 #include "conf/config.h"
 #include "gateway/errbuf.h"
 #include "t30/callrec.h"
+#include "t30/faxrx.h"
 
 #define LINE_BACKOFF_MAX_S  60    /* reopen delay cap */
 #define LINE_CMD_TIMEOUT_MS 3000  /* AT command answer */
@@ -92,6 +93,10 @@ void line_set_job_handler(struct line_state *s, line_job_start_fn start,
                           line_job_end_fn end, void *arg);
 void line_set_status_handler(struct line_state *s, line_status_fn fn,
                              void *arg);
+/* During each call: the record as it grows (CSID at phase B, each page
+ * before it is confirmed; see faxrx_store_fn, whose -1 refuses a page). */
+void line_set_store_handler(struct line_state *s, faxrx_store_fn fn,
+                            void *arg);
 
 /* Run until *stop becomes non-zero; returns 0. A call in progress is
  * ended (record handed out, partial if pages were received). */

@@ -12,7 +12,12 @@
  * dropped during page N+1); -r: also write raw s16le.
  * -s SOCKET: instead of the in-memory receiver, call a gateway listening
  * on a unix stream socket (ifaxgw receive --audio unix:PATH): 160 samples
- * out, 160 back, in lockstep, until the sender's T.30 ends.
+ * out, 160 back, in lockstep, until the sender's T.30 ends. With -s:
+ * -x SPEED paces the call at SPEED times real time (0: as fast as the
+ * gateway answers), -C "caller=N called=N" sends that CALL line first, and
+ * the result line counts the pages the gateway confirmed (MCF or RTP
+ * heard): "sender_code=N seconds=N confirmed=N"; -k N hangs up (closes
+ * the socket, no DCN) as soon as the gateway confirmed page N.
  * Prints the call result on stdout. Exit 0 when the call ended as asked.
  */
 #include <sys/socket.h>
@@ -40,9 +45,24 @@ struct opts {
     int cut_after_page;
     const char *raw;
     const char *sock;
+    int speed;
+    const char *call_line;
+    int drop_after;
 };
 
 static int sender_code = -1;
+static int confirmed; /* MCF/RTP heard by the sender (-s) */
+
+static void
+on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
+         int len)
+{
+    (void)t30;
+    (void)arg;
+    if (incoming && len >= 3 &&
+        ((msg[2] & 0xfe) == T30_MCF || (msg[2] & 0xfe) == T30_RTP))
+        confirmed++;
+}
 
 static void
 on_e(t30_state_t *t30, void *arg, int code)
@@ -73,6 +93,7 @@ sender_new(const struct opts *o, const char *doc)
     t30_set_supported_compressions(t30, sc);
     t30_set_tx_file(t30, doc, 0, o->last_page);
     t30_set_phase_e_handler(t30, on_e, NULL);
+    t30_set_real_time_frame_handler(t30, on_frame, NULL);
     return fax;
 }
 
@@ -89,7 +110,7 @@ parse(int argc, char **argv, struct opts *o)
     o->cut_after_page = 0;
     o->raw = NULL;
     o->sock = NULL;
-    while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:s:")) != -1) {
+    while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:s:x:C:k:")) != -1) {
         switch (c) {
         case 'm':
             o->modems = !strcmp(optarg, "v17")   ? FAXRX_V17
@@ -119,6 +140,15 @@ parse(int argc, char **argv, struct opts *o)
             break;
         case 's':
             o->sock = optarg;
+            break;
+        case 'x':
+            o->speed = atoi(optarg);
+            break;
+        case 'C':
+            o->call_line = optarg;
+            break;
+        case 'k':
+            o->drop_after = atoi(optarg);
             break;
         default:
             return -1;
@@ -176,7 +206,22 @@ call_socket(const struct opts *o, const char *doc, SNDFILE *sf)
         fprintf(stderr, "fax_record: cannot connect to %s\n", o->sock);
         return 1;
     }
+    if (o->call_line != NULL) {
+        char hdr[256];
+        int len = snprintf(hdr, sizeof hdr, "CALL %s\n", o->call_line);
+
+        if (len < 0 || (size_t)len >= sizeof hdr ||
+            full_io(fd, hdr, (size_t)len, true) < 0)
+            return 1;
+    }
     for (; n < 40L * 60 * 50 && sender_code < 0; n++) {
+        if (o->drop_after > 0 && confirmed >= o->drop_after) {
+            printf("dropped the line after %d confirmed pages\n", confirmed);
+            break;
+        }
+        if (o->speed > 0) /* 20 ms of audio per block, SPEED times faster */
+            nanosleep(&(struct timespec){0, 20 * 1000 * 1000 / o->speed},
+                      NULL);
         memset(a, 0, sizeof a);
         fax_tx(snd, a, FAXRX_BLOCK);
         sf_write_short(sf, a, FAXRX_BLOCK);
@@ -193,7 +238,8 @@ call_socket(const struct opts *o, const char *doc, SNDFILE *sf)
         fax_tx(snd, a, FAXRX_BLOCK);
         fax_rx(snd, b, FAXRX_BLOCK);
     }
-    printf("sender_code=%d seconds=%ld\n", sender_code, n / 50);
+    printf("sender_code=%d seconds=%ld confirmed=%d\n", sender_code, n / 50,
+           confirmed);
     fax_free(snd);
     return sender_code == T30_ERR_OK ? 0 : 1;
 }
