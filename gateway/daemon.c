@@ -25,6 +25,7 @@
 #include "gateway/panel.h"
 #include "gateway/router.h"
 #include "gateway/web.h"
+#include "gateway/web_calls.h"
 #include "gateway/web_queue.h"
 #include "smtp/deliver.h"
 
@@ -43,6 +44,7 @@ struct daemon {
     int drain_s; /* longest call a SIGTERM waits for */
     struct metrics *metrics;
     struct web_queue *wq;
+    struct calllog *calls; /* the web's reader of spool/calls/ */
     struct panel *panel;
     struct web_server *web;
     char web_started[300]; /* "enable listen port" the web started with */
@@ -181,6 +183,8 @@ daemon_start_web(struct daemon *d, const struct config *cf)
         return -1;
     }
     web_queue_sources(d->wq, &src);
+    d->calls = calllog_open(queue_spool_dir(d->q));
+    web_calls_sources(d->calls, &src);
     panel_sources(d->panel, &src);
     d->web = web_init(&wc, &src, d->metrics, &why);
     if (d->web == NULL) {
@@ -203,6 +207,8 @@ daemon_stop_all(struct daemon *d)
     d->panel = NULL;
     web_queue_free(d->wq);
     d->wq = NULL;
+    calllog_free(d->calls);
+    d->calls = NULL;
     if (d->lines && !lines_drain(d->lines, (int64_t)d->drain_s * 1000))
         log_warn("stopping: a call outlived the longest call time; cut");
     lines_stop(d->lines);

@@ -88,4 +88,87 @@ rc=0; "$gw" calls -c "$tmp/gw.conf" show 20990101T000000.000-00000000 >/dev/null
 [ $rc -eq 1 ]
 "$gw" calls --help | grep -q -- '--since'
 
+# 5. the same calls through the web API (web_testsrv: gateway/web over the spool)
+"$tools/web_testsrv" serve "$spool" --queue 1 >"$tmp/srv.out" 2>"$tmp/srv.err" &
+pid=$!
+until grep -q '^port=' "$tmp/srv.out"; do
+    kill -0 "$pid" 2>/dev/null || { cat "$tmp/srv.err"; exit 1; }
+    sleep 0.1
+done
+port=$(sed -n 's/^port=//p' "$tmp/srv.out")
+"$py" - "$port" "$job" "$failed_id" "$good_id" <<'PY'
+import csv, io, json, sys, urllib.error, urllib.request
+port, job, failed_id, good_id = sys.argv[1:]
+base = "http://127.0.0.1:%s" % port
+def get(path):
+    try:
+        with urllib.request.urlopen(base + path) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read()
+def js(path):
+    st, ct, body = get(path)
+    assert ct == "application/json", (path, ct)
+    return st, json.loads(body)
+
+st, d = js("/api/calls")
+assert st == 200 and d["total"] == 3 and len(d["calls"]) == 3, d
+assert [c["id"] for c in d["calls"][1:]] == [failed_id, good_id], d
+bad, good = d["calls"][1], d["calls"][2]
+assert bad["result"] == "failed" and bad["job"] is None and bad["npages"] == 0, bad
+assert "no page received" in bad["reason"], bad
+assert good["result"] == "ok" and good["job"] == job and good["npages"] == 2, good
+assert d["calls"][0]["remote_csid"] == "M\u00fcller <b>", d["calls"][0]
+assert "frames" not in bad, "summaries stay small"
+st, d = js("/api/calls?result=failed")
+assert d["total"] == 1 and d["calls"][0]["id"] == failed_id, d
+st, d = js("/api/calls?q=" + job[-8:])
+assert d["total"] == 1 and d["calls"][0]["id"] == good_id, d
+st, d = js("/api/calls?q=m%C3%BCLLER")
+assert d["total"] == 1, d
+st, d = js("/api/calls?line=rec0&limit=1&offset=1")
+assert d["total"] == 3 and [c["id"] for c in d["calls"]] == [failed_id], d
+st, d = js("/api/calls?since=4102444800")
+assert d["total"] == 0, d
+for bad_q in ("result=maybe", "limit=0", "offset=-1", "since=yesterday", "q=" + "x" * 101):
+    st, d = js("/api/calls?" + bad_q)
+    assert st == 400 and "error" in d, (bad_q, st, d)
+
+# the ladder of the failed call: real times, DCS decoded, the failure marked
+st, c = js("/api/calls/" + failed_id)
+assert st == 200 and c["result"] == "failed", c
+lad = c["ladder"]
+steps = lad["steps"]
+names = [s["name"] for s in steps]
+assert names[:6] == ["CSI", "DIS", "TSI", "DCS", "CFR", "FCD"] and names[-1] == "end", names
+dcs = steps[3]
+assert dcs["dir"] == "rx" and dcs["text"].startswith("V.17 14400, fine 204x196, MMR (T.6)"), dcs
+assert dcs["hex"] == "ff13830062f844" and dcs["time_ms"] == c["start_ms"] + dcs["t_ms"], dcs
+assert steps[-1]["level"] == "fail" and "no page received" in steps[-1]["text"], steps[-1]
+assert lad["failures"] == 1 and lad["counts"]["CFR"] == 1 and lad["counts"]["MCF"] == 0, lad
+assert "<- DCS  ff 13 83 00 62 f8 44" in c["transcript"], c["transcript"]
+assert "frames" not in c
+# and of the good one: two pages confirmed, no failure
+st, c = js("/api/calls/" + good_id)
+lad = c["ladder"]
+assert lad["failures"] == 0 and lad["counts"]["MCF"] == 2 and lad["counts"]["PPS"] == 2, lad
+assert [s["level"] for s in lad["steps"]] == [""] * len(lad["steps"]), lad
+st, d = js("/api/calls/20990101T000000.000-00000000")
+assert st == 404, d
+st, d = js("/api/calls/..%2fmeta")
+assert st == 404, d
+
+# CSV: every call, quoted, the hostile text as data
+st, ct, body = get("/api/calls.csv")
+assert st == 200 and ct == "text/csv; charset=utf-8", (st, ct)
+rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+assert rows[0][:5] == ["id", "start", "line", "duration_s", "result"], rows[0]
+assert len(rows) == 4 and rows[2][0] == failed_id and rows[2][4] == "failed", rows
+assert rows[3][12] == job and rows[3][11] == "+1 555 0100", rows[3]
+assert rows[1][11] == "M\u00fcller <b>", rows[1]
+st, ct, body = get("/api/calls.csv?result=ok")
+assert len(body.decode().strip().split("\r\n")) == 3, body
+print("api: 3 calls, ladder of %d steps for the failed call, csv ok" % len(steps))
+PY
+
 echo "test_calls_log: ok"
