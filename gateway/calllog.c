@@ -55,11 +55,9 @@ str_json(const char *s)
 void
 calllog_from_rec(struct calllog_call *c, const struct callrec *rec)
 {
-    static char none[] = "";
-
     memset(c, 0, sizeof *c);
     c->rec = rec;
-    c->reason = none;
+    c->reason = "";
     if (rec == NULL) {
         c->result = "failed";
         c->reason = "the fax session could not start";

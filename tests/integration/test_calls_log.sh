@@ -170,5 +170,11 @@ st, ct, body = get("/api/calls.csv?result=ok")
 assert len(body.decode().strip().split("\r\n")) == 3, body
 print("api: 3 calls, ladder of %d steps for the failed call, csv ok" % len(steps))
 PY
+# the server stops cleanly (sanitizer builds report leaks here)
+kill "$pid"
+srv_rc=0
+wait "$pid" || srv_rc=$?
+pid=
+[ "$srv_rc" -eq 0 ] || { echo "web_testsrv exited with $srv_rc"; tail -40 "$tmp/srv.err"; exit 1; }
 
 echo "test_calls_log: ok"
