@@ -40,15 +40,15 @@ rc=0
 "$gw" receive -c "$tmp/gw.conf" --audio "$tmp/cut.raw" --format raw >/dev/null 2>&1 || rc=$?
 [ $rc -eq 1 ]
 [ "$(find "$spool/queue" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ] # no job for it
-# 3. a hostile, non-UTF-8 CSID: escaped in the log line
-"$tools/fax_record" -m v29 -l 0 -i $'M\xfcller <b>' "$doc" "$tmp/evil.wav" >/dev/null
+# 3. a hostile, non-UTF-8 CSID that starts like a spreadsheet formula
+"$tools/fax_record" -m v29 -l 0 -i $'=M\xfcller <b>' "$doc" "$tmp/evil.wav" >/dev/null
 "$gw" receive -c "$tmp/gw.conf" --audio "$tmp/evil.wav" >/dev/null
 
 "$gw" calls -c "$tmp/gw.conf" >"$tmp/list"
 cat "$tmp/list"
 [ "$(wc -l <"$tmp/list")" -eq 3 ]
 # newest first: the hostile call, the failed call, the good one
-sed -n 1p "$tmp/list" | grep -qF 'csid="M\xc3\xbcller <b>"'
+sed -n 1p "$tmp/list" | grep -qF 'csid="=M\xc3\xbcller <b>"'
 sed -n 2p "$tmp/list" | grep -E ' rec0 +[0-9.]+s failed +0 ' | grep -q 'reason="no page received: The call dropped prematurely"'
 sed -n 3p "$tmp/list" | grep -E ' rec0 +[0-9.]+s ok +2 14400 ecm ' | grep -q "csid=\"+1 555 0100\" id=.* job=$job\$"
 "$gw" calls -c "$tmp/gw.conf" --result failed >"$tmp/failed"
@@ -118,7 +118,7 @@ bad, good = d["calls"][1], d["calls"][2]
 assert bad["result"] == "failed" and bad["job"] is None and bad["npages"] == 0, bad
 assert "no page received" in bad["reason"], bad
 assert good["result"] == "ok" and good["job"] == job and good["npages"] == 2, good
-assert d["calls"][0]["remote_csid"] == "M\u00fcller <b>", d["calls"][0]
+assert d["calls"][0]["remote_csid"] == "=M\u00fcller <b>", d["calls"][0]
 assert "frames" not in bad, "summaries stay small"
 st, d = js("/api/calls?result=failed")
 assert d["total"] == 1 and d["calls"][0]["id"] == failed_id, d
@@ -165,7 +165,7 @@ rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
 assert rows[0][:5] == ["id", "start", "line", "duration_s", "result"], rows[0]
 assert len(rows) == 4 and rows[2][0] == failed_id and rows[2][4] == "failed", rows
 assert rows[3][12] == job and rows[3][11] == "+1 555 0100", rows[3]
-assert rows[1][11] == "M\u00fcller <b>", rows[1]
+assert rows[1][11] == "'=M\u00fcller <b>", rows[1] # not a formula
 st, ct, body = get("/api/calls.csv?result=ok")
 assert len(body.decode().strip().split("\r\n")) == 3, body
 print("api: 3 calls, ladder of %d steps for the failed call, csv ok" % len(steps))
