@@ -18,34 +18,46 @@
 #include "gateway/log.h"
 #include "gateway/spool.h"
 #include "gateway/xalloc.h"
+#include "t30/ladder.h"
 
 #define SUFFIX     ".json"
 #define NAME_MAX_  64
 
 /* --- writing ---------------------------------------------------------- */
 
-/* jansson refuses invalid UTF-8: such far-end text is kept \xHH-escaped. */
+/* jansson refuses invalid UTF-8: such far-end text (a Latin-1 CSID) is
+ * kept converted, each byte read as Latin-1, so nothing is lost and the
+ * page shows "M\u00fcller"; outputs escape it for their medium. */
 static json_t *
 str_json(const char *s)
 {
-    char esc[4 * CALLLOG_REASON_MAX + 8];
+    char conv[2 * CALLLOG_REASON_MAX + 1];
+    size_t o = 0;
     json_t *j;
 
     if (s == NULL)
         return json_string("");
     if ((j = json_string(s)) != NULL)
         return j;
-    return json_string(log_esc(esc, sizeof esc, s));
+    for (const unsigned char *p = (const unsigned char *)s;
+         *p != '\0' && o + 3 < sizeof conv; p++) {
+        if (*p < 0x80) {
+            conv[o++] = (char)*p;
+        } else {
+            conv[o++] = (char)(0xc0 | *p >> 6);
+            conv[o++] = (char)(0x80 | (*p & 0x3f));
+        }
+    }
+    conv[o] = '\0';
+    return json_string(conv);
 }
 
 void
 calllog_from_rec(struct calllog_call *c, const struct callrec *rec)
 {
-    static char none[] = "";
-
     memset(c, 0, sizeof *c);
     c->rec = rec;
-    c->reason = none;
+    c->reason = "";
     if (rec == NULL) {
         c->result = "failed";
         c->reason = "the fax session could not start";
@@ -600,4 +612,66 @@ calllog_frame(const json_t *frame, uint8_t *data, size_t n, size_t *len,
     *incoming = strcmp(dir, "rx") == 0;
     *count = cnt > 0 && cnt < UINT32_MAX ? (uint32_t)cnt : 1;
     return 0;
+}
+
+/* The ladder's last step: how the call ended, a failure unless ok. */
+static void
+end_step(const json_t *record, json_t *steps, int *fails)
+{
+    int64_t start = json_integer_value(json_object_get(record, "start_ms"));
+    int64_t end = json_integer_value(json_object_get(record, "end_ms"));
+    const char *result = json_string_value(json_object_get(record, "result"));
+    const char *reason = json_string_value(json_object_get(record, "reason"));
+    char text[CALLLOG_REASON_MAX + 32];
+    bool ok = result != NULL && strcmp(result, "ok") == 0;
+
+    (void)snprintf(text, sizeof text, "call %s%s%s", result ? result : "?",
+                   reason && reason[0] ? ": " : "", reason ? reason : "");
+    *fails += !ok;
+    json_array_append_new(
+        steps, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:s}", "t_ms",
+                         (json_int_t)(end > start ? end - start : 0),
+                         "time_ms", (json_int_t)end, "dir", "", "name", "end",
+                         "text", text, "level", ok ? "" : "fail", "count", 1,
+                         "len", 0, "hex", ""));
+}
+
+json_t *
+calllog_ladder(const json_t *record)
+{
+    const json_t *frames = json_object_get(record, "frames"), *f;
+    int64_t start = json_integer_value(json_object_get(record, "start_ms"));
+    json_t *steps = json_array(), *counts = json_object();
+    struct ladder ld;
+    struct ladder_step st;
+    uint8_t data[CALLREC_FRAME_BYTES];
+    size_t i, len;
+    int64_t t_ms;
+    bool in;
+    uint32_t count;
+    int fails = 0;
+
+    ladder_init(&ld);
+    json_array_foreach(frames, i, f)
+    {
+        if (calllog_frame(f, data, sizeof data, &len, &t_ms, &in, &count) ==
+            -1)
+            continue; /* written by us; a damaged entry is skipped */
+        ladder_frame(&ld, data, len, in, count, &st);
+        fails += strcmp(st.level, "fail") == 0;
+        json_array_append_new(
+            steps,
+            json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:I,s:O}", "t_ms",
+                      (json_int_t)t_ms, "time_ms", (json_int_t)(start + t_ms),
+                      "dir", in ? "rx" : "tx", "name", st.name, "text",
+                      st.text, "level", st.level, "count", (int)count, "len",
+                      json_integer_value(json_object_get(f, "len")), "hex",
+                      json_object_get(f, "hex")));
+    }
+    end_step(record, steps, &fails);
+    for (int c = 0; c < LADDER_NCOUNTS; c++)
+        json_object_set_new(counts, ladder_count_name((enum ladder_count)c),
+                            json_integer(ld.counts[c]));
+    return json_pack("{s:o,s:o,s:i}", "steps", steps, "counts", counts,
+                     "failures", fails);
 }

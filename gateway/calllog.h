@@ -15,9 +15,10 @@
  * Readers (the CLI, the web API) list summaries newest first with filters;
  * a struct calllog caches the summaries of the files it has read, so a
  * listing reads only the records new since the last one.
- * Far-end strings are kept as received when they are UTF-8, else with
- * \xHH escapes (jansson only writes UTF-8); outputs escape them again for
- * their medium (JSON by jansson, text by log_esc).
+ * Far-end strings are kept as received when they are UTF-8, else each
+ * byte read as Latin-1 (jansson only writes UTF-8; nothing is lost);
+ * outputs escape them once, for their medium (JSON by jansson, text by
+ * log_esc, the page by textContent).
  * Must not: log (errors go back through errbuf), touch job directories.
  * Errors: -1 with why; CALLLOG_NOT_FOUND for an unknown id.
  * Threads: calllog_write/purge: any, no state (several processes may write
@@ -103,5 +104,10 @@ int calllog_show(struct calllog *cl, const char *id, json_t **call,
  * *t_ms, *incoming, *count. -1 when the entry is malformed. */
 int calllog_frame(const json_t *frame, uint8_t *data, size_t n, size_t *len,
                   int64_t *t_ms, bool *incoming, uint32_t *count);
+
+/* The T.30 ladder of a record (t30/ladder): {"steps": [{t_ms, time_ms,
+ * dir, name, text, level, count, len, hex}...], "counts": {"MCF": n,
+ * ...}, "failures": n}. New reference. */
+json_t *calllog_ladder(const json_t *record);
 
 #endif

@@ -17,6 +17,7 @@ int negotiate_cmd_main(int argc, char **argv);    /* negotiate: smtp/ */
 int probe_cmd_main(int argc, char **argv);        /* probe: smtp/ */
 int deliver_cmd_main(int argc, char **argv);      /* deliver: smtp/ (one pass) */
 int receive_cmd_main(int argc, char **argv);      /* receive: gateway/ */
+int calllog_cmd_main(int argc, char **argv);      /* calls: gateway/ */
 int scan_cmd_main(int argc, char **argv);         /* scan: gateway/ */
 int page_cmd_main(int argc, char **argv);         /* convert: gateway/ */
 int submit_cmd_main(int argc, char **argv);       /* submit: gateway/ */

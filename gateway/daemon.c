@@ -28,6 +28,7 @@
 #include "gateway/panel.h"
 #include "gateway/router.h"
 #include "gateway/web.h"
+#include "gateway/web_calls.h"
 #include "gateway/web_queue.h"
 #include "smtp/deliver.h"
 
@@ -47,6 +48,7 @@ struct daemon {
     int drain_s; /* longest call a SIGTERM waits for */
     struct metrics *metrics;
     struct web_queue *wq;
+    struct calllog *calls; /* the web's reader of spool/calls/ */
     struct panel *panel;
     struct web_server *web;
     char web_started[300];  /* "enable listen port" the web started with */
@@ -200,6 +202,8 @@ daemon_start_web(struct daemon *d, const struct config *cf)
         return -1;
     }
     web_queue_sources(d->wq, &src);
+    d->calls = calllog_open(queue_spool_dir(d->q));
+    web_calls_sources(d->calls, &src);
     panel_sources(d->panel, &src);
     src.health = daemon_health;
     src.health_arg = d;
@@ -224,6 +228,8 @@ daemon_stop_all(struct daemon *d)
     d->panel = NULL;
     web_queue_free(d->wq);
     d->wq = NULL;
+    calllog_free(d->calls);
+    d->calls = NULL;
     if (d->lines && !lines_drain(d->lines, (int64_t)d->drain_s * 1000))
         log_warn("stopping: a call outlived the longest call time; cut");
     lines_stop(d->lines);

@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"check-config", config_cmd_check, "validate a config file and list every problem"},
     {"route", config_cmd_route, "show which route a call would take, and why"},
     {"queue", queue_cmd_main, "list, show, retry or delete jobs in the spool"},
+    {"calls", calllog_cmd_main, "the call log: every call, answered or not, and its T.30 ladder"},
     {"receive", receive_cmd_main, "receive one fax from 8 kHz audio into the spool"},
     {"scan", scan_cmd_main, "scan pages with a scan profile into the spool"},
     {"submit", submit_cmd_main, "queue TIFF, PDF, PostScript, PBM or PNG documents as a fax job"},

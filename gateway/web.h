@@ -98,6 +98,15 @@ struct web_counts {
     int64_t oldest_s[WEB_JOB_STATE_COUNT]; /* Unix s of the oldest; 0 none */
 };
 
+/* What a call-log listing selects; NULL/0: everything. */
+struct web_calls_query {
+    const char *text;   /* in CSID, caller, called number, job id */
+    const char *line;   /* exact line name */
+    const char *result; /* "ok", "partial", "failed", "refused" */
+    int64_t since_ms;   /* calls started at or after */
+    size_t offset, limit; /* limit 0: all */
+};
+
 /*
  * Every handler may be NULL (the API then answers 501 or leaves the part
  * out). Job objects have the shape docs/web-api.md gives ("id", "state",
@@ -139,6 +148,12 @@ struct web_sources {
      * append one printable string per problem to the JSON array. */
     void *health_arg;
     void (*health)(void *arg, json_t *problems);
+    void *calls_arg; /* passed to the call-log handlers below */
+    /* Call summaries matching q, newest first (gateway/web_calls.h). */
+    int (*calls)(void *arg, const struct web_calls_query *q, json_t **calls,
+                 size_t *total, struct errbuf *why);
+    /* One call's record; WEB_NOT_FOUND when there is none. */
+    int (*call)(void *arg, const char *id, json_t **call, struct errbuf *why);
 };
 
 struct web_conf {

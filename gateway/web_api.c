@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gateway/web_auth.h"
+#include "gateway/web_calls.h"
 #include "gateway/xalloc.h"
 
 #define TYPE_JSON          "application/json"
@@ -598,6 +599,8 @@ web_api_handle(const struct web_api_env *env, const struct web_api_request *rq,
                    : web_api_error(out, 405, "GET only"));
     else if (strncmp(p, "/api/jobs/", 10) == 0)
         (void)api_job(env, rq, p + 10, out);
+    else if (strncmp(p, "/api/calls", 10) == 0)
+        web_calls_handle(env, rq, out);
     else if (strcmp(p, "/api/scan") == 0)
         (void)(strcmp(rq->method, "POST") == 0
                    ? api_scan(env, rq, out)

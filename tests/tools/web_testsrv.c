@@ -18,7 +18,8 @@
  * directories whose meta.json is already in the API's shape (fast to make
  * by the thousand for the benchmark), thumbnails drawn by cairo. Lines and
  * the scanner are always simulated (a scan in --queue mode commits a real
- * job). The web module itself is the real code in both modes.
+ * job). The web module itself is the real code in both modes. The call
+ * log is always the real one (gateway/calllog over SPOOL/calls/).
  */
 #define _DEFAULT_SOURCE /* mkdtemp-free dirent d_type, realpath */
 #include <dirent.h>
@@ -42,6 +43,7 @@
 #include "gateway/queue.h"
 #include "gateway/web.h"
 #include "gateway/web_auth.h"
+#include "gateway/web_calls.h"
 #include "gateway/web_queue.h"
 #include "gateway/xalloc.h"
 
@@ -907,6 +909,7 @@ serve(int argc, char **argv)
     sigset_t set;
     int sig, use_queue = 0;
     struct web_queue *wq = NULL;
+    struct calllog *calls;
 
     p.spool = argv[2];
     cf.spool = argv[2];
@@ -940,9 +943,12 @@ serve(int argc, char **argv)
     src = (struct web_sources){
         &p,        tp_lines,  tp_scanner, tp_scan_start, &p,
         tp_counts, tp_list,   tp_show,    tp_job_dir,    tp_thumbnail,
-        tp_retry,  tp_remove, tp_resend, NULL,          NULL};
+        tp_retry,  tp_remove, tp_resend, NULL,         NULL,
+        NULL,      NULL,      NULL};
     if (wq != NULL)
         web_queue_sources(wq, &src);
+    calls = calllog_open(p.spool); /* spool/calls/, as the daemon's */
+    web_calls_sources(calls, &src);
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -957,6 +963,7 @@ serve(int argc, char **argv)
     sigwait(&set, &sig);
     web_free(w);
     web_queue_free(wq);
+    calllog_free(calls);
     queue_close(p.q);
     metrics_free(p.metrics);
     for (size_t i = 0; i < p.n; i++)
