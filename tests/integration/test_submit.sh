@@ -198,6 +198,14 @@ for kind in pdf ps; do
 done
 check "PDF and PostScript of the same text give the same pages" \
     "$PY" "$PC" same pdf.none.tif ps.none.tif
+for paper in letter:2156 legal:2744; do # 8.5 in: 1734 px, cropped to 1728
+    gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -sPAPERSIZE="${paper%:*}" \
+        -dFIXEDMEDIA -sOutputFile="${paper%:*}.pdf" doc.ps
+    sub "${paper%:*}" --to fax@ifax.test "${paper%:*}.pdf"
+    stored "${paper%:*}"
+    check "${paper%:*} PDF: 1728 wide, its length kept (${paper#*:} lines)" \
+        info_is "${paper%:*}.none.tif" "1728 ${paper#*:} 204 196 1" "1728 ${paper#*:} 204 196 1"
+done
 
 sub multi --to fax@ifax.test doc.pdf fine.png mh.tif
 check "several files: one job, their pages in order" grep -q "^queued job .*: 5 page(s)$" multi.out
@@ -286,6 +294,9 @@ sub to-known --to did@ifax.test --called 200 fine.png
 check "--to a route's address: that route's pinned host" meta to-known \
     'len(m["recipients"]) == 1 and m["recipients"][0]["host"] == "127.0.0.1:2602"'
 check "--to: the matching route still gives subject and name" meta to-known 'm["route"] == "default"'
+sub to-relay --to caller@mail.test --called 200 fine.png
+check "--to a route's relay address: relayed as that route says" meta to-relay \
+    'm["recipients"][0]["mode"] == "relay" and m["recipients"][0].get("host") is None'
 sub to-new --to new@other.test --to csid@ifax.test --subject "Hello" --csid ACME fine.png
 check "--to a new address: direct, resolved by MX" meta to-new \
     'm["recipients"][0]["address"] == "new@other.test" and m["recipients"][0].get("host") is None and m["recipients"][0]["mode"] == "direct"'

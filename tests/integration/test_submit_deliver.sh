@@ -67,15 +67,21 @@ id3=$("$SYS_PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["id
     "$TMP/resend.json" "$id1" || true)
 check "resend answers with a new job id and the old one as resent_from" \
     bash -c "[ -n '$id3' ] && [ '$id3' != '$id1' ]"
-meta3=$(ls -d "$spool"/*/"$id3" 2>/dev/null | head -1)
 check "the resent job goes to the route's pinned host" "$SYS_PY" -c '
-import json, sys
-m = json.load(open(sys.argv[1] + "/meta.json"))
+import json, os, sys
+def meta(spool, job):  # a job moves queue/ -> done/ by one rename: look in that order
+    for st in ("queue", "done", "failed"):
+        try:
+            return json.load(open(os.path.join(spool, st, job, "meta.json")))
+        except FileNotFoundError:
+            pass
+    raise SystemExit("no job " + job)
+m = meta(sys.argv[1], sys.argv[4])
 r = m["recipients"]
 assert len(r) == 1 and r[0]["address"] == "fax@ifax.test", r
 assert r[0].get("host") == "127.0.0.1:" + sys.argv[2], r
 assert m["record"]["resent_from"] == sys.argv[3] and m["csid"] == "HYLA 1", m
-' "$meta3" "$dev_PORT" "$id1"
+' "$spool" "$dev_PORT" "$id1" "$id3"
 if [ "$FAIL" -eq 0 ]; then # (a job going by MX would never settle here)
     wait_settled "$spool"
     check "the resent job is delivered to the same device" verdicts "$TMP/dev.d" 2 2,2
