@@ -263,6 +263,27 @@ bad directory "adir: not a regular file" adir
 bad missing "nosuch.tif: No such file" nosuch.tif
 bad good-then-bad "zero.pdf: pdf: no page" mh.tif zero.pdf
 bad no-route-address "bad recipient address" --to "not an address" mh.tif
+# stand-ins for a Ghostscript that crashes or writes garbage (IFAXGW_GS)
+printf '#!/bin/sh\nkill -SEGV $$\n' >gs-crash
+printf '#!/bin/sh\necho garbage >out.tif\n' >gs-garbage
+chmod +x gs-crash gs-garbage
+IFAXGW_GS=$TMP/gs-crash sub gs-crash --to fax@ifax.test doc.pdf
+check "a crashing Ghostscript: refused, the signal named" \
+    grep -q "doc.pdf: pdf: Ghostscript was killed by signal 11" gs-crash.err
+IFAXGW_GS=$TMP/gs-garbage sub gs-garbage --to fax@ifax.test doc.ps
+check "Ghostscript output that is no TIFF: refused" \
+    grep -q "doc.ps: postscript: not a TIFF" gs-garbage.err
+IFAXGW_GS=$TMP/no-such-gs sub gs-missing --to fax@ifax.test doc.ps
+check "no Ghostscript: refused, said so" grep -q "cannot run" gs-missing.err
+check "bad Ghostscript runs: nothing queued" [ "$(jobs_now)" = "$before" ]
+cat >noroute.conf <<CONF
+gateway: { spool = "$spool"; };
+routes = ( { name = "did"; match = { called = [ "100" ]; }; recipients = ( "d@ifax.test" ); } );
+CONF
+"$IFAXGW" submit -c noroute.conf --called 999 fine.png >noroute.out 2>noroute.err
+check "no route matches (no default): exit 1" [ $? -eq 1 ]
+check "no route matches: said so" grep -q "nothing queued: no route matched" noroute.err
+check "no route matches: nothing queued" [ "$(jobs_now)" = "$before" ]
 check "no temporary directory of Ghostscript left" \
     bash -c "! ls -d /tmp/ifaxgw-gs-* 2>/dev/null | xargs -r -n1 stat -c '%U %Y' | grep -q ."
 check "incoming/ is empty" [ -z "$(ls -A "$spool/incoming")" ]
