@@ -46,7 +46,7 @@ tiffset -s 270 '$(touch pwned) "x' "$hf/recvq/fax000000043.tif"
 echo "not a fax" >"$hf/recvq/fax000000044.tif"
 
 jobs_now() { ls "$spool/queue" 2>/dev/null | grep -c '^[0-9]' || true; }
-newest() { ls -t "$spool/queue" | head -n 1; }
+newest() { ls "$spool/queue" | sort | tail -n 1; } # ids sort by creation time
 meta() { # ID PYTHON-EXPR(m)
     "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
         "$spool/queue/$1/meta.json" "$2"
@@ -87,12 +87,21 @@ check "a file that is no fax: the hook names the file and device" \
     grep -q "faxrcvd-ifaxgw: recvq/fax000000044.tif (device ttyACM0" "$TMP/h3.err"
 check "a file that is no fax: no job" [ "$(jobs_now)" = "$n" ]
 
+# 3b. without faxinfo (HylaFAX+ elsewhere, or no hylafax-server here): the
+# CSID from tiffinfo's ImageDescription
+n=$(jobs_now)
+(cd "$hf" && PATH=/usr/bin:/bin IFAXGW="$IFAXGW" IFAXGW_CONF="$TMP/gw.conf" \
+    "$HOOK" recvq/fax000000042.tif ttyACM1 000000045 "" 5551234 "" 100) \
+    >"$TMP/h4.out" 2>"$TMP/h4.err"
+check "without faxinfo: queued" [ "$(jobs_now)" = $((n + 1)) ]
+check "without faxinfo: the CSID from the TIFF all the same" meta "$(newest)" 'm["csid"] == "+49 30 1234567"'
+
 # 4. FaxDispatch, sourced by bash in the spool as bin/faxrcvd does
 (cd "$hf" && FILE=recvq/fax000000042.tif DEVICE=ttyACM0 COMMID=000000042 MSG= \
     CIDNUMBER=5550000 CIDNAME= DESTINATION=100 SENDER="+49 30 1234567" \
     IFAXGW="$IFAXGW" IFAXGW_CONF="$TMP/gw.conf" bash -c ". '$DISPATCH'") \
     >"$TMP/d.out" 2>"$TMP/d.err"
-check "FaxDispatch: a job queued" [ "$(jobs_now)" = 3 ]
+check "FaxDispatch: a job queued" [ "$(jobs_now)" = 4 ]
 id=$(newest)
 check "FaxDispatch: CSID, caller, DID and route" \
     meta "$id" 'm["csid"] == "+49 30 1234567" and m["caller"] == "5550000" and m["called"] == "100" and m["route"] == "did100"'
