@@ -48,31 +48,53 @@ psraster_find_gs(char *out, size_t n, struct errbuf *why)
                       "package or set IFAXGW_GS");
 }
 
+/* What the child needs, all made before fork(): after it, only calls that
+ * are safe in a child of a threaded process (no allocation, no stdio). */
+struct psraster_exec {
+    char res[32], last[32], tmpenv[PATH_MAX + 16], homeenv[PATH_MAX + 16];
+    char *argv[20], *envp[5];
+    const char *dir;
+    int maxfd;
+};
+
+static void
+psraster_prepare(struct psraster_exec *x, const char *gs, const char *dir,
+                 const char *src, int xres, int yres)
+{
+    char *const argv[] = {
+        (char *)gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOPROMPT",
+        "-dPDFSTOPONERROR", "-sDEVICE=tiffg4", "-dAdjustWidth=0", x->res,
+        "-sPAPERSIZE=a4", "-dFirstPage=1", x->last, "-sOutputFile=out.tif",
+        "-sstdout=%stderr", "-f", (char *)src, NULL};
+    long maxfd = sysconf(_SC_OPEN_MAX);
+
+    (void)snprintf(x->res, sizeof x->res, "-r%dx%d", xres, yres);
+    /* one page past the limit, so that a longer document is refused */
+    (void)snprintf(x->last, sizeof x->last, "-dLastPage=%d",
+                   PAGE_MAX_PAGES + 1);
+    (void)snprintf(x->tmpenv, sizeof x->tmpenv, "TMPDIR=%s", dir);
+    (void)snprintf(x->homeenv, sizeof x->homeenv, "HOME=%s", dir);
+    memcpy(x->argv, argv, sizeof argv);
+    x->envp[0] = "PATH=/usr/bin:/bin";
+    x->envp[1] = "LC_ALL=C";
+    x->envp[2] = x->tmpenv;
+    x->envp[3] = x->homeenv;
+    x->envp[4] = NULL;
+    x->dir = dir;
+    x->maxfd = maxfd < 0 || maxfd > 65536 ? 65536 : (int)maxfd;
+}
+
 /* The child: limits, descriptors, environment, then gs. Never returns. */
 static void
-psraster_child(const char *gs, const char *dir, const char *src, int xres,
-               int yres)
+psraster_child(const struct psraster_exec *x)
 {
-    char res[32], tmpenv[PATH_MAX + 16], homeenv[PATH_MAX + 16];
-    char last[32];
-    char *envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", tmpenv, homeenv, NULL};
-    char *argv[] = {
-        (char *)gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOPROMPT",
-        "-dPDFSTOPONERROR", "-sDEVICE=tiffg4", "-dAdjustWidth=0", res,
-        "-sPAPERSIZE=a4", "-dFirstPage=1", last, "-sOutputFile=out.tif",
-        "-sstdout=%stderr", "-f", (char *)src, NULL};
     struct rlimit cpu = {PSRASTER_TIMEOUT_S, PSRASTER_TIMEOUT_S};
     struct rlimit as = {PSRASTER_MAX_AS, PSRASTER_MAX_AS};
     struct rlimit fsize = {PAGE_MAX_FILE, PAGE_MAX_FILE};
-    int fd, maxfd = (int)sysconf(_SC_OPEN_MAX);
+    int fd;
 
     (void)setpgid(0, 0);
-    (void)snprintf(res, sizeof res, "-r%dx%d", xres, yres);
-    /* one page past the limit, so that a longer document is refused */
-    (void)snprintf(last, sizeof last, "-dLastPage=%d", PAGE_MAX_PAGES + 1);
-    (void)snprintf(tmpenv, sizeof tmpenv, "TMPDIR=%s", dir);
-    (void)snprintf(homeenv, sizeof homeenv, "HOME=%s", dir);
-    if (chdir(dir) == -1)
+    if (chdir(x->dir) == -1)
         _exit(126);
     fd = open("/dev/null", O_RDONLY);
     if (fd == -1 || dup2(fd, 0) == -1)
@@ -80,14 +102,12 @@ psraster_child(const char *gs, const char *dir, const char *src, int xres,
     fd = open("gs.log", O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd == -1 || dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
         _exit(126);
-    if (maxfd < 0 || maxfd > 65536)
-        maxfd = 65536;
-    for (fd = 3; fd < maxfd; fd++)
+    for (fd = 3; fd < x->maxfd; fd++)
         (void)close(fd);
     (void)setrlimit(RLIMIT_CPU, &cpu);
     (void)setrlimit(RLIMIT_AS, &as);
     (void)setrlimit(RLIMIT_FSIZE, &fsize);
-    execve(gs, argv, envp);
+    execve(x->argv[0], x->argv, x->envp);
     _exit(127);
 }
 
@@ -172,13 +192,16 @@ psraster_run(const char *gs, const char *dir, const char *src, int xres,
              int yres, struct errbuf *why)
 {
     char msg[PSRASTER_MSG_MAX];
+    struct psraster_exec x;
     int status = 0, w;
-    pid_t pid = fork();
+    pid_t pid;
 
+    psraster_prepare(&x, gs, dir, src, xres, yres);
+    pid = fork();
     if (pid == -1)
         return errbuf_errno(why, "fork");
     if (pid == 0)
-        psraster_child(gs, dir, src, xres, yres);
+        psraster_child(&x);
     w = psraster_wait(pid, &status);
     if (w == -1)
         return errbuf_errno(why, "waitpid");
