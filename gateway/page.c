@@ -446,6 +446,24 @@ page_doc_write_pdf(const struct page_doc *doc, const char *path,
     return rc;
 }
 
+int
+page_doc_pdf_mem(const struct page_doc *doc, unsigned char **pdf, size_t *len,
+                 struct errbuf *why)
+{
+    struct page_buf out = {NULL, 0, 0};
+
+    if (doc->n == 0)
+        return errbuf_set(why, ERR_PERM, "5.6.0", "no pages");
+    if (page_pdf_write(doc->pages, (const unsigned char *const *)doc->g4,
+                       doc->g4_len, doc->n, &out, why) != 0) {
+        page_buf_release(&out);
+        return -1;
+    }
+    *pdf = out.p; /* handed over: not released */
+    *len = out.len;
+    return 0;
+}
+
 /* The PDF from the G4 strips alone when every page is single-strip G4
  * (what the queue stores): the PDF carries the same G4 data, so the pixels
  * need not be decoded. 1 when some page is not G4. */

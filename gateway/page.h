@@ -107,6 +107,10 @@ int page_doc_write_tiff(const struct page_doc *doc,
 int page_doc_write_pdf(const struct page_doc *doc, const char *path,
                        struct errbuf *why);
 
+/* The same PDF in memory: *pdf (malloc'ed, caller frees) of *len bytes. */
+int page_doc_pdf_mem(const struct page_doc *doc, unsigned char **pdf,
+                     size_t *len, struct errbuf *why);
+
 /* Greyscale PNG of page i, at most max_width pixels wide, aspect kept from
  * the real resolution; pixels averaged so text stays readable. */
 int page_thumbnail_png(const struct page_doc *doc, int i, int max_width,

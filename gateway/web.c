@@ -21,6 +21,7 @@
 #include "gateway/web_api.h"
 #include "gateway/web_assets.h"
 #include "gateway/web_auth.h"
+#include "gateway/web_events.h"
 #include "gateway/xalloc.h"
 
 #define COOKIE_NAME    "ifaxgw_session"
@@ -38,6 +39,7 @@ static const char csp_page[] =
 struct web_server {
     struct MHD_Daemon *mhd;
     struct web_auth *auth;
+    struct web_events *events; /* /api/events streams */
     struct web_sources src; /* copy; handlers borrowed */
     struct web_api_env env;
     struct metrics *metrics;
@@ -388,6 +390,40 @@ health_problems(struct web_server *w)
     return problems;
 }
 
+/* The ticker's status text for every open event stream. */
+static char *
+events_status(void *arg)
+{
+    struct web_server *w = arg;
+    struct errbuf why;
+    json_t *st;
+    char *s;
+
+    errbuf_clear(&why);
+    st = web_api_status_json(&w->env, now_s(), &why);
+    if (st == NULL)
+        st = json_pack("{s:I,s:s}", "now", (json_int_t)now_s(), "error",
+                       why.text);
+    s = json_dumps(st, JSON_COMPACT);
+    json_decref(st);
+    return s;
+}
+
+/* GET /api/events: the status pushed every second (text/event-stream). */
+static enum MHD_Result
+do_events(struct web_server *w, struct MHD_Connection *c)
+{
+    struct MHD_Response *r = web_events_response(w->events, c);
+    enum MHD_Result ret;
+
+    if (r == NULL)
+        return send_error(c, 503, "too many event streams");
+    add_common_headers(r, "text/event-stream", false);
+    ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result
 dispatch(struct web_server *w, struct MHD_Connection *c, struct conn *cn,
          const char *url, const char *method)
@@ -415,6 +451,8 @@ dispatch(struct web_server *w, struct MHD_Connection *c, struct conn *cn,
         if (strcmp(url, "/api/logout") == 0)
             return do_logout(w, c);
     }
+    if (strcmp(url, "/api/events") == 0 && strcmp(method, "GET") == 0)
+        return do_events(w, c);
     if (strncmp(url, "/api/", 5) == 0)
         return do_api(w, c, cn, url, method);
     if (changes_state(method))
@@ -557,7 +595,8 @@ web_init(const struct web_conf *cf, const struct web_sources *src,
     struct web_server *w = xcalloc(1, sizeof *w);
     struct sockaddr_storage ss;
     const union MHD_DaemonInfo *di;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME; /* event streams */
     bool v6 = false;
     char real[PATH_MAX];
 
@@ -581,6 +620,7 @@ web_init(const struct web_conf *cf, const struct web_sources *src,
     w->env.src = &w->src;
     w->env.metrics = m;
     w->env.spool_real = w->spool_real;
+    w->events = web_events_init(events_status, w);
     if (v6)
         flags |= MHD_USE_IPv6;
     w->mhd = MHD_start_daemon(
@@ -621,8 +661,10 @@ web_free(struct web_server *w)
 {
     if (w == NULL)
         return;
+    web_events_stop(w->events); /* MHD must not stop with any suspended */
     if (w->mhd != NULL)
         MHD_stop_daemon(w->mhd);
+    web_events_free(w->events);
     web_auth_free(w->auth);
     free(w->spool_real);
     free(w);

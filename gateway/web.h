@@ -34,6 +34,9 @@
 #define WEB_RECIPIENTS_MAX   16    /* recipients of one scan request */
 #define WEB_ADDRESS_MAX      254   /* RFC 5321 4.5.3.1.3 path, less <> */
 #define WEB_LIST_LIMIT_MAX   500   /* largest page of /api/jobs */
+#define WEB_CSV_MAX          100000 /* rows of /api/jobs.csv */
+#define WEB_QUERY_MAX        128   /* search text of /api/jobs?q= */
+#define WEB_PAGE_FULL_WIDTH  1728  /* ?size=full: a fax line, readable */
 
 /* Return codes of the queue handlers beyond 0 and -1 (-1 fills why). */
 #define WEB_NOT_FOUND -2 /* no such job: 404 */
@@ -61,6 +64,16 @@ enum web_scan_phase {
     WEB_SCAN_IDLE,
     WEB_SCAN_SCANNING, /* pages says how many so far */
     WEB_SCAN_ERROR     /* detail says why */
+};
+
+/* What /api/jobs?state=&q=&line=&from=&to= asks for. */
+struct web_job_filter {
+    enum web_job_state state;
+    const char *q;    /* NULL/"": any; else a case-insensitive substring of
+                         id, CSID, caller ID, called, a recipient address */
+    const char *line; /* NULL/"": any; else the line (or scan profile) */
+    int64_t from_s;   /* 0: open; else time >= from_s */
+    int64_t to_s;     /* 0: open; else time < to_s */
 };
 
 struct web_call {
@@ -126,16 +139,23 @@ struct web_sources {
 
     void *queue_arg; /* passed to the job handlers below */
     int (*counts)(void *arg, struct web_counts *out, struct errbuf *why);
-    /* A page of jobs in one state, newest first; *total gets the count. */
-    int (*list)(void *arg, enum web_job_state st, size_t limit, size_t offset,
-                json_t **jobs, size_t *total, struct errbuf *why);
+    /* A page of the jobs f matches (f->state is the directory), newest
+     * first; *total gets how many match. web_job_matches() decides. */
+    int (*list)(void *arg, const struct web_job_filter *f, size_t limit,
+                size_t offset, json_t **jobs, size_t *total,
+                struct errbuf *why);
     int (*show)(void *arg, const char *id, json_t **job, struct errbuf *why);
     /* The job's directory (for t30.log, smtp.log); must lie in the spool. */
     int (*job_dir)(void *arg, const char *id, char *dir, size_t n,
                    struct errbuf *why);
-    /* PNG thumbnail of page (from 1); *png is malloc'ed, caller frees. */
-    int (*thumbnail)(void *arg, const char *id, int page, unsigned char **png,
-                     size_t *len, struct errbuf *why);
+    /* PNG of page (from 1) at most width pixels wide (0: thumbnail size);
+     * *png is malloc'ed, caller frees. */
+    int (*thumbnail)(void *arg, const char *id, int page, int width,
+                     unsigned char **png, size_t *len, struct errbuf *why);
+    /* The whole job as "tif" (pages.tif as stored) or "pdf"; *data is
+     * malloc'ed, caller frees. */
+    int (*document)(void *arg, const char *id, const char *format,
+                    unsigned char **data, size_t *len, struct errbuf *why);
     int (*retry)(void *arg, const char *id, struct errbuf *why);
     int (*remove)(void *arg, const char *id, struct errbuf *why);
     /* A new job with id's pages and call data for to (gateway/submit, with
@@ -186,6 +206,9 @@ const char *web_job_state_name(enum web_job_state st);
 /* -1 when the name is none of incoming, queue, done, failed. */
 int web_job_state_parse(const char *name);
 const char *web_line_phase_name(enum web_line_phase p);
+/* Whether job (the API's shape) passes f's search, line and date filters
+ * (not its state: that is the directory listed). */
+bool web_job_matches(const json_t *job, const struct web_job_filter *f);
 const char *web_scan_phase_name(enum web_scan_phase p);
 
 #endif

@@ -1,5 +1,5 @@
 /* web_api - JSON API handlers; see web_api.h */
-#define _DEFAULT_SOURCE /* realpath */
+#define _GNU_SOURCE /* realpath, strcasestr */
 #include "gateway/web_api.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/web_auth.h"
@@ -135,12 +136,13 @@ call_json(const struct web_call *c)
 }
 
 static json_t *
-lines_json(const struct web_sources *src)
+lines_json(const struct web_sources *src, int64_t now_s)
 {
     json_t *arr = json_array();
     struct web_line *lines;
     size_t n;
 
+    (void)now_s;
     if (src->lines == NULL)
         return arr;
     lines = xcalloc(WEB_LINES_MAX, sizeof *lines);
@@ -177,31 +179,38 @@ scanner_json(const struct web_sources *src)
                      src->scan_start != NULL);
 }
 
-static int
-api_status(const struct web_api_env *env, int64_t now_s, struct web_reply *out)
+json_t *
+web_api_status_json(const struct web_api_env *env, int64_t now_s,
+                    struct errbuf *why)
 {
     const struct web_sources *src = env->src;
     struct web_counts c;
-    struct errbuf why;
-    json_t *queue = json_object();
+    json_t *queue;
 
     memset(&c, 0, sizeof c);
-    errbuf_clear(&why);
-    if (src->counts != NULL && src->counts(src->queue_arg, &c, &why) != 0) {
-        json_decref(queue);
-        web_api_error(out, 503, "queue: %s", why.text);
-        return 0;
-    }
+    if (src->counts != NULL && src->counts(src->queue_arg, &c, why) != 0)
+        return NULL;
+    queue = json_object();
     for (int i = 0; i < WEB_JOB_STATE_COUNT; i++)
         json_object_set_new(queue, state_names[i],
                             json_integer((json_int_t)c.jobs[i]));
     json_object_set_new(queue, "deferred",
                         json_integer((json_int_t)c.deferred));
-    web_api_json(out, 200,
-                 json_pack("{s:I,s:o,s:o,s:o}", "now", (json_int_t)now_s,
-                           "lines", lines_json(src), "scanner",
-                           scanner_json(src), "queue", queue));
-    return 0;
+    return json_pack("{s:I,s:o,s:o,s:o}", "now", (json_int_t)now_s, "lines",
+                     lines_json(src, now_s), "scanner", scanner_json(src),
+                     "queue", queue);
+}
+
+static int
+api_status(const struct web_api_env *env, int64_t now_s, struct web_reply *out)
+{
+    struct errbuf why;
+    json_t *st;
+
+    errbuf_clear(&why);
+    if ((st = web_api_status_json(env, now_s, &why)) == NULL)
+        return web_api_error(out, 503, "queue: %s", why.text);
+    return web_api_json(out, 200, st);
 }
 
 /* Strict decimal in [lo, hi]; -1 when not. */
@@ -220,23 +229,96 @@ parse_uint(const char *s, long lo, long hi)
     return (v < lo || v > hi) ? -1 : v;
 }
 
+static bool
+has_ci(const char *hay, const char *needle)
+{
+    return hay != NULL && strcasestr(hay, needle) != NULL;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+bool
+web_job_matches(const json_t *job, const struct web_job_filter *f)
+{
+    json_int_t t = json_integer_value(json_object_get(job, "time"));
+    const json_t *r;
+    size_t i;
+
+    if (f->line != NULL && f->line[0] != '\0' &&
+        (jstr(job, "line") == NULL || strcmp(jstr(job, "line"), f->line) != 0))
+        return false;
+    if ((f->from_s > 0 && t < f->from_s) || (f->to_s > 0 && t >= f->to_s))
+        return false;
+    if (f->q == NULL || f->q[0] == '\0')
+        return true;
+    if (has_ci(jstr(job, "id"), f->q) || has_ci(jstr(job, "csid"), f->q) ||
+        has_ci(jstr(job, "caller_id"), f->q) ||
+        has_ci(jstr(job, "called"), f->q))
+        return true;
+    json_array_foreach(json_object_get(job, "recipients"), i, r)
+    {
+        if (has_ci(jstr(r, "address"), f->q))
+            return true;
+    }
+    return false;
+}
+
+/* Parse state, q, line, from, to into f; 0, or -1 with the reply set. */
+static int
+parse_filter(const struct web_api_request *rq, struct web_job_filter *f,
+             struct web_reply *out)
+{
+    const char *st_s = rq->query(rq->ctx, "state");
+    const char *from_s = rq->query(rq->ctx, "from");
+    const char *to_s = rq->query(rq->ctx, "to");
+    int st = WEB_JOB_QUEUE;
+    char *end;
+
+    memset(f, 0, sizeof *f);
+    if (st_s != NULL && (st = web_job_state_parse(st_s)) < 0)
+        return web_api_error(out, 400,
+                             "state: one of incoming, queue, done, failed"),
+               -1;
+    f->state = (enum web_job_state)st;
+    f->q = rq->query(rq->ctx, "q");
+    f->line = rq->query(rq->ctx, "line");
+    if ((f->q != NULL && strlen(f->q) > WEB_QUERY_MAX) ||
+        (f->line != NULL && strlen(f->line) > WEB_NAME_MAX))
+        return web_api_error(out, 400, "q, line: at most %d characters",
+                             WEB_QUERY_MAX),
+               -1;
+    if (from_s != NULL && from_s[0] != '\0') {
+        f->from_s = strtoll(from_s, &end, 10);
+        if (*end != '\0' || f->from_s < 0)
+            return web_api_error(out, 400, "from: Unix seconds"), -1;
+    }
+    if (to_s != NULL && to_s[0] != '\0') {
+        f->to_s = strtoll(to_s, &end, 10);
+        if (*end != '\0' || f->to_s < 0)
+            return web_api_error(out, 400, "to: Unix seconds"), -1;
+    }
+    return 0;
+}
+
 static int
 api_jobs_list(const struct web_api_env *env, const struct web_api_request *rq,
               struct web_reply *out)
 {
     const struct web_sources *src = env->src;
-    const char *st_s = rq->query(rq->ctx, "state");
     const char *lim_s = rq->query(rq->ctx, "limit");
     const char *off_s = rq->query(rq->ctx, "offset");
     long limit = LIST_LIMIT_DEFAULT, offset = 0;
-    int st = WEB_JOB_QUEUE;
+    struct web_job_filter f;
     json_t *jobs = NULL;
     size_t total = 0;
     struct errbuf why;
 
-    if (st_s != NULL && (st = web_job_state_parse(st_s)) < 0)
-        return web_api_error(out, 400,
-                             "state: one of incoming, queue, done, failed");
+    if (parse_filter(rq, &f, out) != 0)
+        return 0;
     if (lim_s != NULL && (limit = parse_uint(lim_s, 1, WEB_LIST_LIMIT_MAX)) < 0)
         return web_api_error(out, 400, "limit: 1 to %d", WEB_LIST_LIMIT_MAX);
     if (off_s != NULL && (offset = parse_uint(off_s, 0, 100000000)) < 0)
@@ -245,15 +327,147 @@ api_jobs_list(const struct web_api_env *env, const struct web_api_request *rq,
         return web_api_error(out, 501, "no queue");
     errbuf_clear(&why);
     if (handler_failed(out,
-                       src->list(src->queue_arg, (enum web_job_state)st,
-                                 (size_t)limit, (size_t)offset, &jobs, &total,
-                                 &why),
+                       src->list(src->queue_arg, &f, (size_t)limit,
+                                 (size_t)offset, &jobs, &total, &why),
                        &why))
         return 0;
     web_api_json(out, 200,
-                 json_pack("{s:s,s:I,s:i,s:i,s:o}", "state", state_names[st],
-                           "total", (json_int_t)total, "limit", (int)limit,
-                           "offset", (int)offset, "jobs", jobs));
+                 json_pack("{s:s,s:I,s:i,s:i,s:o}", "state",
+                           state_names[f.state], "total", (json_int_t)total,
+                           "limit", (int)limit, "offset", (int)offset, "jobs",
+                           jobs));
+    return 0;
+}
+
+struct csv {
+    char *p;
+    size_t len, cap;
+};
+
+static void
+csv_put(struct csv *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* One CSV field, RFC 4180 quoted; a leading = + - @ gets a ' so that a
+ * spreadsheet never runs a hostile CSID as a formula. */
+static void
+csv_field(struct csv *b, const char *v, bool last)
+{
+    csv_put(b, "\"", 1);
+    if (v != NULL && v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL)
+        csv_put(b, "'", 1);
+    for (const char *c = v ? v : ""; *c; c++)
+        csv_put(b, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1);
+    csv_put(b, last ? "\"\r\n" : "\",", last ? 3 : 2);
+}
+
+static void
+csv_int(struct csv *b, json_int_t v)
+{
+    char num[32];
+
+    (void)snprintf(num, sizeof num, "%lld", (long long)v);
+    csv_field(b, num, false);
+}
+
+static void
+csv_time(struct csv *b, json_int_t t)
+{
+    char ts[32] = "";
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t > 0 && gmtime_r(&tt, &tm) != NULL)
+        (void)strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    csv_field(b, ts, false);
+}
+
+static void
+csv_job(struct csv *b, const json_t *j)
+{
+    const json_t *rs = json_object_get(j, "recipients"), *r;
+    struct csv to = {0}, states = {0};
+    size_t i;
+
+    csv_field(b, jstr(j, "id"), false);
+    csv_field(b, jstr(j, "state"), false);
+    csv_time(b, json_integer_value(json_object_get(j, "time")));
+    csv_field(b, jstr(j, "source"), false);
+    csv_field(b, jstr(j, "line"), false);
+    csv_field(b, jstr(j, "csid"), false);
+    csv_field(b, jstr(j, "caller_id"), false);
+    csv_field(b, jstr(j, "called"), false);
+    csv_int(b, json_integer_value(json_object_get(j, "pages")));
+    csv_field(b, json_is_true(json_object_get(j, "partial")) ? "yes" : "",
+              false);
+    csv_field(b, jstr(j, "partial_reason"), false);
+    csv_int(b, json_integer_value(json_object_get(j, "poor_pages")));
+    json_array_foreach(rs, i, r)
+    {
+        const char *a = jstr(r, "address"), *st = jstr(r, "state");
+
+        if (i > 0) {
+            csv_put(&to, " ", 1);
+            csv_put(&states, " ", 1);
+        }
+        csv_put(&to, a ? a : "", a ? strlen(a) : 0);
+        csv_put(&states, st ? st : "", st ? strlen(st) : 0);
+    }
+    csv_field(b, to.p, false);
+    csv_field(b, states.p, false);
+    r = json_array_get(rs, 0);
+    csv_field(b, r ? jstr(r, "reply") : "", true);
+    free(to.p);
+    free(states.p);
+}
+
+/* GET /api/jobs.csv: every job the filter matches (up to WEB_CSV_MAX). */
+static int
+api_jobs_csv(const struct web_api_env *env, const struct web_api_request *rq,
+             struct web_reply *out)
+{
+    static const char head[] =
+        "id,state,time_utc,source,line,csid,caller_id,called,pages,partial,"
+        "partial_reason,poor_pages,recipients,recipient_states,reply\r\n";
+    const struct web_sources *src = env->src;
+    struct web_job_filter f;
+    struct csv b = {0};
+    size_t total = 0, off = 0, i;
+    struct errbuf why;
+    json_t *jobs, *j;
+
+    if (parse_filter(rq, &f, out) != 0)
+        return 0;
+    if (src->list == NULL)
+        return web_api_error(out, 501, "no queue");
+    csv_put(&b, head, sizeof head - 1);
+    do {
+        jobs = NULL;
+        errbuf_clear(&why);
+        if (handler_failed(out,
+                           src->list(src->queue_arg, &f, WEB_LIST_LIMIT_MAX,
+                                     off, &jobs, &total, &why),
+                           &why)) {
+            free(b.p);
+            return 0;
+        }
+        json_array_foreach(jobs, i, j) csv_job(&b, j);
+        off += json_array_size(jobs);
+        i = json_array_size(jobs);
+        json_decref(jobs);
+    } while (i > 0 && off < total && off < WEB_CSV_MAX);
+    out->status = 200;
+    out->type = "text/csv; charset=utf-8";
+    out->body = b.p;
+    out->len = b.len;
     return 0;
 }
 
@@ -275,9 +489,11 @@ api_job_show(const struct web_api_env *env, const char *id,
 }
 
 static int
-api_job_page(const struct web_api_env *env, const char *id, const char *rest,
-             struct web_reply *out)
+api_job_page(const struct web_api_env *env, const struct web_api_request *rq,
+             const char *id, const char *rest, struct web_reply *out)
 {
+    const char *size = rq->query(rq->ctx, "size");
+    int width = 0;
     const struct web_sources *src = env->src;
     char num[8];
     const char *dot = strchr(rest, '.');
@@ -293,17 +509,46 @@ api_job_page(const struct web_api_env *env, const char *id, const char *rest,
     num[dot - rest] = '\0';
     if ((page = parse_uint(num, 1, WEB_PAGE_MAX)) < 0)
         return web_api_error(out, 404, "no such page");
+    if (size != NULL && strcmp(size, "full") == 0)
+        width = WEB_PAGE_FULL_WIDTH;
+    else if (size != NULL)
+        return web_api_error(out, 404, "size: full, or none for a thumbnail");
     if (src->thumbnail == NULL)
         return web_api_error(out, 501, "no thumbnails");
     errbuf_clear(&why);
-    if (handler_failed(
-            out,
-            src->thumbnail(src->queue_arg, id, (int)page, &png, &len, &why),
-            &why))
+    if (handler_failed(out,
+                       src->thumbnail(src->queue_arg, id, (int)page, width,
+                                      &png, &len, &why),
+                       &why))
         return 0;
     out->status = 200;
     out->type = TYPE_PNG;
     out->body = (char *)png;
+    out->len = len;
+    return 0;
+}
+
+/* GET /api/jobs/ID/pages.tif or pages.pdf: the whole job. */
+static int
+api_job_document(const struct web_api_env *env, const char *id,
+                 const char *format, struct web_reply *out)
+{
+    const struct web_sources *src = env->src;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    struct errbuf why;
+
+    if (src->document == NULL)
+        return web_api_error(out, 501, "no documents");
+    errbuf_clear(&why);
+    if (handler_failed(out,
+                       src->document(src->queue_arg, id, format, &data, &len,
+                                     &why),
+                       &why))
+        return 0;
+    out->status = 200;
+    out->type = strcmp(format, "pdf") == 0 ? "application/pdf" : "image/tiff";
+    out->body = (char *)data;
     out->len = len;
     return 0;
 }
@@ -571,7 +816,9 @@ api_job(const struct web_api_env *env, const struct web_api_request *rq,
     if (get && rest[0] == '\0')
         return api_job_show(env, id, out);
     if (get && strncmp(rest, "pages/", 6) == 0)
-        return api_job_page(env, id, rest + 6, out);
+        return api_job_page(env, rq, id, rest + 6, out);
+    if (get && (strcmp(rest, "pages.tif") == 0 || strcmp(rest, "pages.pdf") == 0))
+        return api_job_document(env, id, rest + 6, out);
     if (get && strncmp(rest, "log/", 4) == 0)
         return api_job_log(env, id, rest + 4, out);
     if (strcmp(rq->method, "DELETE") == 0 && rest[0] == '\0')
@@ -596,6 +843,9 @@ web_api_handle(const struct web_api_env *env, const struct web_api_request *rq,
                    : web_api_error(out, 405, "GET only"));
     else if (strcmp(p, "/api/jobs") == 0)
         (void)(get ? api_jobs_list(env, rq, out)
+                   : web_api_error(out, 405, "GET only"));
+    else if (strcmp(p, "/api/jobs.csv") == 0)
+        (void)(get ? api_jobs_csv(env, rq, out)
                    : web_api_error(out, 405, "GET only"));
     else if (strncmp(p, "/api/jobs/", 10) == 0)
         (void)api_job(env, rq, p + 10, out);

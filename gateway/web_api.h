@@ -49,6 +49,10 @@ struct web_api_request {
 /* Answer a path under /api/ (login and sessions are web.c's). */
 void web_api_handle(const struct web_api_env *env,
                     const struct web_api_request *rq, struct web_reply *out);
+/* The body of GET /api/status (new reference), or NULL with why filled
+ * (the queue could not be counted). Also what /api/events pushes. */
+json_t *web_api_status_json(const struct web_api_env *env, int64_t now_s,
+                            struct errbuf *why);
 /* GET /metrics. */
 void web_api_metrics(const struct web_api_env *env, int64_t now_s,
                      struct web_reply *out);

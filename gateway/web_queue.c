@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gateway/page.h"
+#include "gateway/page_file.h"
 #include "gateway/submit.h"
 #include "gateway/xalloc.h"
 
@@ -86,6 +87,27 @@ rcpt_json(const struct job_rcpt *r)
     return o;
 }
 
+/* Copy the copy-quality fields (page_quality, poor_pages) and the
+ * expected page count the fax path stores in meta.json, when present:
+ * taken from job_to_json() so they follow whatever struct job carries. */
+static void
+quality_json(const struct job *j, json_t *o)
+{
+    static const char *const keys[] = {"page_quality", "poor_pages",
+                                       "pages_expected"};
+    json_t *meta = job_to_json(j);
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(meta, keys[i]);
+
+        if (v != NULL && !json_is_null(v))
+            json_object_set(o, keys[i], v);
+    }
+    if (json_object_get(o, "poor_pages") == NULL)
+        json_object_set_new(o, "poor_pages", json_integer(0));
+    json_decref(meta);
+}
+
 json_t *
 web_queue_job_json(const struct job *j)
 {
@@ -110,6 +132,7 @@ web_queue_job_json(const struct job *j)
     json_object_set_new(o, "finished", json_integer(j->finished_ms / 1000));
     json_object_set_new(o, "message_id", str_or_empty(j->message_id));
     json_object_set_new(o, "route", str_or_empty(j->route));
+    quality_json(j, o);
     for (size_t i = 0; i < j->n_rcpt; i++)
         json_array_append_new(rc, rcpt_json(&j->rcpt[i]));
     json_object_set_new(o, "recipients", rc);
@@ -177,21 +200,28 @@ jobs_of(struct web_queue *wq, enum job_state st, struct errbuf *why)
 }
 
 static int
-wq_list(void *arg, enum web_job_state st, size_t limit, size_t offset,
-        json_t **jobs, size_t *total, struct errbuf *why)
+wq_list(void *arg, const struct web_job_filter *f, size_t limit,
+        size_t offset, json_t **jobs, size_t *total, struct errbuf *why)
 {
     struct web_queue *wq = arg;
-    json_t *all;
+    json_t *all, *j;
+    size_t i, seen = 0;
 
     pthread_mutex_lock(&wq->lock);
-    all = jobs_of(wq, (enum job_state)st, why);
+    all = jobs_of(wq, (enum job_state)f->state, why);
     pthread_mutex_unlock(&wq->lock);
     if (all == NULL)
         return -1;
-    *total = json_array_size(all);
     *jobs = json_array();
-    for (size_t i = offset; i < *total && i < offset + limit; i++)
-        json_array_append_new(*jobs, json_deep_copy(json_array_get(all, i)));
+    json_array_foreach(all, i, j)
+    {
+        if (!web_job_matches(j, f))
+            continue;
+        if (seen >= offset && seen < offset + limit)
+            json_array_append_new(*jobs, json_deep_copy(j));
+        seen++;
+    }
+    *total = seen;
     json_decref(all);
     return 0;
 }
@@ -256,12 +286,42 @@ load(struct web_queue *wq, const char *id, int *rc, struct errbuf *why)
     return j;
 }
 
+/* A job whose meta.json cannot be read, as the listing shows it; NULL
+ * when no state lists it. */
+static json_t *
+broken_json(struct web_queue *wq, const char *id)
+{
+    json_t *found = NULL;
+    struct errbuf lw;
+
+    pthread_mutex_lock(&wq->lock);
+    for (int s = 0; s < JOB_STATE_COUNT && found == NULL; s++) {
+        json_t *all = jobs_of(wq, (enum job_state)s, &lw), *j;
+        size_t i;
+
+        json_array_foreach(all, i, j)
+        {
+            const char *jid = json_string_value(json_object_get(j, "id"));
+
+            if (jid != NULL && strcmp(jid, id) == 0) {
+                found = json_deep_copy(j);
+                break;
+            }
+        }
+        json_decref(all);
+    }
+    pthread_mutex_unlock(&wq->lock);
+    return found;
+}
+
 static int
 wq_show(void *arg, const char *id, json_t **job, struct errbuf *why)
 {
     int rc = 0;
     struct job *j = load(arg, id, &rc, why);
 
+    if (j == NULL && rc == -1 && (*job = broken_json(arg, id)) != NULL)
+        return 0; /* listed as broken: show it so it can be deleted */
     if (j == NULL)
         return rc;
     *job = web_queue_job_json(j);
@@ -326,34 +386,82 @@ thumb_keep(struct web_queue *wq, const char *id, int page,
     pthread_mutex_unlock(&wq->lock);
 }
 
+/* pages.tif of a job that has pages; 0, or a handler code. */
 static int
-wq_thumbnail(void *arg, const char *id, int page, unsigned char **png,
-             size_t *len, struct errbuf *why)
+pages_path(struct web_queue *wq, const char *id, int page, char *src, size_t n,
+           struct errbuf *why)
 {
-    struct web_queue *wq = arg;
-    char src[4096];
-    struct page_doc *doc = NULL;
     int rc = 0;
-    struct job *j;
+    struct job *j = load(wq, id, &rc, why);
 
-    if (thumb_cached(wq, id, page, png, len))
-        return 0;
-    if ((j = load(wq, id, &rc, why)) == NULL)
+    if (j == NULL)
         return rc;
-    if (page > j->pages || job_path(j, "pages.tif", src, sizeof src) == NULL) {
+    if (page > j->pages || j->pages < 1 ||
+        job_path(j, "pages.tif", src, n) == NULL) {
         job_free(j);
         return WEB_NOT_FOUND;
     }
     job_free(j);
+    return 0;
+}
+
+/* Thumbnails are kept (a list shows many, often); full-size pages, large
+ * and looked at one by one, are made on request. */
+static int
+wq_thumbnail(void *arg, const char *id, int page, int width,
+             unsigned char **png, size_t *len, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    char src[4096];
+    struct page_doc *doc = NULL;
+    bool thumb = width <= 0;
+    int rc;
+
+    if (thumb && thumb_cached(wq, id, page, png, len))
+        return 0;
+    if ((rc = pages_path(wq, id, page, src, sizeof src, why)) != 0)
+        return rc;
     if (page_doc_load(src, &doc, why) != 0)
         return -1;
-    rc = page_thumbnail_png_mem(doc, page - 1, WEB_QUEUE_THUMB_WIDTH, png, len,
-                                why);
+    rc = page_thumbnail_png_mem(doc, page - 1,
+                                thumb ? WEB_QUEUE_THUMB_WIDTH : width, png,
+                                len, why);
     page_doc_free(doc);
     if (rc != 0)
         return -1;
-    thumb_keep(wq, id, page, *png, *len);
+    if (thumb)
+        thumb_keep(wq, id, page, *png, *len);
     return 0;
+}
+
+/* The whole job: pages.tif as stored, or a PDF made from it in memory. */
+static int
+wq_document(void *arg, const char *id, const char *format,
+            unsigned char **data, size_t *len, struct errbuf *why)
+{
+    struct web_queue *wq = arg;
+    char src[4096];
+    struct page_doc *doc = NULL;
+    int rc;
+
+    if (strcmp(format, "tif") != 0 && strcmp(format, "pdf") != 0)
+        return WEB_NOT_FOUND;
+    if ((rc = pages_path(wq, id, 1, src, sizeof src, why)) != 0)
+        return rc;
+    if (strcmp(format, "tif") == 0) {
+        struct page_buf b = {0};
+
+        if (page_file_read(src, WEB_QUEUE_DOC_MAX, &b, why) != 0)
+            return -1;
+        *data = b.p;
+        *len = b.len;
+        return 0;
+    }
+    if (page_doc_load(src, &doc, why) != 0)
+        return -1;
+    rc = page_doc_pdf_mem(doc, data, len, why);
+    page_doc_free(doc);
+    return rc;
 }
 
 /* queue_retry/delete say "busy" for a job being delivered: 409. */
@@ -396,9 +504,11 @@ wq_remove(void *arg, const char *id, struct errbuf *why)
     int rc = 0;
     struct job *j = load(wq, id, &rc, why);
 
-    if (j == NULL)
+    /* an unreadable meta.json does not stop a delete: it is the way out */
+    if (j == NULL && rc != -1)
         return rc;
     job_free(j);
+    errbuf_clear(why);
     rc = action_rc(queue_delete(wq->q, id, why), why);
     hist_drop(wq);
     return rc;
@@ -471,6 +581,7 @@ web_queue_sources(struct web_queue *wq, struct web_sources *src)
     src->show = wq_show;
     src->job_dir = wq_job_dir;
     src->thumbnail = wq_thumbnail;
+    src->document = wq_document;
     src->retry = wq_retry;
     src->remove = wq_remove;
     src->resend = wq_resend;

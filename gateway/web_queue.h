@@ -26,6 +26,7 @@
     60 /* a history cache is rebuilt at least this often */
 #define WEB_QUEUE_THUMB_WIDTH 200 /* thumbnail pixels */
 #define WEB_QUEUE_THUMBS      64  /* PNGs kept in memory */
+#define WEB_QUEUE_DOC_MAX     (256u << 20) /* pages.tif served whole, at most */
 
 struct web_queue;
 

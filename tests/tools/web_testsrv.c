@@ -385,8 +385,8 @@ tp_counts(void *arg, struct web_counts *c, struct errbuf *why)
 }
 
 static int
-tp_list(void *arg, enum web_job_state st, size_t limit, size_t offset,
-        json_t **jobs, size_t *total, struct errbuf *why)
+tp_list(void *arg, const struct web_job_filter *f, size_t limit,
+        size_t offset, json_t **jobs, size_t *total, struct errbuf *why)
 {
     struct provider *p = arg;
     size_t seen = 0;
@@ -395,10 +395,19 @@ tp_list(void *arg, enum web_job_state st, size_t limit, size_t offset,
     *jobs = json_array();
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->n; i++) {
-        if (p->jobs[i].state != st)
+        json_t *j;
+
+        if (p->jobs[i].state != f->state)
             continue;
+        j = job_json(&p->jobs[i]);
+        if (!web_job_matches(j, f)) {
+            json_decref(j);
+            continue;
+        }
         if (seen >= offset && seen < offset + limit)
-            json_array_append_new(*jobs, job_json(&p->jobs[i]));
+            json_array_append_new(*jobs, j);
+        else
+            json_decref(j);
         seen++;
     }
     pthread_mutex_unlock(&p->lock);
@@ -456,8 +465,8 @@ png_write(void *closure, const unsigned char *data, unsigned int len)
 
 /* A fax-like page: a heading, text bars and the page number. */
 static int
-tp_thumbnail(void *arg, const char *id, int page, unsigned char **png,
-             size_t *len, struct errbuf *why)
+tp_thumbnail(void *arg, const char *id, int page, int width,
+             unsigned char **png, size_t *len, struct errbuf *why)
 {
     struct provider *p = arg;
     struct tjob *j;
@@ -470,6 +479,7 @@ tp_thumbnail(void *arg, const char *id, int page, unsigned char **png,
     j = index_find(p, id);
     pages = j ? (int)json_integer_value(json_object_get(j->meta, "pages")) : 0;
     pthread_mutex_unlock(&p->lock);
+    (void)width; /* the drawing is thumbnail-sized at any width */
     if (j == NULL)
         return WEB_NOT_FOUND;
     if (page > pages)
@@ -943,8 +953,8 @@ serve(int argc, char **argv)
     src = (struct web_sources){
         &p,        tp_lines,  tp_scanner, tp_scan_start, &p,
         tp_counts, tp_list,   tp_show,    tp_job_dir,    tp_thumbnail,
-        tp_retry,  tp_remove, tp_resend, NULL,         NULL,
-        NULL,      NULL,      NULL};
+        NULL,      tp_retry,  tp_remove,  tp_resend, NULL,
+        NULL,      NULL,      NULL,       NULL};
     if (wq != NULL)
         web_queue_sources(wq, &src);
     calls = calllog_open(p.spool); /* spool/calls/, as the daemon's */
