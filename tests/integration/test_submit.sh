@@ -322,5 +322,9 @@ sub to-new --to new@other.test --to csid@ifax.test --subject "Hello" --csid ACME
 check "--to a new address: direct, resolved by MX" meta to-new \
     'm["recipients"][0]["address"] == "new@other.test" and m["recipients"][0].get("host") is None and m["recipients"][0]["mode"] == "direct"'
 check "--subject replaces the route's" meta to-new 'm["subject"] == "Hello" and m["route"] == "by-csid"'
+sub partial --to fax@ifax.test --partial "caller hung up on page 3" fine.png
+check "--partial: the job is marked partial with the reason" meta partial \
+    'm["partial"] and m["partial_reason"] == "caller hung up on page 3"'
+check "without --partial: not partial" meta to-new 'not m["partial"]'
 check "every queued job is whole" bash -c "for d in '$spool'/queue/*/; do tiffinfo \"\$d/pages.tif\" >/dev/null 2>&1 || exit 1; done"
 finish
