@@ -52,10 +52,11 @@ submit_cmd_file_json(const char *path, const struct docimport_file *f)
 {
     char name[512];
 
-    return json_pack("{s:s, s:s, s:i, s:i, s:i}", "file",
+    return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i}", "file",
                      log_esc(name, sizeof name, path), "kind",
                      docimport_kind_name(f->kind), "pages", f->pages,
-                     "resampled", f->resampled, "rewidthed", f->rewidthed);
+                     "resampled", f->resampled, "rewidthed", f->rewidthed,
+                     "turned", f->turned);
 }
 
 /* Every FILE into doc, in order; the record gets one entry per file. */
@@ -82,6 +83,8 @@ submit_cmd_import(char **files, int n, struct page_doc *doc, json_t *list)
             printf(", %d resampled to the fax grid", f.resampled);
         if (f.rewidthed)
             printf(", %d centred in the fax width", f.rewidthed);
+        if (f.turned)
+            printf(", %d landscape turned to portrait", f.turned);
         printf("\n");
         json_array_append_new(list, submit_cmd_file_json(files[i], &f));
     }
