@@ -71,6 +71,19 @@ docimport_snap(int r, const int *labels, size_t n)
     return best;
 }
 
+/* The fax labels a resolution snaps to (within 2 %). */
+static const int docimport_xs[] = {200, 204, 300, 400, 408};
+static const int docimport_ys[] = {98, 100, 196, 200, 300, 391, 400};
+
+static void
+docimport_snap_res(int *xres, int *yres)
+{
+    *xres = docimport_snap(*xres, docimport_xs,
+                           sizeof docimport_xs / sizeof docimport_xs[0]);
+    *yres = docimport_snap(*yres, docimport_ys,
+                           sizeof docimport_ys / sizeof docimport_ys[0]);
+}
+
 static bool
 docimport_fax_pair(int xres, int yres)
 {
@@ -83,15 +96,13 @@ docimport_fax_pair(int xres, int yres)
 void
 docimport_target(int xres, int yres, int width, struct page_format *out)
 {
-    static const int xs[] = {200, 204, 300, 400, 408};
-    static const int ys[] = {98, 100, 196, 200, 300, 391, 400};
     /* the fax resolutions a page of another resolution may go to */
     static const int near[][2] = {
         {204, 98}, {204, 196}, {204, 391}, {300, 300}, {400, 400}};
-    int sx = docimport_snap(xres, xs, sizeof xs / sizeof xs[0]);
-    int sy = docimport_snap(yres, ys, sizeof ys / sizeof ys[0]);
+    int sx = xres, sy = yres;
     int w = width;
 
+    docimport_snap_res(&sx, &sy);
     memset(out, 0, sizeof *out);
     out->coding = PAGE_CODING_MMR;
     if (docimport_fax_pair(sx, sy)) {
@@ -138,13 +149,10 @@ docimport_page(struct page_doc *doc, const struct page_bitmap *bm,
 {
     struct page_format f;
     struct page_bitmap lab = *bm;
-    int xs[] = {200, 204, 300, 400, 408}, ys[] = {98, 100, 196, 200, 300,
-                                                   391, 400};
 
     /* a label near a fax one (203, 197: centimetre rounding) is that one:
      * relabelled, not resampled */
-    lab.xres = docimport_snap(bm->xres, xs, 5);
-    lab.yres = docimport_snap(bm->yres, ys, 7);
+    docimport_snap_res(&lab.xres, &lab.yres);
     docimport_target(lab.xres, lab.yres, lab.width, &f);
     if (docimport_bytes(doc) + (size_t)bm->height * bm->stride >
         PAGE_MAX_PIXELS)
