@@ -71,6 +71,19 @@ docimport_snap(int r, const int *labels, size_t n)
     return best;
 }
 
+/* The fax labels a resolution snaps to (within 2 %). */
+static const int docimport_xs[] = {200, 204, 300, 400, 408};
+static const int docimport_ys[] = {98, 100, 196, 200, 300, 391, 400};
+
+static void
+docimport_snap_res(int *xres, int *yres)
+{
+    *xres = docimport_snap(*xres, docimport_xs,
+                           sizeof docimport_xs / sizeof docimport_xs[0]);
+    *yres = docimport_snap(*yres, docimport_ys,
+                           sizeof docimport_ys / sizeof docimport_ys[0]);
+}
+
 static bool
 docimport_fax_pair(int xres, int yres)
 {
@@ -83,15 +96,13 @@ docimport_fax_pair(int xres, int yres)
 void
 docimport_target(int xres, int yres, int width, struct page_format *out)
 {
-    static const int xs[] = {200, 204, 300, 400, 408};
-    static const int ys[] = {98, 100, 196, 200, 300, 391, 400};
     /* the fax resolutions a page of another resolution may go to */
     static const int near[][2] = {
         {204, 98}, {204, 196}, {204, 391}, {300, 300}, {400, 400}};
-    int sx = docimport_snap(xres, xs, sizeof xs / sizeof xs[0]);
-    int sy = docimport_snap(yres, ys, sizeof ys / sizeof ys[0]);
+    int sx = xres, sy = yres;
     int w = width;
 
+    docimport_snap_res(&sx, &sy);
     memset(out, 0, sizeof *out);
     out->coding = PAGE_CODING_MMR;
     if (docimport_fax_pair(sx, sy)) {
@@ -138,13 +149,10 @@ docimport_page(struct page_doc *doc, const struct page_bitmap *bm,
 {
     struct page_format f;
     struct page_bitmap lab = *bm;
-    int xs[] = {200, 204, 300, 400, 408}, ys[] = {98, 100, 196, 200, 300,
-                                                   391, 400};
 
     /* a label near a fax one (203, 197: centimetre rounding) is that one:
      * relabelled, not resampled */
-    lab.xres = docimport_snap(bm->xres, xs, 5);
-    lab.yres = docimport_snap(bm->yres, ys, 7);
+    docimport_snap_res(&lab.xres, &lab.yres);
     docimport_target(lab.xres, lab.yres, lab.width, &f);
     if (docimport_bytes(doc) + (size_t)bm->height * bm->stride >
         PAGE_MAX_PIXELS)
@@ -162,14 +170,58 @@ docimport_page(struct page_doc *doc, const struct page_bitmap *bm,
     return 0;
 }
 
-/* Every page of a loaded document (TIFF, rendered PDF/PS) into doc. */
+/* A landscape page rendered from PDF/PostScript, turned a quarter
+ * counter-clockwise (its top to the left edge, as printers turn it), so it
+ * fits the fax width instead of needing B4 or A3 (which profile S
+ * recipients would get cropped). x and y swap with their resolutions. */
+static void
+docimport_turn(const struct page_bitmap *s, struct page_bitmap *d)
+{
+    d->width = s->height;
+    d->height = s->width;
+    d->stride = ((size_t)d->width + 7) / 8;
+    d->xres = s->yres;
+    d->yres = s->xres;
+    d->bits = xcalloc((size_t)d->height, d->stride);
+    for (int y = 0; y < s->height; y++) {
+        const unsigned char *row = s->bits + (size_t)y * s->stride;
+
+        for (int x = 0; x < s->width; x++)
+            if (row[x >> 3] & (0x80 >> (x & 7)))
+                d->bits[(size_t)(s->width - 1 - x) * d->stride + (y >> 3)] |=
+                    (unsigned char)(0x80 >> (y & 7));
+    }
+}
+
+/* Wider than tall on paper, and wider than the fax width takes. */
+static bool
+docimport_landscape(const struct page_bitmap *p)
+{
+    return (int64_t)p->width * p->yres > (int64_t)p->height * p->xres &&
+           p->width > 1728 + 1728 / DOCIMPORT_SLACK;
+}
+
+/* Every page of a loaded document (TIFF, rendered PDF/PS) into doc;
+ * rendered landscape pages turned. */
 static int
-docimport_doc(struct page_doc *doc, const struct page_doc *in,
+docimport_doc(struct page_doc *doc, const struct page_doc *in, bool rendered,
               struct docimport_file *info, struct errbuf *why)
 {
-    for (int i = 0; i < page_doc_count(in); i++)
-        if (docimport_page(doc, page_doc_page(in, i), info, why) == -1)
+    for (int i = 0; i < page_doc_count(in); i++) {
+        const struct page_bitmap *p = page_doc_page(in, i);
+        struct page_bitmap turned = {0};
+        int rc;
+
+        if (rendered && docimport_landscape(p)) {
+            docimport_turn(p, &turned);
+            info->turned++;
+            p = &turned;
+        }
+        rc = docimport_page(doc, p, info, why);
+        free(turned.bits);
+        if (rc == -1)
             return errbuf_prefix(why, "page %d", i + 1);
+    }
     return 0;
 }
 
@@ -313,7 +365,7 @@ docimport_png(struct page_doc *doc, const unsigned char *d, size_t len,
 }
 
 static int
-docimport_loaded(struct page_doc *doc, struct page_doc *in,
+docimport_loaded(struct page_doc *doc, struct page_doc *in, bool rendered,
                  struct docimport_file *info, struct errbuf *why)
 {
     int rc;
@@ -322,7 +374,7 @@ docimport_loaded(struct page_doc *doc, struct page_doc *in,
         page_doc_free(in);
         return errbuf_set(why, ERR_PERM, "5.6.0", "no page in the document");
     }
-    rc = docimport_doc(doc, in, info, why);
+    rc = docimport_doc(doc, in, rendered, info, why);
     page_doc_free(in);
     return rc;
 }
@@ -342,13 +394,13 @@ docimport_add(struct page_doc *doc, const char *path,
     switch (info->kind) {
     case DOCIMPORT_TIFF:
         if (page_doc_load_mem(b.p, b.len, &in, why) == 0)
-            rc = docimport_loaded(doc, in, info, why);
+            rc = docimport_loaded(doc, in, false, info, why);
         break;
     case DOCIMPORT_PDF:
     case DOCIMPORT_PS:
         if (psraster_render(path, DOCIMPORT_RASTER_XRES,
                             DOCIMPORT_RASTER_YRES, &in, why) == 0)
-            rc = docimport_loaded(doc, in, info, why);
+            rc = docimport_loaded(doc, in, true, info, why);
         break;
     case DOCIMPORT_PBM:
         rc = docimport_pbm(doc, b.p, b.len, info, why);

@@ -9,7 +9,9 @@
  * document, normalised to the fax grid only where it needs it: a page at a
  * fax resolution (within 2 %) and a standard width keeps its pixels; another
  * resolution is resampled to the nearest fax one; another width is centred
- * in its grid's standard width. Lengths are kept. Images without a
+ * in its grid's standard width. Lengths are kept. A rendered PDF or
+ * PostScript page in landscape wider than 1728 is turned a quarter
+ * counter-clockwise first (top to the left edge). Images without a
  * resolution are taken as 204x196 when they fit 1728 pixels, else as one A4
  * width (210 mm) wide.
  * Must not: know the queue. Errors: -1 with *why naming the page; the
@@ -47,6 +49,7 @@ struct docimport_file {
     int pages;     /* pages appended */
     int resampled; /* of those, moved to another grid */
     int rewidthed; /* of those, centred in another width */
+    int turned;    /* rendered landscape pages turned to portrait */
 };
 
 /* The fax format a page of width pixels at xres x yres goes to: the same

@@ -19,7 +19,8 @@ submit_cmd_usage(FILE *out)
     fprintf(out,
             "usage: ifaxgw submit [-c FILE] [--to ADDRESS]... [--caller N]\n"
             "                     [--called N] [--csid TEXT] [--line NAME]\n"
-            "                     [--subject TEXT] [--spool DIR] FILE...\n\n"
+            "                     [--subject TEXT] [--partial REASON]\n"
+            "                     [--spool DIR] FILE...\n\n"
             "Queue documents received elsewhere (HylaFAX, Asterisk, a\n"
             "printer) as one fax job, committed durably like a received fax.\n"
             "FILE: TIFF (MH, MR, MMR, JBIG, uncompressed; any resolution),\n"
@@ -37,6 +38,8 @@ submit_cmd_usage(FILE *out)
             "  --csid TEXT     the sender's station identity\n"
             "  --line NAME     the line (source) the routes see\n"
             "  --subject TEXT  mail subject instead of the route's\n"
+            "  --partial REASON  the original call ended early: the job is\n"
+            "                  marked partial (pages so far), with REASON\n"
             "  --spool DIR     spool directory, overriding the config\n\n"
             "exit: 0 queued (\"queued job ID: N page(s)\" on stdout),\n"
             "      1 refused (nothing queued; the reason on stderr), 2 usage\n",
@@ -49,10 +52,11 @@ submit_cmd_file_json(const char *path, const struct docimport_file *f)
 {
     char name[512];
 
-    return json_pack("{s:s, s:s, s:i, s:i, s:i}", "file",
+    return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i}", "file",
                      log_esc(name, sizeof name, path), "kind",
                      docimport_kind_name(f->kind), "pages", f->pages,
-                     "resampled", f->resampled, "rewidthed", f->rewidthed);
+                     "resampled", f->resampled, "rewidthed", f->rewidthed,
+                     "turned", f->turned);
 }
 
 /* Every FILE into doc, in order; the record gets one entry per file. */
@@ -79,6 +83,8 @@ submit_cmd_import(char **files, int n, struct page_doc *doc, json_t *list)
             printf(", %d resampled to the fax grid", f.resampled);
         if (f.rewidthed)
             printf(", %d centred in the fax width", f.rewidthed);
+        if (f.turned)
+            printf(", %d landscape turned to portrait", f.turned);
         printf("\n");
         json_array_append_new(list, submit_cmd_file_json(files[i], &f));
     }
@@ -141,6 +147,7 @@ submit_cmd_main(int argc, char **argv)
         {"csid", required_argument, NULL, 'i'},
         {"line", required_argument, NULL, 'l'},
         {"subject", required_argument, NULL, 'S'},
+        {"partial", required_argument, NULL, 'P'},
         {"spool", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -158,6 +165,7 @@ submit_cmd_main(int argc, char **argv)
         case 'i': req.csid = optarg; break;
         case 'l': req.line = optarg; break;
         case 'S': req.subject = optarg; break;
+        case 'P': req.partial_reason = optarg; break;
         case 's': spool = optarg; break;
         case 't':
             if (nto + 1 >= SUBMIT_MAX_TO)

@@ -8,8 +8,10 @@
  * count for the state changes, after our own actions, or after
  * WEB_QUEUE_CACHE_S; queue/ and incoming/ are read on every request.
  * Thumbnails come from page_thumbnail_png_mem(), kept in a small in-memory
- * cache (no temporary files: a killed daemon leaves nothing behind). Must not: touch the spool except through
- * gateway/queue. Errors: web handler codes (0, -1 with why, WEB_NOT_FOUND,
+ * cache (no temporary files: a killed daemon leaves nothing behind). A
+ * resend is gateway/submit's commit (the route's delivery settings for the
+ * address), the same path as `ifaxgw submit`. Must not: touch the spool
+ * except through gateway/queue and gateway/submit. Errors: web handler codes (0, -1 with why, WEB_NOT_FOUND,
  * WEB_CONFLICT). Threads: any; one mutex inside.
  */
 #ifndef IFAXGW_GATEWAY_WEB_QUEUE_H

@@ -87,6 +87,13 @@ check "a file that is no fax: the hook names the file and device" \
     grep -q "faxrcvd-ifaxgw: recvq/fax000000044.tif (device ttyACM0" "$TMP/h3.err"
 check "a file that is no fax: no job" [ "$(jobs_now)" = "$n" ]
 
+# 3a. ERROR-MSG set (the call failed part-way): the pages kept, marked partial
+(cd "$hf" && IFAXGW="$IFAXGW" IFAXGW_CONF="$TMP/gw.conf" \
+    "$HOOK" recvq/fax000000042.tif ttyACM0 000000046 "RSPREC error/got EOT" 5551234 "" 100) \
+    >"$TMP/h5.out" 2>"$TMP/h5.err"
+check "ERROR-MSG: the pages queued, marked partial with HylaFAX's reason" \
+    meta "$(newest)" 'm["partial"] and m["partial_reason"] == "HylaFAX: RSPREC error/got EOT" and m["pages"] == 2'
+
 # 3b. without faxinfo (HylaFAX+ elsewhere, or no hylafax-server here): the
 # CSID from tiffinfo's ImageDescription
 n=$(jobs_now)
@@ -101,9 +108,9 @@ check "without faxinfo: the CSID from the TIFF all the same" meta "$(newest)" 'm
     CIDNUMBER=5550000 CIDNAME= DESTINATION=100 SENDER="+49 30 1234567" \
     IFAXGW="$IFAXGW" IFAXGW_CONF="$TMP/gw.conf" bash -c ". '$DISPATCH'") \
     >"$TMP/d.out" 2>"$TMP/d.err"
-check "FaxDispatch: a job queued" [ "$(jobs_now)" = 4 ]
+check "FaxDispatch: a job queued" [ "$(jobs_now)" = 5 ]
 id=$(newest)
-check "FaxDispatch: CSID, caller, DID and route" \
-    meta "$id" 'm["csid"] == "+49 30 1234567" and m["caller"] == "5550000" and m["called"] == "100" and m["route"] == "did100"'
+check "FaxDispatch: CSID, caller, DID and route; not partial" \
+    meta "$id" 'm["csid"] == "+49 30 1234567" and m["caller"] == "5550000" and m["called"] == "100" and m["route"] == "did100" and not m["partial"]'
 check "FaxDispatch: ifaxgw's output in log/ifaxgw-submit" grep -q "^queued job $id" "$hf/log/ifaxgw-submit"
 finish

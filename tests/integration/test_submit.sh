@@ -207,6 +207,20 @@ for paper in letter:2156 legal:2744; do # 8.5 in: 1734 px, cropped to 1728
         info_is "${paper%:*}.none.tif" "1728 ${paper#*:} 204 196 1" "1728 ${paper#*:} 204 196 1"
 done
 
+# a landscape page: turned a quarter counter-clockwise to fit 1728, its top
+# (where the text is) at the left edge; 196x204 after the turn is 200x200
+printf '%%!PS\n<< /PageSize [842 595] >> setpagedevice\n/Helvetica findfont 24 scalefont setfont\n72 500 moveto (Landscape TOP line) show showpage\n' >land.ps
+gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=pdfwrite -sOutputFile=land.pdf land.ps
+sub land --to fax@ifax.test land.pdf
+stored land
+check "landscape PDF: turned to portrait, 1728 wide, 200x200 (the same grid)" \
+    info_is land.none.tif "1728 2386 200 200 1"
+check "landscape PDF: reported turned" grep -q "1 landscape turned to portrait" land.out
+check "landscape PDF: the text near the left edge, low on the page" \
+    "$PY" "$SC" density land.none.tif 1 150 1500 350 2250 0.01 0.5
+check "landscape PDF: the right side white" \
+    "$PY" "$SC" density land.none.tif 1 600 0 1728 2386 0 0
+
 sub multi --to fax@ifax.test doc.pdf fine.png mh.tif
 check "several files: one job, their pages in order" grep -q "^queued job .*: 5 page(s)$" multi.out
 stored multi
@@ -322,5 +336,9 @@ sub to-new --to new@other.test --to csid@ifax.test --subject "Hello" --csid ACME
 check "--to a new address: direct, resolved by MX" meta to-new \
     'm["recipients"][0]["address"] == "new@other.test" and m["recipients"][0].get("host") is None and m["recipients"][0]["mode"] == "direct"'
 check "--subject replaces the route's" meta to-new 'm["subject"] == "Hello" and m["route"] == "by-csid"'
+sub partial --to fax@ifax.test --partial "caller hung up on page 3" fine.png
+check "--partial: the job is marked partial with the reason" meta partial \
+    'm["partial"] and m["partial_reason"] == "caller hung up on page 3"'
+check "without --partial: not partial" meta to-new 'not m["partial"]'
 check "every queued job is whole" bash -c "for d in '$spool'/queue/*/; do tiffinfo \"\$d/pages.tif\" >/dev/null 2>&1 || exit 1; done"
 finish
