@@ -97,6 +97,15 @@ runPage(shot, async (page) => {
   await page.click('#call-detail h3 button');
   check(!page.url().includes('#call='), 'closing the call drops it from the URL');
 
+  // phone width: the view does not widen the page
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.goto(base + '/#call=' + failedId);
+  await page.waitForSelector('#ladder tbody tr');
+  const over = await page.$eval('#calls-box', (b) => [b.scrollWidth, b.clientWidth, b.getBoundingClientRect().right]);
+  check(over[0] <= over[1] && over[2] <= 390, 'at 390 px the Calls view fits (scroll/client/right ' + over.join('/') + ')');
+  await page.screenshot({ path: shot.replace(/\.png$/, '-390.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 1400 });
+
   // accessibility of the view (axe-core, when installed with the peers)
   let axe = null;
   try { axe = require.resolve('axe-core'); } catch (e) { console.log('skip axe-core: not installed'); }
