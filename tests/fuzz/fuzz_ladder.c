@@ -22,8 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (n > size - i)
             n = size - i;
-        ladder_frame(&ld, data + i, n, n % 2 == 0, 1 + (uint32_t)(n % 3),
-                     &st);
+        ladder_frame(&ld, data + i, n, n % 2 == 0, 1 + (uint32_t)(n % 3), &st);
         if (strnlen(st.text, sizeof st.text) == sizeof st.text)
             __builtin_trap();
         for (const char *p = st.text; *p; p++)
