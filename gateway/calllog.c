@@ -20,8 +20,8 @@
 #include "gateway/xalloc.h"
 #include "t30/ladder.h"
 
-#define SUFFIX     ".json"
-#define NAME_MAX_  64
+#define SUFFIX    ".json"
+#define NAME_MAX_ 64
 
 /* --- writing ---------------------------------------------------------- */
 
@@ -93,8 +93,8 @@ frames_json(const struct callrec *rec)
 
     for (size_t i = 0; rec != NULL && i < rec->nframes; i++) {
         const struct callrec_frame *f = &rec->frames[i];
-        size_t kept = f->len < CALLREC_FRAME_BYTES ? f->len
-                                                   : CALLREC_FRAME_BYTES;
+        size_t kept =
+            f->len < CALLREC_FRAME_BYTES ? f->len : CALLREC_FRAME_BYTES;
 
         for (size_t k = 0; k < kept; k++)
             (void)snprintf(hex + 2 * k, 3, "%02x", f->data[k]);
@@ -134,8 +134,8 @@ record_json(const char *id, const struct calllog_call *c)
                         json_integer(rec ? (json_int_t)rec->npages : 0));
     json_object_set_new(o, "bit_rate", json_integer(rec ? rec->bit_rate : 0));
     json_object_set_new(o, "ecm", json_boolean(rec && rec->ecm));
-    json_object_set_new(o, "job", c->job && c->job[0] ? json_string(c->job)
-                                                      : json_null());
+    json_object_set_new(
+        o, "job", c->job && c->job[0] ? json_string(c->job) : json_null());
     json_object_set_new(o, "frames", frames_json(rec));
     if (rec != NULL) {
         full = callrec_to_json(rec);
@@ -357,9 +357,9 @@ struct calllog {
 };
 
 static const char *const summary_keys[] = {
-    "id", "line", "start_ms", "end_ms", "caller_id", "caller_name",
-    "called_number", "remote_csid", "result", "reason", "npages",
-    "bit_rate", "ecm", "job",
+    "id",          "line",          "start_ms",    "end_ms", "caller_id",
+    "caller_name", "called_number", "remote_csid", "result", "reason",
+    "npages",      "bit_rate",      "ecm",         "job",
 };
 
 struct calllog *
@@ -496,8 +496,7 @@ static bool
 matches(const json_t *s, const struct calllog_query *q)
 {
     static const char *const searched[] = {
-        "remote_csid", "caller_id", "caller_name", "called_number", "job",
-        "id",
+        "remote_csid", "caller_id", "caller_name", "called_number", "job", "id",
     };
     bool hit = false;
 
@@ -519,8 +518,8 @@ matches(const json_t *s, const struct calllog_query *q)
 }
 
 int
-calllog_list(struct calllog *cl, const struct calllog_query *q,
-             json_t **calls, size_t *total, struct errbuf *why)
+calllog_list(struct calllog *cl, const struct calllog_query *q, json_t **calls,
+             size_t *total, struct errbuf *why)
 {
     json_t *arr;
     size_t seen = 0;
@@ -536,8 +535,8 @@ calllog_list(struct calllog *cl, const struct calllog_query *q,
 
         if (s == NULL || !matches(s, q))
             continue;
-        if (seen >= q->offset && (q->limit == 0 ||
-                                  json_array_size(arr) < q->limit))
+        if (seen >= q->offset &&
+            (q->limit == 0 || json_array_size(arr) < q->limit))
             json_array_append_new(arr, json_deep_copy(s));
         seen++;
     }
@@ -597,8 +596,7 @@ calllog_frame(const json_t *frame, uint8_t *data, size_t n, size_t *len,
     json_int_t cnt = json_integer_value(json_object_get(frame, "count"));
     size_t h;
 
-    if (hex == NULL || dir == NULL || (h = strlen(hex)) % 2 != 0 ||
-        h / 2 > n)
+    if (hex == NULL || dir == NULL || (h = strlen(hex)) % 2 != 0 || h / 2 > n)
         return -1;
     for (size_t i = 0; i < h / 2; i++) {
         int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
@@ -629,11 +627,11 @@ end_step(const json_t *record, json_t *steps, int *fails)
                    reason && reason[0] ? ": " : "", reason ? reason : "");
     *fails += !ok;
     json_array_append_new(
-        steps, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:s}", "t_ms",
-                         (json_int_t)(end > start ? end - start : 0),
-                         "time_ms", (json_int_t)end, "dir", "", "name", "end",
-                         "text", text, "level", ok ? "" : "fail", "count", 1,
-                         "len", 0, "hex", ""));
+        steps,
+        json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:s}", "t_ms",
+                  (json_int_t)(end > start ? end - start : 0), "time_ms",
+                  (json_int_t)end, "dir", "", "name", "end", "text", text,
+                  "level", ok ? "" : "fail", "count", 1, "len", 0, "hex", ""));
 }
 
 json_t *
@@ -654,8 +652,7 @@ calllog_ladder(const json_t *record)
     ladder_init(&ld);
     json_array_foreach(frames, i, f)
     {
-        if (calllog_frame(f, data, sizeof data, &len, &t_ms, &in, &count) ==
-            -1)
+        if (calllog_frame(f, data, sizeof data, &len, &t_ms, &in, &count) == -1)
             continue; /* written by us; a damaged entry is skipped */
         ladder_frame(&ld, data, len, in, count, &st);
         fails += strcmp(st.level, "fail") == 0;
@@ -663,8 +660,8 @@ calllog_ladder(const json_t *record)
             steps,
             json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:I,s:O}", "t_ms",
                       (json_int_t)t_ms, "time_ms", (json_int_t)(start + t_ms),
-                      "dir", in ? "rx" : "tx", "name", st.name, "text",
-                      st.text, "level", st.level, "count", (int)count, "len",
+                      "dir", in ? "rx" : "tx", "name", st.name, "text", st.text,
+                      "level", st.level, "count", (int)count, "len",
                       json_integer_value(json_object_get(f, "len")), "hex",
                       json_object_get(f, "hex")));
     }

@@ -38,10 +38,10 @@
 #include "t30/callrec.h"
 
 #define CALLLOG_DIR        "calls"
-#define CALLLOG_KEEP       10000       /* records kept at most */
-#define CALLLOG_FILE_MAX   (2 << 20)   /* bytes of one record read back */
-#define CALLLOG_REASON_MAX 300         /* reason text kept */
-#define CALLLOG_NOT_FOUND  -2          /* calllog_show(): no such call */
+#define CALLLOG_KEEP       10000     /* records kept at most */
+#define CALLLOG_FILE_MAX   (2 << 20) /* bytes of one record read back */
+#define CALLLOG_REASON_MAX 300       /* reason text kept */
+#define CALLLOG_NOT_FOUND  -2        /* calllog_show(): no such call */
 
 /* One call, as the line thread knows it at the end. Strings may be NULL
  * ("" in the record), far-end ones are raw. */
@@ -49,9 +49,9 @@ struct calllog_call {
     const char *line;
     int64_t start_ms, end_ms; /* epoch ms */
     const char *caller_id, *caller_name, *called, *csid;
-    const char *result; /* "ok", "partial", "failed", "refused" */
-    const char *reason; /* why it failed or was refused; "" when ok */
-    const char *job;    /* the job id it became, or NULL */
+    const char *result;        /* "ok", "partial", "failed", "refused" */
+    const char *reason;        /* why it failed or was refused; "" when ok */
+    const char *job;           /* the job id it became, or NULL */
     const struct callrec *rec; /* frames, pages, rate; NULL: not answered */
 };
 
@@ -73,11 +73,11 @@ int calllog_purge(const char *spool, int64_t before_ms, struct errbuf *why);
 
 /* What a listing selects; NULL/0 fields select everything. */
 struct calllog_query {
-    const char *text;   /* substring of CSID, caller ID/name, called, job,
-                           call id (case-insensitive) */
-    const char *line;   /* exact line name */
-    const char *result; /* exact result */
-    int64_t since_ms;   /* calls started at or after */
+    const char *text;     /* substring of CSID, caller ID/name, called, job,
+                             call id (case-insensitive) */
+    const char *line;     /* exact line name */
+    const char *result;   /* exact result */
+    int64_t since_ms;     /* calls started at or after */
     size_t offset, limit; /* limit 0: all */
 };
 

@@ -168,9 +168,8 @@ fmt_time(int64_t ms, char *buf, size_t n)
 static void
 print_line(const json_t *c)
 {
-    char start[32], caller[CMD_ESC_MAX], called[CMD_ESC_MAX],
-        csid[CMD_ESC_MAX], name[CMD_ESC_MAX], tail[2 * CMD_ESC_MAX + 16],
-        line[CMD_ESC_MAX];
+    char start[32], caller[CMD_ESC_MAX], called[CMD_ESC_MAX], csid[CMD_ESC_MAX],
+        name[CMD_ESC_MAX], tail[2 * CMD_ESC_MAX + 16], line[CMD_ESC_MAX];
     const char *job = str_of(c, "job");
 
     fmt_time(int_of(c, "start_ms"), start, sizeof start);
@@ -208,8 +207,8 @@ cmd_list(struct calllog *cl, struct calls_args *a)
         return 1;
     }
     if (a->json) {
-        json_t *o = json_pack("{s:I,s:o}", "total", (json_int_t)total,
-                              "calls", calls);
+        json_t *o =
+            json_pack("{s:I,s:o}", "total", (json_int_t)total, "calls", calls);
 
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
         putchar('\n');
@@ -240,7 +239,9 @@ print_ladder(const json_t *ladder)
         const char *dir = str_of(s, "dir");
 
         printf("  %c %+5" PRId64 ".%03d %s %-4s %s\n",
-               level[0] == 'f' ? '!' : level[0] == 'w' ? '~' : ' ',
+               level[0] == 'f'   ? '!'
+               : level[0] == 'w' ? '~'
+                                 : ' ',
                t / 1000, (int)(t % 1000),
                strcmp(dir, "rx") == 0   ? "<-"
                : strcmp(dir, "tx") == 0 ? "->"

@@ -29,8 +29,8 @@
 
 #include "conf/config.h"
 #include "conf/snapshot.h"
-#include "gateway/cli.h"
 #include "gateway/calllog.h"
+#include "gateway/cli.h"
 #include "gateway/commands.h"
 #include "gateway/errbuf.h"
 #include "gateway/faxjob.h"

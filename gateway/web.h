@@ -113,10 +113,10 @@ struct web_counts {
 
 /* What a call-log listing selects; NULL/0: everything. */
 struct web_calls_query {
-    const char *text;   /* in CSID, caller, called number, job id */
-    const char *line;   /* exact line name */
-    const char *result; /* "ok", "partial", "failed", "refused" */
-    int64_t since_ms;   /* calls started at or after */
+    const char *text;     /* in CSID, caller, called number, job id */
+    const char *line;     /* exact line name */
+    const char *result;   /* "ok", "partial", "failed", "refused" */
+    int64_t since_ms;     /* calls started at or after */
     size_t offset, limit; /* limit 0: all */
 };
 

@@ -116,8 +116,8 @@ list_calls(const struct web_api_env *env, const struct web_calls_query *q,
 }
 
 static int
-api_calls_list(const struct web_api_env *env,
-               const struct web_api_request *rq, struct web_reply *out)
+api_calls_list(const struct web_api_env *env, const struct web_api_request *rq,
+               struct web_reply *out)
 {
     const char *lim_s = rq->query(rq->ctx, "limit");
     const char *off_s = rq->query(rq->ctx, "offset");
@@ -228,9 +228,10 @@ static void
 csv_row(struct csv *c, const json_t *call)
 {
     static const char *const keys[] = {
-        "id", "start", "line", "duration_s", "result", "npages", "bit_rate",
-        "ecm", "caller_id", "caller_name", "called_number", "remote_csid",
-        "job", "reason",
+        "id",        "start",       "line",          "duration_s",
+        "result",    "npages",      "bit_rate",      "ecm",
+        "caller_id", "caller_name", "called_number", "remote_csid",
+        "job",       "reason",
     };
     size_t n = sizeof keys / sizeof *keys;
     char buf[64];
@@ -239,9 +240,9 @@ csv_row(struct csv *c, const json_t *call)
         const char *v;
 
         if (strcmp(keys[i], "start") == 0) {
-            time_t t = (time_t)(json_integer_value(
-                                    json_object_get(call, "start_ms")) /
-                                1000);
+            time_t t =
+                (time_t)(json_integer_value(json_object_get(call, "start_ms")) /
+                         1000);
             struct tm tm;
 
             gmtime_r(&t, &tm);
@@ -261,8 +262,8 @@ csv_row(struct csv *c, const json_t *call)
 }
 
 static int
-api_calls_csv(const struct web_api_env *env,
-              const struct web_api_request *rq, struct web_reply *out)
+api_calls_csv(const struct web_api_env *env, const struct web_api_request *rq,
+              struct web_reply *out)
 {
     static const char header[] = "id,start,line,duration_s,result,pages,"
                                  "bit_rate,ecm,caller_id,caller_name,"

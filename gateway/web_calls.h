@@ -27,7 +27,6 @@ void web_calls_sources(struct calllog *cl, struct web_sources *src);
 
 /* Answer a path that starts with /api/calls. */
 void web_calls_handle(const struct web_api_env *env,
-                      const struct web_api_request *rq,
-                      struct web_reply *out);
+                      const struct web_api_request *rq, struct web_reply *out);
 
 #endif

@@ -32,8 +32,7 @@ ladder_init(struct ladder *ld)
 }
 
 /* Append to the step's text (bounded; a cut text stays terminated). */
-static void
-say(struct ladder_step *s, const char *fmt, ...)
+static void say(struct ladder_step *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -115,18 +114,18 @@ dcs_modem(int v)
 
 /* Resolutions: standard always; bits 15, 41, 42, 43. */
 static void
-say_resolutions(struct ladder_step *s, const uint8_t *fif, size_t len,
-                bool dcs)
+say_resolutions(struct ladder_step *s, const uint8_t *fif, size_t len, bool dcs)
 {
     bool fine = fif_bit(fif, len, 15), superfine = fif_bit(fif, len, 41);
     bool r300 = fif_bit(fif, len, 42), r16 = fif_bit(fif, len, 43);
 
     if (dcs) {
-        say(s, ", %s", superfine ? "superfine 204x391"
-                       : r16     ? "hyperfine 408x391"
-                       : r300    ? "300x300"
-                       : fine    ? "fine 204x196"
-                                 : "standard 204x98");
+        say(s, ", %s",
+            superfine ? "superfine 204x391"
+            : r16     ? "hyperfine 408x391"
+            : r300    ? "300x300"
+            : fine    ? "fine 204x196"
+                      : "standard 204x98");
         return;
     }
     say(s, ", standard%s%s%s%s", fine ? "+fine" : "",
@@ -141,10 +140,11 @@ say_codings(struct ladder_step *s, const uint8_t *fif, size_t len, bool dcs)
     bool jbig = fif_bit(fif, len, 78);
 
     if (dcs) {
-        say(s, ", %s", jbig  ? "JBIG"
-                       : mmr ? "MMR (T.6)"
-                       : mr  ? "MR (T.4 2-D)"
-                             : "MH (T.4 1-D)");
+        say(s, ", %s",
+            jbig  ? "JBIG"
+            : mmr ? "MMR (T.6)"
+            : mr  ? "MR (T.4 2-D)"
+                  : "MH (T.4 1-D)");
         return;
     }
     say(s, ", MH%s%s%s", mr ? "+MR" : "", mmr ? "+MMR" : "",
@@ -160,8 +160,7 @@ say_paper(struct ladder_step *s, const uint8_t *fif, size_t len, bool dcs)
     if (dcs)
         say(s, ", width %s", w18 ? "A3" : w17 ? "B4" : "A4");
     else
-        say(s, ", widths A4%s%s", (w17 || w18) ? "+B4" : "",
-            w18 ? "+A3" : "");
+        say(s, ", widths A4%s%s", (w17 || w18) ? "+B4" : "", w18 ? "+A3" : "");
     say(s, ", length %s", l20 ? "unlimited" : l19 ? "A4/B4" : "A4");
 }
 
@@ -287,8 +286,7 @@ decode_response(struct ladder *ld, struct ladder_step *s, int fcf)
         break;
     case T30_RTN:
         ld->counts[LADDER_RTN]++;
-        say(s, "page %d not accepted (too many bad rows): retrain",
-            ld->page);
+        say(s, "page %d not accepted (too many bad rows): retrain", ld->page);
         s->level = "fail";
         break;
     case T30_PIN:
@@ -385,8 +383,8 @@ decode_fcf(struct ladder *ld, struct ladder_step *s, int fcf,
 }
 
 void
-ladder_frame(struct ladder *ld, const uint8_t *data, size_t len,
-             bool incoming, uint32_t count, struct ladder_step *out)
+ladder_frame(struct ladder *ld, const uint8_t *data, size_t len, bool incoming,
+             uint32_t count, struct ladder_step *out)
 {
     const uint8_t *fif = data + FIF_OFF;
     size_t fif_len = len > FIF_OFF ? len - FIF_OFF : 0;

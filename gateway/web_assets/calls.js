@@ -118,21 +118,21 @@
   function row(c) {
     const tr = mk('tr', null, 'result-' + c.result);
     tr.dataset.call = c.id;
-    tr.tabIndex = 0;
-    tr.setAttribute('role', 'button');
-    tr.setAttribute('aria-label', 'call ' + c.id + ': ' + c.result);
     const res = mk('td');
     res.appendChild(mk('span', c.result, 'badge badge-' + c.result));
     const last = mk('td', c.job ? c.job : c.reason, c.job ? 'wrap' : 'wrap reason');
-    tr.append(timeCell(c.start_ms), mk('td', c.line), mk('td', callerText(c)),
+    // the time is the row's button: Tab reaches it, Enter opens the call
+    const when = timeCell(c.start_ms);
+    const open = mk('button', null, 'call-open');
+    open.type = 'button';
+    open.append(...when.childNodes);
+    when.appendChild(open);
+    tr.append(when, mk('td', c.line), mk('td', callerText(c)),
               mk('td', c.called_number), mk('td', c.remote_csid),
               mk('td', (c.duration_ms / 1000).toFixed(1) + ' s'), res,
               mk('td', c.npages), mk('td', c.bit_rate ? c.bit_rate + (c.ecm ? ' ECM' : '') : ''),
               last);
     tr.addEventListener('click', () => openCall(c.id));
-    tr.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); openCall(c.id); }
-    });
     return tr;
   }
 
@@ -211,12 +211,19 @@
       return;
     }
     st.open = id;
+    // a link of its own: #call=ID opens this call when the page loads
+    history.replaceState(null, '', '#call=' + encodeURIComponent(id));
     const d = ui.detail;
     d.replaceChildren();
     const h = mk('h3', 'Call ' + c.id + ' ');
     const close = mk('button', 'Close');
     close.type = 'button';
-    close.addEventListener('click', () => { d.hidden = true; st.open = null; });
+    close.addEventListener('click', () => {
+      d.hidden = true;
+      st.open = null;
+      if (location.hash === '#call=' + encodeURIComponent(id))
+        history.replaceState(null, '', location.pathname + location.search);
+    });
     h.appendChild(close);
     d.appendChild(h);
     const dl = mk('dl');
@@ -256,12 +263,19 @@
     close.focus();
   }
 
+  function fromHash() {
+    const m = /^#call=([A-Za-z0-9._-]{1,64})$/.exec(location.hash);
+    if (m && m[1] !== st.open) openCall(m[1]).then(() => box.scrollIntoView());
+  }
+
   function start() {
     box = document.getElementById('calls-box');
     if (!box) return;
     build();
     load(true);
     setInterval(() => load(false), POLL_MS);
+    fromHash();
+    window.addEventListener('hashchange', fromHash);
   }
 
   if (document.readyState === 'loading')

@@ -62,8 +62,8 @@ failed_rec(struct callrec *r, const char *csid, int64_t start_ms)
     callrec_add_frame(r, 6938, true, dcs, sizeof dcs);
     callrec_add_frame(r, 9919, false, ftt, sizeof ftt);
     callrec_add_frame(r, 12000, true, dcn, sizeof dcn);
-    callrec_finish(r, CALLREC_END_T30, T30_ERR_RX_NOCARRIER,
-                   "Carrier lost", start_ms + 12500);
+    callrec_finish(r, CALLREC_END_T30, T30_ERR_RX_NOCARRIER, "Carrier lost",
+                   start_ms + 12500);
 }
 
 static void
@@ -125,13 +125,12 @@ test_failed_call_leaves_a_record_with_frames(void **state)
     assert_int_equal(json_integer_value(json_object_get(call, "npages")), 0);
     assert_int_equal(json_integer_value(json_object_get(call, "duration_ms")),
                      12500);
-    assert_non_null(strstr(json_string_value(json_object_get(call,
-                                                             "transcript")),
-                           "-> FTT"));
+    assert_non_null(strstr(
+        json_string_value(json_object_get(call, "transcript")), "-> FTT"));
     frames = json_object_get(call, "frames");
     assert_int_equal(json_array_size(frames), 4);
-    assert_int_equal(calllog_frame(json_array_get(frames, 1), data,
-                                   sizeof data, &len, &t, &in, &cnt),
+    assert_int_equal(calllog_frame(json_array_get(frames, 1), data, sizeof data,
+                                   &len, &t, &in, &cnt),
                      0);
     assert_int_equal(len, 6);
     assert_int_equal(t, 6938);
@@ -139,9 +138,9 @@ test_failed_call_leaves_a_record_with_frames(void **state)
     assert_int_equal(data[2], 0x83);
     assert_int_equal(data[4], 0xe2);
     json_decref(call);
-    assert_int_equal(calllog_show(cl, "20251203T140000.000-00000000", &call,
-                                  &why),
-                     CALLLOG_NOT_FOUND);
+    assert_int_equal(
+        calllog_show(cl, "20251203T140000.000-00000000", &call, &why),
+        CALLLOG_NOT_FOUND);
     assert_int_equal(calllog_show(cl, "../meta", &call, &why),
                      CALLLOG_NOT_FOUND);
     calllog_free(cl);
@@ -203,9 +202,9 @@ test_list_filters_newest_first_and_sees_new_files(void **state)
 
         snprintf(csid, sizeof csid, "STATION %d", i);
         failed_rec(&r, csid, 1764770400000 + i * 60000);
-        write_rec(f->spool, &r, NULL, i == 3 ? "20251203T140300.000-1a2b3c4d"
-                                             : NULL,
-                  id, sizeof id);
+        write_rec(f->spool, &r, NULL,
+                  i == 3 ? "20251203T140300.000-1a2b3c4d" : NULL, id,
+                  sizeof id);
         callrec_release(&r);
     }
     assert_int_equal(calllog_list(cl, &q, &calls, &total, &why), 0);
@@ -301,8 +300,7 @@ test_purge_and_trim_bound_the_log(void **state)
         callrec_release(&r);
     }
     /* older than 2 h after the first: the first two go */
-    assert_int_equal(calllog_purge(f->spool, 1764770400000 + 2 * 3600000,
-                                   &why),
+    assert_int_equal(calllog_purge(f->spool, 1764770400000 + 2 * 3600000, &why),
                      2);
     assert_int_equal(calllog_list(cl, &q, &calls, &total, &why), 0);
     assert_int_equal(total, 2);
@@ -310,8 +308,8 @@ test_purge_and_trim_bound_the_log(void **state)
     assert_int_equal(calllog_trim(f->spool, 1, &why), 1);
     assert_int_equal(calllog_list(cl, &q, &calls, &total, &why), 0);
     assert_int_equal(total, 1);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(calls, 0), "start_ms")),
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_array_get(calls, 0), "start_ms")),
                      1764770400000 + 3 * 3600000); /* the newest stays */
     json_decref(calls);
     calllog_free(cl);
@@ -323,11 +321,10 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_failed_call_leaves_a_record_with_frames, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refused_call_without_record,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_call_without_record, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
-            test_list_filters_newest_first_and_sees_new_files, setup,
-            teardown),
+            test_list_filters_newest_first_and_sees_new_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_csid_kept_converted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_purge_and_trim_bound_the_log,
