@@ -82,6 +82,7 @@ struct line_state {
     enum line_status status;
     /* command/result exchange outside calls */
     enum class1_result last_res;
+    int reached; /* this open attempt: 1 port opened, 2 modem answered */
     int garbage;
     /* ringing */
     struct class1_callinfo ci;
@@ -212,6 +213,8 @@ command(struct line_state *s, const char *at, int timeout_ms)
         if (n < 0)
             return -1;
         class1_feed(&s->parser, buf, (size_t)n, on_line_idle, s);
+        if (s->last_res != CLASS1_RES_NONE && s->reached < 2)
+            s->reached = 2; /* it answers: a modem is there */
         if (s->last_res == CLASS1_RES_OK)
             return 0;
         if (s->last_res == CLASS1_RES_ERROR)
@@ -230,9 +233,11 @@ modem_open(struct line_state *s)
 {
     report(s, LINE_STATUS_INIT, s->device);
     class1_parser_init(&s->parser);
+    s->reached = 0;
     s->fd = serial_open(s->device, s->baud, s->flow, &s->why);
     if (s->fd < 0)
         return -1;
+    s->reached = 1;
     /* first AT may meet a modem still in data mode: two tries */
     if (command(s, "AT", 1000) < 0 && command(s, "AT", LINE_CMD_TIMEOUT_MS) < 0)
         return -1;
@@ -990,7 +995,8 @@ line_set_store_handler(struct line_state *s, faxrx_store_fn fn, void *arg)
 int
 line_run(struct line_state *s, const atomic_int *stop)
 {
-    int backoff = 1;
+    int backoff = 1, reached_before = 2;
+    char text[ERRBUF_TEXT_MAX + 32];
 
     s->stop = stop;
     while (!stopping(s)) {
@@ -1003,7 +1009,15 @@ line_run(struct line_state *s, const atomic_int *stop)
         modem_close(s);
         if (stopping(s))
             break;
-        report(s, LINE_STATUS_ERROR, s->why.text);
+        /* got further than last time (the device is back, the modem
+         * answers again): start the backoff over, so a re-plugged modem
+         * that errs once is not left waiting a minute */
+        if (s->reached > reached_before)
+            backoff = 1;
+        reached_before = s->reached;
+        (void)snprintf(text, sizeof text, "%s; retry in %d s", s->why.text,
+                       backoff);
+        report(s, LINE_STATUS_ERROR, text);
         backoff_sleep(s, backoff);
         backoff =
             backoff * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S : backoff * 2;
