@@ -74,6 +74,7 @@ struct line_state {
     void *status_arg;
     faxrx_store_fn store_fn;
     void *store_arg;
+    bool cid_wait; /* the answer depends on caller ID: wait for it */
     /* port */
     int fd;
     struct class1_parser parser;
@@ -857,6 +858,9 @@ on_rings(struct line_state *s)
 
     if (s->call_refused || s->nrings < s->rings)
         return false;
+    if (s->cid_wait && s->ci.number[0] == '\0' &&
+        s->nrings < LINE_CID_WAIT_RINGS)
+        return false; /* caller ID comes after the first ring (N. America) */
     if (s->start_fn == NULL ||
         (s->answer_fn != NULL && !s->answer_fn(s->answer_arg, &c))) {
         s->call_refused = true; /* let it ring out unanswered */
@@ -983,6 +987,12 @@ line_set_status_handler(struct line_state *s, line_status_fn fn, void *arg)
 {
     s->status_fn = fn;
     s->status_arg = arg;
+}
+
+void
+line_set_cid_wait(struct line_state *s, bool wait)
+{
+    s->cid_wait = wait && s->cid_enable[0] != '\0';
 }
 
 void

@@ -63,6 +63,7 @@ struct side {
     char number[NUM_MAX]; /* our own number (caller ID we present) */
     long xoff, xon;       /* flow control events sent */
     long at_cmds;         /* AT command lines from the host this call */
+    int64_t first_cmd_ms; /* when the host sent its first command, 0 */
     bool at_sol;          /* next host byte starts a line */
     char at_prev;         /* 'A' seen at a line start */
     awgn_state_t *noise;
@@ -445,8 +446,11 @@ side_read(struct side *sd)
     for (ssize_t i = 0; i < n; i++) {
         char c = buf[i];
 
-        if (sd->at_prev == 'A' && (c == 'T' || c == 't'))
+        if (sd->at_prev == 'A' && (c == 'T' || c == 't')) {
             sd->at_cmds++;
+            if (sd->first_cmd_ms == 0)
+                sd->first_cmd_ms = sd->v->now_ms ? sd->v->now_ms : 1;
+        }
         sd->at_prev = sd->at_sol && (c == 'A' || c == 'a') ? 'A' : 0;
         sd->at_sol = c == '\r' || c == '\n';
     }
@@ -509,6 +513,10 @@ sender_tick(struct vline *v)
         /* our side is done; the host hangs up (ATH) when it sees DCN */
         return;
     }
+    /* the first call waits until A's host has had 2 s to set its modem up
+     * (a RING before its AT+VCID=1 would carry no caller ID) */
+    if (v->s[0].first_cmd_ms == 0 || v->now_ms < v->s[0].first_cmd_ms + 2000)
+        return;
     if (v->st == LINE_IDLE && b->fax == NULL && v->now_ms >= v->next_call_ms &&
         !v->s[0].offhook) {
         v->caller = 1;
