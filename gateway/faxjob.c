@@ -110,6 +110,7 @@ static int
 faxjob_describe(struct job *j, const struct callrec *rec, struct errbuf *why)
 {
     int poor = 0;
+    json_t *quality;
 
     if (job_set_line(j, rec->line, why) == -1 ||
         job_set_csid(j, rec->remote_csid[0] ? rec->remote_csid : NULL, why) ==
@@ -120,7 +121,8 @@ faxjob_describe(struct job *j, const struct callrec *rec, struct errbuf *why)
                        why) == -1)
         return -1;
     job_set_record(j, callrec_to_json(rec));
-    job_set_quality(j, callrec_page_quality(rec, &poor), poor);
+    quality = callrec_page_quality(rec, &poor); /* before poor is read */
+    job_set_quality(j, quality, poor);
     return 0;
 }
 

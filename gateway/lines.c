@@ -303,10 +303,27 @@ lines_one_free(struct lines_one *o)
     o->al = NULL;
 }
 
+/* A route that may apply to this line matches on caller ID: the answer
+ * decision needs the caller ID, which may come after the first ring. */
+static bool
+lines_route_needs_cid(const struct config *cf, const char *line)
+{
+    for (int i = 0; i < cf->n_routes; i++) {
+        const struct config_route *r = &cf->routes[i];
+        bool ours = r->n_source == 0;
+
+        for (int k = 0; k < r->n_source && !ours; k++)
+            ours = strcmp(r->source[k], line) == 0;
+        if (ours && r->n_caller > 0)
+            return true;
+    }
+    return false;
+}
+
 /* Both kinds take the same handlers (t30/line.h). */
 static int
-lines_init_one(struct lines_one *o, const struct config_line *cl,
-               struct errbuf *why)
+lines_init_one(struct lines_one *o, const struct config *cf,
+               const struct config_line *cl, struct errbuf *why)
 {
     if (cl->kind == CONFIG_LINE_AUDIO) {
         o->al = audioline_init(NULL, cl, why);
@@ -326,18 +343,19 @@ lines_init_one(struct lines_one *o, const struct config_line *cl,
     line_set_job_handler(o->ls, lines_on_job_start, lines_on_job_end, o);
     line_set_status_handler(o->ls, lines_on_status, o);
     line_set_store_handler(o->ls, lines_on_store, o);
+    line_set_cid_wait(o->ls, lines_route_needs_cid(cf, cl->name));
     return 0;
 }
 
 static int
-lines_start_one(struct lines *l, const struct config_line *cl,
-                struct errbuf *why)
+lines_start_one(struct lines *l, const struct config *cf,
+                const struct config_line *cl, struct errbuf *why)
 {
     struct lines_one *o = &l->one[l->n];
 
     o->owner = l;
     (void)snprintf(o->st.name, sizeof o->st.name, "%s", cl->name);
-    if (lines_init_one(o, cl, why) == -1)
+    if (lines_init_one(o, cf, cl, why) == -1)
         return errbuf_prefix(why, "line %s", cl->name);
     if (pthread_create(&o->thread, NULL, lines_thread, o) != 0) {
         lines_one_free(o);
@@ -360,7 +378,7 @@ lines_start(const struct config *cf, struct queue *q, struct metrics *m,
     for (int i = 0; i < cf->n_lines; i++) {
         const struct config_line *cl = &cf->lines[i];
 
-        if (l->n == LINES_MAX || lines_start_one(l, cl, why) == -1) {
+        if (l->n == LINES_MAX || lines_start_one(l, cf, cl, why) == -1) {
             if (l->n == LINES_MAX)
                 errbuf_set(why, ERR_PERM, NULL, "more than %d lines",
                            LINES_MAX);

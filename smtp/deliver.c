@@ -271,10 +271,58 @@ make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
     return read_file(path, doc, why);
 }
 
+/* The subject says what the reader must know before opening it: a fax
+ * that is partial, or has pages of poor copy quality (meta.json's
+ * poor_pages). Otherwise the route's subject as it is. */
+static const char *
+compose_subject(const struct job *j, char *buf, size_t n)
+{
+    if (!j->partial && j->poor_pages <= 0)
+        return j->subject;
+    (void)snprintf(buf, n, "%s%s%s", j->subject ? j->subject : "Fax",
+                   j->partial ? " [partial]" : "",
+                   j->poor_pages == 1  ? " [1 poor page]"
+                   : j->poor_pages > 1 ? " [poor pages]"
+                                       : "");
+    return buf;
+}
+
+/* The body's note: why partial, then each poor page with its bad rows. */
+static const char *
+compose_note(const struct job *j, char *buf, size_t n)
+{
+    size_t o = 0;
+    size_t i;
+    json_t *pq;
+
+    buf[0] = '\0';
+    if (j->partial)
+        o = (size_t)snprintf(buf, n, "%s",
+                             j->partial_reason ? j->partial_reason
+                                               : "partial: pages so far");
+    json_array_foreach(j->page_quality, i, pq)
+    {
+        json_t *c = json_object_get(pq, "confirm");
+
+        if (!json_is_true(json_object_get(pq, "poor")) || o + 1 >= n)
+            continue;
+        o += (size_t)snprintf(
+            buf + o, n - o, "%spoor copy: page %d (%d of %d rows bad%s%s)",
+            o > 0 ? "; " : "",
+            (int)json_integer_value(json_object_get(pq, "page")),
+            (int)json_integer_value(json_object_get(pq, "bad_rows")),
+            (int)json_integer_value(json_object_get(pq, "rows")),
+            json_is_string(c) ? ", answered " : "",
+            json_is_string(c) ? json_string_value(c) : "");
+    }
+    return buf[0] != '\0' ? buf : NULL;
+}
+
 static struct mime_msg *
 compose(struct pass *p, struct rcpt_work **w, size_t n, const struct doc *doc,
         struct errbuf *why)
 {
+    char subject[JOB_TEXT_MAX + 64], note[JOB_TEXT_MAX + 512];
     const struct job *j = p->j;
     const char *to[MIME_RCPT_MAX];
     char msgid[JOB_MSGID_MAX];
@@ -298,16 +346,14 @@ compose(struct pass *p, struct rcpt_work **w, size_t n, const struct doc *doc,
     f.message_id = msgid;
     /* Date: the commit, so every retry sends the same bytes */
     f.date_s = (j->committed_ms ? j->committed_ms : j->created_ms) / 1000;
-    f.subject = j->subject;
+    f.subject = compose_subject(j, subject, sizeof subject);
     f.mdn_to = w[0]->r->mdn ? p->cf->smtp.from : NULL;
     f.csid = j->csid;
     f.caller_id = j->caller;
     f.line = j->line;
     f.received_s = j->created_ms / 1000;
     f.pages = j->pages;
-    f.note = j->partial ? (j->partial_reason ? j->partial_reason
-                                             : "partial: pages so far")
-                        : NULL;
+    f.note = compose_note(j, note, sizeof note);
     f.doc_type = doc->type;
     f.features = doc->have_features ? doc->features : NULL;
     f.doc = doc->data;

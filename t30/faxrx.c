@@ -269,6 +269,23 @@ configure(struct faxrx *s, const struct faxrx_opts *o, const char *path)
     t30_set_supported_modems(s->t30, sm);
     t30_set_ecm_capability(s->t30, o->ecm ? TRUE : FALSE);
     t30_set_supported_compressions(s->t30, sc);
+    /* Offer the pages SpanDSP 0.0.6 receives and gateway/page reduces for
+     * delivery: A4/B4/A3 widths, R8 standard/fine/superfine and R16
+     * (hyperfine); the library's default DIS is A4 width and R8 only, so
+     * B4/A3 or hyperfine senders gave up. Not offered: the inch-based
+     * 300/400 dpi (with their DIS bits set, a call recorded against this
+     * receiver did not replay through it: T1 expired; not investigated)
+     * and 600/1200 dpi (no grid in the page path). */
+    t30_set_supported_resolutions(
+        s->t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION |
+                    T30_SUPPORT_SUPERFINE_RESOLUTION |
+                    T30_SUPPORT_R8_RESOLUTION | T30_SUPPORT_R16_RESOLUTION);
+    t30_set_supported_image_sizes(
+        s->t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH |
+                    T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH |
+                    T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH |
+                    T30_SUPPORT_US_LETTER_LENGTH |
+                    T30_SUPPORT_US_LEGAL_LENGTH);
     t30_set_rx_encoding(s->t30, enc);
     t30_set_rx_file(s->t30, path, -1);
     t30_set_phase_b_handler(s->t30, on_phase_b, s);

@@ -74,6 +74,7 @@ struct line_state {
     void *status_arg;
     faxrx_store_fn store_fn;
     void *store_arg;
+    bool cid_wait; /* the answer depends on caller ID: wait for it */
     /* port */
     int fd;
     struct class1_parser parser;
@@ -82,6 +83,7 @@ struct line_state {
     enum line_status status;
     /* command/result exchange outside calls */
     enum class1_result last_res;
+    int reached; /* this open attempt: 1 port opened, 2 modem answered */
     int garbage;
     /* ringing */
     struct class1_callinfo ci;
@@ -212,6 +214,8 @@ command(struct line_state *s, const char *at, int timeout_ms)
         if (n < 0)
             return -1;
         class1_feed(&s->parser, buf, (size_t)n, on_line_idle, s);
+        if (s->last_res != CLASS1_RES_NONE && s->reached < 2)
+            s->reached = 2; /* it answers: a modem is there */
         if (s->last_res == CLASS1_RES_OK)
             return 0;
         if (s->last_res == CLASS1_RES_ERROR)
@@ -230,9 +234,11 @@ modem_open(struct line_state *s)
 {
     report(s, LINE_STATUS_INIT, s->device);
     class1_parser_init(&s->parser);
+    s->reached = 0;
     s->fd = serial_open(s->device, s->baud, s->flow, &s->why);
     if (s->fd < 0)
         return -1;
+    s->reached = 1;
     /* first AT may meet a modem still in data mode: two tries */
     if (command(s, "AT", 1000) < 0 && command(s, "AT", LINE_CMD_TIMEOUT_MS) < 0)
         return -1;
@@ -852,6 +858,9 @@ on_rings(struct line_state *s)
 
     if (s->call_refused || s->nrings < s->rings)
         return false;
+    if (s->cid_wait && s->ci.number[0] == '\0' &&
+        s->nrings < LINE_CID_WAIT_RINGS)
+        return false; /* caller ID comes after the first ring (N. America) */
     if (s->start_fn == NULL ||
         (s->answer_fn != NULL && !s->answer_fn(s->answer_arg, &c))) {
         s->call_refused = true; /* let it ring out unanswered */
@@ -981,6 +990,12 @@ line_set_status_handler(struct line_state *s, line_status_fn fn, void *arg)
 }
 
 void
+line_set_cid_wait(struct line_state *s, bool wait)
+{
+    s->cid_wait = wait && s->cid_enable[0] != '\0';
+}
+
+void
 line_set_store_handler(struct line_state *s, faxrx_store_fn fn, void *arg)
 {
     s->store_fn = fn;
@@ -990,7 +1005,8 @@ line_set_store_handler(struct line_state *s, faxrx_store_fn fn, void *arg)
 int
 line_run(struct line_state *s, const atomic_int *stop)
 {
-    int backoff = 1;
+    int backoff = 1, reached_before = 2;
+    char text[ERRBUF_TEXT_MAX + 32];
 
     s->stop = stop;
     while (!stopping(s)) {
@@ -1003,7 +1019,15 @@ line_run(struct line_state *s, const atomic_int *stop)
         modem_close(s);
         if (stopping(s))
             break;
-        report(s, LINE_STATUS_ERROR, s->why.text);
+        /* got further than last time (the device is back, the modem
+         * answers again): start the backoff over, so a re-plugged modem
+         * that errs once is not left waiting a minute */
+        if (s->reached > reached_before)
+            backoff = 1;
+        reached_before = s->reached;
+        (void)snprintf(text, sizeof text, "%s; retry in %d s", s->why.text,
+                       backoff);
+        report(s, LINE_STATUS_ERROR, text);
         backoff_sleep(s, backoff);
         backoff =
             backoff * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S : backoff * 2;

@@ -38,6 +38,9 @@
 #define LINE_KEEPALIVE_S    30    /* idle modem probed with AT this often */
 #define LINE_RING_GAP_S     10    /* no RING this long: the call is gone */
 #define LINE_ATA_TIMEOUT_MS 40000 /* ATA to CONNECT */
+/* With line_set_cid_wait(): a call without caller ID yet is not answered
+ * before this RING (North America sends it between the 1st and 2nd). */
+#define LINE_CID_WAIT_RINGS 2
 
 enum line_status {
     LINE_STATUS_DOWN,      /* port closed (before start, after stop) */
@@ -93,6 +96,10 @@ void line_set_job_handler(struct line_state *s, line_job_start_fn start,
                           line_job_end_fn end, void *arg);
 void line_set_status_handler(struct line_state *s, line_status_fn fn,
                              void *arg);
+/* The answer handler decides on caller ID (a route matches on it): when
+ * the configured rings have come but no caller ID yet, wait until it comes
+ * or until LINE_CID_WAIT_RINGS rings. Only with a caller-ID command. */
+void line_set_cid_wait(struct line_state *s, bool wait);
 /* During each call: the record as it grows (CSID at phase B, each page
  * before it is confirmed; see faxrx_store_fn, whose -1 refuses a page). */
 void line_set_store_handler(struct line_state *s, faxrx_store_fn fn,

@@ -63,6 +63,7 @@ struct side {
     char number[NUM_MAX]; /* our own number (caller ID we present) */
     long xoff, xon;       /* flow control events sent */
     long at_cmds;         /* AT command lines from the host this call */
+    int64_t first_cmd_ms; /* when the host sent its first command, 0 */
     bool at_sol;          /* next host byte starts a line */
     char at_prev;         /* 'A' seen at a line start */
     awgn_state_t *noise;
@@ -87,6 +88,12 @@ struct vline {
     awgn_state_t *hit_noise;
     int64_t hit_at_ms; /* when the burst starts; 0 = none pending */
     bool hit_done;     /* one burst per vline run */
+    int corrupt_ms;    /* --corrupt: page data to A's host garbled */
+    int64_t corrupt_at_ms; /* when it starts; 0 = none pending */
+    bool corrupt_done;     /* one run of garbled data per vline run */
+    uint32_t corrupt_seed;
+    long corrupted;        /* bytes garbled */
+    unsigned corrupt_n;    /* data bytes seen in the window */
     int hangup_after;  /* --hangup-after: drop after MCF for page N */
     int mcf_heard;     /* MCFs the sender heard this call */
     bool drop_pending; /* drop the line at the next tick */
@@ -144,11 +151,57 @@ master_write(struct side *sd, const uint8_t *buf, size_t len)
     }
 }
 
+/* --corrupt: while the window is open, garble the page data A's modem
+ * hands its host (non-ECM +FRM data, DLE-stuffed): bytes that are neither
+ * DLE nor follow one get a bit flipped, one byte in 16, so the framing
+ * stays intact and the host's T.4 decoder finds bad rows (most EOLs
+ * survive, so rows are bad rather than lost). Deterministic (fixed
+ * seed). */
+static void
+corrupt(struct vline *v, uint8_t *buf, size_t len)
+{
+    bool after_dle = false;
+
+    for (size_t i = 0; i < len; i++) {
+        bool dle = buf[i] == 0x10;
+
+        /* one byte in 16: most rows get a bad code, few EOLs are hit */
+        if (!dle && !after_dle && (++v->corrupt_n & 15) == 0) {
+            uint8_t x;
+
+            v->corrupt_seed = v->corrupt_seed * 1103515245u + 12345u;
+            x = (uint8_t)(buf[i] ^ (1u << ((v->corrupt_seed >> 16) & 7)));
+            if (x != 0x10) {
+                buf[i] = x;
+                v->corrupted++;
+            }
+        }
+        after_dle = dle && !after_dle;
+    }
+}
+
 static int
 at_tx(at_state_t *at, void *arg, const uint8_t *buf, size_t len)
 {
+    struct side *sd = arg;
+    struct vline *v = sd->v;
+    uint8_t tmp[4096];
+
     (void)at;
-    master_write(arg, buf, len);
+    if (sd->name == 'A' && v->corrupt_at_ms != 0 &&
+        v->now_ms >= v->corrupt_at_ms && len <= sizeof tmp && len > 8) {
+        memcpy(tmp, buf, len);
+        corrupt(v, tmp, len);
+        master_write(sd, tmp, len);
+        if (v->now_ms >= v->corrupt_at_ms + v->corrupt_ms) {
+            v->corrupt_at_ms = 0;
+            v->corrupt_done = true;
+            fprintf(stderr, "ifaxgw-vline: %ld page data bytes garbled\n",
+                    v->corrupted);
+        }
+        return (int)len;
+    }
+    master_write(sd, buf, len);
     return (int)len;
 }
 
@@ -203,6 +256,11 @@ sender_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
         ++v->mcf_heard == v->hangup_after && !v->drop_done) {
         /* --hangup-after: the caller drops the line, no DCN */
         v->drop_pending = true;
+    }
+    if (incoming && len >= 3 && (msg[2] & 0xfe) == 0x84 && v->corrupt_ms > 0 &&
+        !v->corrupt_done && v->corrupt_at_ms == 0) {
+        v->corrupt_at_ms = v->now_ms + 5000;
+        fprintf(stderr, "ifaxgw-vline: CFR heard: page data garbled in 5 s\n");
     }
     if (incoming && len >= 3 && (msg[2] & 0xfe) == 0x84 && v->hit_ms > 0 &&
         !v->hit_done && v->hit_at_ms == 0) {
@@ -388,8 +446,11 @@ side_read(struct side *sd)
     for (ssize_t i = 0; i < n; i++) {
         char c = buf[i];
 
-        if (sd->at_prev == 'A' && (c == 'T' || c == 't'))
+        if (sd->at_prev == 'A' && (c == 'T' || c == 't')) {
             sd->at_cmds++;
+            if (sd->first_cmd_ms == 0)
+                sd->first_cmd_ms = sd->v->now_ms ? sd->v->now_ms : 1;
+        }
         sd->at_prev = sd->at_sol && (c == 'A' || c == 'a') ? 'A' : 0;
         sd->at_sol = c == '\r' || c == '\n';
     }
@@ -452,6 +513,10 @@ sender_tick(struct vline *v)
         /* our side is done; the host hangs up (ATH) when it sees DCN */
         return;
     }
+    /* the first call waits until A's host has had 2 s to set its modem up
+     * (a RING before its AT+VCID=1 would carry no caller ID) */
+    if (v->s[0].first_cmd_ms == 0 || v->now_ms < v->s[0].first_cmd_ms + 2000)
+        return;
     if (v->st == LINE_IDLE && b->fax == NULL && v->now_ms >= v->next_call_ms &&
         !v->s[0].offhook) {
         v->caller = 1;
@@ -579,6 +644,10 @@ usage(FILE *f)
           "                  loud as the signal, MS ms long, towards A, 5 s\n"
           "                  after the sender hears CFR (inside page data:\n"
           "                  ECM must repair it with PPR)\n"
+          "  --corrupt MS    with --send: once per run, 5 s after the sender\n"
+          "                  hears CFR, garble the page data A's modem gives\n"
+          "                  its host for MS ms (bits flipped, DLE framing\n"
+          "                  kept): rows the host's T.4 decoder finds bad\n"
           "  --hangup-after N  with --send: once per run, the sender drops\n"
           "                  the line (no DCN) as soon as it hears MCF for\n"
           "                  page N; A's modem says NO CARRIER\n"
@@ -615,6 +684,7 @@ parse(int argc, char **argv, struct vline *v)
         {"ecm", no_argument, NULL, 'e'},
         {"hit", required_argument, NULL, 'H'},
         {"hangup-after", required_argument, NULL, 'D'},
+        {"corrupt", required_argument, NULL, 'K'},
         {"cid-late", no_argument, NULL, 'L'},
         {"name-b", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
@@ -675,6 +745,12 @@ parse(int argc, char **argv, struct vline *v)
             break;
         case 'L':
             v->cid_late = true;
+            break;
+        case 'K':
+            v->corrupt_ms = atoi(optarg);
+            v->corrupt_seed = 424242u;
+            if (v->corrupt_ms <= 0 || v->corrupt_ms > 60000)
+                return 2;
             break;
         case 'N':
             snprintf(v->name_b, NUM_MAX, "%s", optarg);

@@ -8,7 +8,8 @@
 #  2. kill -9 of the daemon in the middle of a 3-page call (page 1 stored),
 #     then a restart: the recovered job keeps its line, caller ID, called
 #     number, CSID, caller name and creation time (it used to come back as
-#     source "unknown" with none of them and the restart's time).
+#     source "unknown" with none of them and the restart's time); its mail
+#     says [partial] in the subject and why in the body.
 set -euo pipefail
 : "${IFAXGW:?}" "${IFAXGW_TOOLS:?}" "${IFAXGW_SRC:?}"
 TMP=$(mktemp -d)
@@ -85,6 +86,21 @@ assert m["record"]["caller_name"] == "Bravo", m["record"]
 assert m["created_ms"] == before["created_ms"] < restart, (m["created_ms"], restart)
 assert m["pages"] >= 1 and m["partial"] and "recovered after crash" in m["partial_reason"], m
 assert m["record"]["npages"] >= 1 and len(m["page_quality"]) >= 1, m
+PY
+check "2: the mail says partial in its subject and why in its body" "$SYS_PY" - "$TMP/dev.d" <<'PY'
+import email, glob, quopri, sys
+subjects = []
+for p in sorted(glob.glob(sys.argv[1] + "/msg-*.eml")):
+    m = email.message_from_binary_file(open(p, "rb"))
+    subjects.append(m["Subject"])
+    if "[partial]" in (m["Subject"] or ""):
+        body = [part.get_payload(decode=True).decode() for part in m.walk()
+                if part.get_content_type() == "text/plain"]
+        assert any("recovered after crash" in b for b in body), body
+        break
+else:
+    raise AssertionError(subjects)
+assert not any("[partial]" in s for s in subjects[:1]), subjects  # call 1 was whole
 PY
 gw_stop
 check "the daemon exits 0 on SIGTERM" test "$GW_RC" -eq 0

@@ -121,8 +121,8 @@ def main():
     text = log.read()
     print(text)
     expect = [
-        'status=error page=0 bit_rate=0 text="no response to AT"',
-        'status=error page=0 bit_rate=0 text="no Class 1: modem said ERROR to AT+FCLASS=1"',
+        'status=error page=0 bit_rate=0 text="no response to AT; retry in 1 s"',
+        'status=error page=0 bit_rate=0 text="no Class 1: modem said ERROR to AT+FCLASS=1; retry in ',
         'status=error page=0 bit_rate=0 text="no OK to AT (',
         "status=idle",
         'ring caller="5550666" called="5550199" rings=1',

@@ -91,6 +91,22 @@ sender_new(const struct opts *o, const char *doc)
     t30_set_supported_modems(t30, sm);
     t30_set_ecm_capability(t30, o->ecm);
     t30_set_supported_compressions(t30, sc);
+    /* -s: a sender able to send B4/A3 widths and R16 pages (whether they
+     * go through is the receiver's DIS); recordings keep the library's
+     * defaults, so ones made before replay the same */
+    if (o->sock != NULL)
+        t30_set_supported_resolutions(
+        t30, T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION |
+                 T30_SUPPORT_SUPERFINE_RESOLUTION | T30_SUPPORT_R8_RESOLUTION |
+                 T30_SUPPORT_R16_RESOLUTION | T30_SUPPORT_300_300_RESOLUTION |
+                 T30_SUPPORT_400_400_RESOLUTION);
+    if (o->sock != NULL)
+        t30_set_supported_image_sizes(
+            t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH |
+                     T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_UNLIMITED_LENGTH |
+                     T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH |
+                     T30_SUPPORT_US_LETTER_LENGTH |
+                     T30_SUPPORT_US_LEGAL_LENGTH);
     t30_set_tx_file(t30, doc, 0, o->last_page);
     t30_set_phase_e_handler(t30, on_e, NULL);
     t30_set_real_time_frame_handler(t30, on_frame, NULL);
@@ -110,6 +126,9 @@ parse(int argc, char **argv, struct opts *o)
     o->cut_after_page = 0;
     o->raw = NULL;
     o->sock = NULL;
+    o->speed = 0;
+    o->call_line = NULL;
+    o->drop_after = 0;
     while ((c = getopt(argc, argv, "m:Ec:i:l:p:r:s:x:C:k:")) != -1) {
         switch (c) {
         case 'm':

@@ -8,6 +8,8 @@
  *   status=<name> page=N bit_rate=R text="..."
  * and each call end prints "call=N result=... pages=N csid=\"...\"
  * caller=\"...\" ecm=0|1 bit_rate=R". -e: the line offers ECM (and T.6).
+ * -x: calls from that caller ID are left ringing; the line then waits for
+ * caller ID up to the 2nd RING (line_set_cid_wait).
  * Exits 0 after CALLS calls ended (default 1) or on SIGTERM/SIGINT.
  */
 #include <sys/stat.h>
@@ -59,9 +61,12 @@ on_answer(void *arg, const struct line_call *c)
     struct run *run = arg;
     char e1[256], e2[256];
 
-    printf("ring caller=\"%s\" called=\"%s\" rings=%d\n",
+    char e3[256];
+
+    printf("ring caller=\"%s\" called=\"%s\" rings=%d name=\"%s\"\n",
            log_esc(e1, sizeof e1, c->caller_id),
-           log_esc(e2, sizeof e2, c->called), c->rings);
+           log_esc(e2, sizeof e2, c->called), c->rings,
+           log_esc(e3, sizeof e3, c->caller_name));
     fflush(stdout);
     return run->reject == NULL || strcmp(run->reject, c->caller_id) != 0;
 }
@@ -187,6 +192,8 @@ main(int argc, char **argv)
     line_set_status_handler(ls, on_status, &run);
     line_set_answer_handler(ls, on_answer, &run);
     line_set_job_handler(ls, on_start, on_end, &run);
+    /* -x decides on caller ID: wait for it (it may follow the 1st RING) */
+    line_set_cid_wait(ls, run.reject != NULL);
     line_run(ls, &stop_flag);
     line_free(ls);
     return 0;
