@@ -1,6 +1,7 @@
-/* deliver command: `ifaxgw deliver [-c CONF] [--once] [--workers N]` runs
- * delivery passes over the spool (smtp/deliver.h) and exits when nothing is
- * due; deferred recipients wait for a later run or the daemon. */
+/* deliver command: `ifaxgw deliver [-c CONF] [--once] [--workers N]` makes
+ * one pass over what is due in the spool when it starts (smtp/deliver.h)
+ * and exits; recipients deferred meanwhile wait for a later run or the
+ * daemon. */
 #define _GNU_SOURCE /* getopt_long */
 #include <getopt.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 
 struct run {
     struct deliver_ctx *d;
+    int64_t start_ms; /* what is due at this instant is the pass */
     bool once;
     int rc; /* 0, or 1 after a queue error */
 };
@@ -29,11 +31,13 @@ usage(FILE *out)
     fprintf(out,
             "usage: ifaxgw deliver [-c CONF] [--spool DIR] [--once] "
             "[--workers N]\n"
-            "Delivers every due recipient of the spool's queued jobs (direct "
-            "with CONNEG,\nor relay through the smarthost), records each "
-            "outcome, sends notices, and\nexits when nothing is due. --once: "
-            "at most one job. Exit: 0 done (outcomes\nare in the queue), 1 "
-            "spool or config failure, 2 usage.\n");
+            "One pass: delivers every recipient of the spool's queued jobs "
+            "that is due\nwhen it starts (direct with CONNEG, or relay "
+            "through the smarthost), records\neach outcome, sends notices, "
+            "and exits; a recipient deferred during the pass\nwaits for the "
+            "next run or the daemon. --once: at most one job.\nExit: 0 "
+            "done (outcomes are in the queue), 1 spool or config failure, "
+            "2 usage.\n");
 }
 
 static void *
@@ -44,7 +48,10 @@ run_worker(void *arg)
     int rc;
 
     do {
-        rc = deliver_run_once(r->d, deliver_now_ms(), &why);
+        /* one pass: claim only what was due when the command started;
+         * a recipient deferred meanwhile is due later, so it waits for
+         * the next run (or the daemon) instead of looping here */
+        rc = deliver_run_once(r->d, r->start_ms, &why);
         if (rc == -1) {
             log_error("delivery: %s", why.text);
             r->rc = 1;
@@ -117,6 +124,7 @@ deliver_cmd_main(int argc, char **argv)
     }
     if (run.once)
         workers = 1;
+    run.start_ms = deliver_now_ms();
     for (i = 0; i < workers; i++)
         if (pthread_create(&th[i], NULL, run_worker, &run) != 0)
             break;
