@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 struct run {
     struct deliver_ctx *d;
+    struct queue *q;
+    atomic_int in_pass; /* workers inside deliver_run_once() */
     int64_t start_ms; /* what is due at this instant is the pass */
     bool once;
     int rc; /* 0, or 1 after a queue error */
@@ -47,16 +50,27 @@ run_worker(void *arg)
     struct errbuf why;
     int rc;
 
-    do {
+    for (;;) {
         /* one pass: claim only what was due when the command started;
          * a recipient deferred meanwhile is due later, so it waits for
          * the next run (or the daemon) instead of looping here */
+        atomic_fetch_add(&r->in_pass, 1);
         rc = deliver_run_once(r->d, r->start_ms, &why);
+        atomic_fetch_sub(&r->in_pass, 1);
         if (rc == -1) {
             log_error("delivery: %s", why.text);
             r->rc = 1;
         }
-    } while (rc == 1 && !r->once);
+        if (rc == -1 || r->once)
+            break;
+        if (rc == 0) {
+            /* nothing we may take now; a job left for a destination busy
+             * with another worker becomes claimable when that one ends */
+            if (atomic_load(&r->in_pass) == 0)
+                break;
+            (void)queue_wait(r->q, deliver_now_ms() + 1000);
+        }
+    }
     return NULL;
 }
 
@@ -125,6 +139,8 @@ deliver_cmd_main(int argc, char **argv)
     if (run.once)
         workers = 1;
     run.start_ms = deliver_now_ms();
+    run.q = q;
+    atomic_init(&run.in_pass, 0);
     for (i = 0; i < workers; i++)
         if (pthread_create(&th[i], NULL, run_worker, &run) != 0)
             break;

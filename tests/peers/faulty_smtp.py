@@ -15,7 +15,8 @@ FAULT: refuse stall 4xx 5xx drop garbage endless
   endless  answer "250-" and then bytes without a line end, forever
 Until the stage, it behaves like a plain ESMTP server and accepts mail.
 With --no-ehlo it answers 502 to EHLO, like an RFC 821 server.
-With --log FILE every command line received is appended to FILE.
+With --log FILE every connection (CONNECT) and command line received is
+appended to FILE.
 With --ext STARTTLS it advertises STARTTLS, answers 220 and then sends
 plain text: a TLS handshake that always fails.
 Listens on 127.0.0.1, a free port written to --port-file and printed as
@@ -66,6 +67,9 @@ async def inject(a, stage, w):
 
 
 async def session(a, r, w):
+    if a.log:
+        with open(a.log, "a") as f:
+            f.write("CONNECT\n")
     try:
         if a.stage == "greeting":
             await inject(a, "greeting", w)
