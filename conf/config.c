@@ -150,6 +150,8 @@ defaults_fill(struct config *cf)
     memcpy(s->retry_s, retry_defaults, sizeof retry_defaults);
     s->expiry_s = 4 * 86400;
     s->caps_max_age_s = 86400;
+    s->destination_concurrency = 2;
+    s->dead_destination_s = 60;
 
     cf->web.enable = true;
     cf->web.listen = xstrdup("127.0.0.1");
@@ -433,7 +435,8 @@ read_smtp(struct config_reader *rd, const config_setting_t *root,
         "hostname",    "from",       "mode",           "port",  "smarthost",
         "user",        "password",   "oauth_token",    "auth",  "relay_tls",
         "ca_file",     "direct_tls", "timeouts",       "retry", "expiry_s",
-        "dns_servers", "pinned",     "caps_max_age_s", NULL};
+        "dns_servers", "pinned",     "caps_max_age_s",
+        "destination_concurrency",   "dead_destination_s", NULL};
     struct config_smtp *s = &cf->smtp;
     config_setting_t *g;
     char why[100];
@@ -474,6 +477,10 @@ read_smtp(struct config_reader *rd, const config_setting_t *root,
     read_pins(rd, g, s);
     config_read_int(rd, g, "smtp", "caps_max_age_s", 0, 365 * 86400,
                     &s->caps_max_age_s);
+    config_read_int(rd, g, "smtp", "destination_concurrency", 1, 64,
+                    &s->destination_concurrency);
+    config_read_int(rd, g, "smtp", "dead_destination_s", 0, 86400,
+                    &s->dead_destination_s);
     if (s->user != NULL && s->auth != CONFIG_AUTH_NONE &&
         s->relay_tls != CONFIG_TLS_REQUIRED)
         config_read_warn(rd, config_setting_source_line(g),

@@ -238,6 +238,9 @@ struct config_smtp {
     struct config_pin *pins;
     int n_pins;
     int caps_max_age_s; /* learned CONNEG capabilities kept this long */
+    int destination_concurrency; /* sessions at once to one destination */
+    int dead_destination_s; /* a destination that did not answer is not
+                               tried again for this long; 0 = off */
 };
 
 struct config_web {

@@ -42,6 +42,10 @@ struct qent {
      * is written from it (issue 19.2: no duplicate per retry). */
     struct job *held;
     int held_backoff_ms; /* wait before the next write attempt */
+    /* refused by a claim's accept function: not offered again until the
+     * queue changes (gen moves on: a release, a commit) */
+    bool blocked;
+    uint64_t blocked_gen;
 };
 
 struct queue {
@@ -750,7 +754,8 @@ pick_due(struct queue *q, int64_t now_ms)
 
     for (size_t i = 0; i < q->n_ent; i++) {
         struct qent *e = &q->ent[i];
-        if (e->busy || e->due_ms > now_ms)
+        if (e->busy || e->due_ms > now_ms ||
+            (e->blocked && e->blocked_gen == q->gen))
             continue;
         if (best == NULL || e->due_ms < best->due_ms ||
             (e->due_ms == best->due_ms && strcmp(e->id, best->id) < 0))
@@ -814,7 +819,8 @@ claim_held(struct queue *q, const char *id, struct job *h, int64_t now_ms,
 }
 
 static struct job *
-claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
+claim_one(struct queue *q, const char *id, int64_t now_ms,
+          queue_accept_fn accept, void *arg, struct errbuf *why)
 {
     struct errbuf lw;
     ino_t ino = 0;
@@ -837,8 +843,21 @@ claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
             fd = -1;
         }
     }
+    bool refused = j != NULL && job_due(j, now_ms) && accept != NULL &&
+                   !accept(arg, j);
     pthread_mutex_lock(&q->mu);
     struct qent *e = ent_find(q, id);
+    if (refused) { /* not now: offered again once the queue changes */
+        if (e != NULL) {
+            e->busy = false;
+            e->blocked = true;
+            e->blocked_gen = q->gen;
+            e->meta_ino = ino;
+        }
+        pthread_mutex_unlock(&q->mu);
+        job_free(j); /* closes the lock */
+        return NULL;
+    }
     if (settled && e != NULL) {
         ent_remove(q, e);
     } else if (j == NULL && fd == -1 && lw.cls == ERR_TEMP && e != NULL) {
@@ -865,6 +884,13 @@ claim_one(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
 
 struct job *
 queue_claim(struct queue *q, int64_t now_ms, struct errbuf *why)
+{
+    return queue_claim_filter(q, now_ms, NULL, NULL, why);
+}
+
+struct job *
+queue_claim_filter(struct queue *q, int64_t now_ms, queue_accept_fn accept,
+                   void *arg, struct errbuf *why)
 {
     errbuf_clear(why);
     if (!q->daemon) {
@@ -903,7 +929,7 @@ queue_claim(struct queue *q, int64_t now_ms, struct errbuf *why)
                 return j;
             continue;
         }
-        struct job *j = claim_one(q, id, now_ms, why);
+        struct job *j = claim_one(q, id, now_ms, accept, arg, why);
         if (j != NULL)
             return j;
     }
@@ -916,7 +942,8 @@ next_due_locked(struct queue *q)
     int64_t due = INT64_MAX;
 
     for (size_t i = 0; i < q->n_ent; i++)
-        if (!q->ent[i].busy && q->ent[i].due_ms < due)
+        if (!q->ent[i].busy && q->ent[i].due_ms < due &&
+            !(q->ent[i].blocked && q->ent[i].blocked_gen == q->gen))
             due = q->ent[i].due_ms;
     return due;
 }

@@ -136,6 +136,18 @@ int queue_abort(struct queue *q, struct job *j, struct errbuf *why);
  */
 struct job *queue_claim(struct queue *q, int64_t now_ms, struct errbuf *why);
 
+/* Asked with the loaded, locked job before queue_claim_filter() hands it
+ * out: true takes it; false leaves it queued and not offered again (nor
+ * counted as due by queue_wait()) until the queue changes (a release, a
+ * commit), and the claim goes on with the next due job. Called without
+ * the index lock; must not block. */
+typedef bool (*queue_accept_fn)(void *arg, const struct job *j);
+/* queue_claim() with accept (NULL: every job), e.g. for limits per
+ * destination (smtp/deliver). */
+struct job *queue_claim_filter(struct queue *q, int64_t now_ms,
+                               queue_accept_fn accept, void *arg,
+                               struct errbuf *why);
+
 /*
  * Block until the queue changes (commit, release, retry, a rescan found
  * work), the earliest deferred recipient in the index becomes due,

@@ -24,6 +24,7 @@
 #include "gateway/xalloc.h"
 #include "smtp/capcache.h"
 #include "smtp/conneg.h"
+#include "smtp/dest.h"
 #include "smtp/dns.h"
 #include "smtp/mime.h"
 #include "smtp/notice.h"
@@ -41,6 +42,7 @@ struct deliver_ctx {
     struct queue *q;
     const struct config *cf; /* fixed config, or NULL: snapshot per job */
     struct capcache *caps;
+    struct dest_table *dests; /* per-destination slots, dead ones */
     atomic_bool stop;
     pthread_mutex_t lock; /* guards stats */
     struct deliver_stats stats;
@@ -66,8 +68,22 @@ struct rcpt_work {
     char conneg_why[ERRBUF_TEXT_MAX];
 };
 
+/* The destinations of a job being claimed: what dest_reserve() said for
+ * each distinct group key of its due recipients. */
+struct dest_claim {
+    struct deliver_ctx *d;
+    const struct config *cf;
+    int64_t now_ms;
+    bool asked; /* the queue called claim_accept() for the job returned */
+    size_t n;
+    char (*key)[DELIVER_KEY_MAX];
+    enum dest_state *st;
+    char (*dead_why)[ERRBUF_TEXT_MAX];
+};
+
 /* One claimed job's pass. */
 struct pass {
+    struct dest_claim *claim;
     struct deliver_ctx *d;
     const struct config *cf;
     struct job *j;
@@ -810,14 +826,16 @@ build_pins(struct pass *p, struct rcpt_work **w, size_t n)
 /* One session to a destination: resolve, open, MAIL, RCPT CONNEG each,
  * DATA per output. Recipients marked conneg_broke by this session are left
  * unsettled for the caller's session without CONNEG. */
-static void
-direct_session(struct pass *p, struct rcpt_work **w, size_t n, bool last)
+static enum dest_outcome
+direct_session(struct pass *p, struct rcpt_work **w, size_t n, bool last,
+               char *cause, size_t ncause)
 {
     struct dns_opts dopts = {0};
     struct smtp_opts sopts = {0};
     struct dns_targets *t = xcalloc(1, sizeof *t);
     struct smtp_session *s;
     struct errbuf why;
+    enum dest_outcome out = DEST_UNKNOWN;
     int k;
 
     build_pins(p, w, n);
@@ -842,8 +860,11 @@ direct_session(struct pass *p, struct rcpt_work **w, size_t n, bool last)
         /* a 5xx greeting or EHLO refuses this host, not the message:
          * defer, as Postfix's smtp_skip_5xx_greeting does */
         why.cls = ERR_TEMP;
+        out = DEST_OPEN_FAILED;
+        (void)snprintf(cause, ncause, "%s", why.text);
         goto fail;
     }
+    out = DEST_OPENED;
     if (smtp_session_mail(s, p->cf->smtp.from, p->j->id, 0, &why) == -1)
         goto fail;
     k = rcpt_all(p, s, w, n, true, &why);
@@ -865,7 +886,7 @@ direct_session(struct pass *p, struct rcpt_work **w, size_t n, bool last)
     smtp_session_quit(s);
     smtp_session_free(s);
     free(t);
-    return;
+    return out;
 broken:
     /* the first cause, as the step that broke said it (with the host) */
     if (why.cls == ERR_NONE)
@@ -878,20 +899,23 @@ fail:
             settle(p, w[k], result_for(&why), why.text);
     smtp_session_free(s);
     free(t);
+    return out;
 }
 
 /* One destination: a session; recipients whose capability could not be
  * read get a second session without CONNEG (profile S), so a capability
  * never makes a device undeliverable (issue 16.1). */
-static void
-direct_group(struct pass *p, struct rcpt_work **w, size_t n)
+static enum dest_outcome
+direct_group(struct pass *p, struct rcpt_work **w, size_t n, char *cause,
+             size_t ncause)
 {
     struct rcpt_work **again = xcalloc(n, sizeof *again);
+    enum dest_outcome out;
     size_t i, m = 0;
 
     for (i = 0; i < n; i++)
         w[i]->conneg_broke = false;
-    direct_session(p, w, n, false);
+    out = direct_session(p, w, n, false, cause, ncause);
     for (i = 0; i < n; i++) {
         char e[JOB_ADDR_MAX];
 
@@ -907,8 +931,9 @@ direct_group(struct pass *p, struct rcpt_work **w, size_t n)
         again[m++] = w[i];
     }
     if (m > 0)
-        direct_session(p, again, m, true);
+        (void)direct_session(p, again, m, true, cause, ncause);
     free(again);
+    return out;
 }
 
 /* --- relay mode ----------------------------------------------------------- */
@@ -1154,6 +1179,53 @@ rcpt_key(const struct job_rcpt *r, char *key, size_t n)
             (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
 }
 
+/* The slot state of key in this pass: what the claim reserved, or a
+ * reservation now (a job the queue handed out without asking). */
+static enum dest_state
+dest_state_of(struct pass *p, const char *key, char *why, size_t n)
+{
+    struct dest_claim *c = p->claim;
+
+    for (size_t i = 0; c != NULL && c->asked && i < c->n; i++)
+        if (strcmp(c->key[i], key) == 0) {
+            enum dest_state st = c->st[i];
+
+            (void)snprintf(why, n, "%s", c->dead_why[i]);
+            if (st == DEST_RESERVED) /* dest_group() releases it now */
+                c->st[i] = DEST_FULL;
+            return st;
+        }
+    return dest_reserve(p->d->dests, key, p->cf->smtp.destination_concurrency,
+                        p->now_ms, why, n);
+}
+
+/* One destination's recipients: delivered when its slot is ours, deferred
+ * at once when it is dead, left untouched (still due) when it is full. */
+static void
+dest_group(struct pass *p, struct rcpt_work **grp, size_t k)
+{
+    char why[ERRBUF_TEXT_MAX], cause[ERRBUF_TEXT_MAX] = "";
+    char reason[ERRBUF_TEXT_MAX + 64];
+    enum dest_state st = dest_state_of(p, grp[0]->key, why, sizeof why);
+    enum dest_outcome out = DEST_UNKNOWN;
+
+    if (st == DEST_FULL)
+        return; /* another worker is there: the job stays due */
+    if (st == DEST_DEAD) {
+        (void)snprintf(reason, sizeof reason,
+                       "destination not answering: %s", why);
+        for (size_t m = 0; m < k; m++)
+            settle(p, grp[m], RCPT_RESULT_DEFERRED, reason);
+        return;
+    }
+    if (grp[0]->r->mode == RCPT_MODE_RELAY)
+        relay_group(p, grp, k);
+    else
+        out = direct_group(p, grp, k, cause, sizeof cause);
+    dest_release(p->d->dests, grp[0]->key, out, cause,
+                 p->cf->smtp.dead_destination_s, deliver_now_ms());
+}
+
 /* Deliver the due recipients of the claimed job, destination by
  * destination. */
 static void
@@ -1184,10 +1256,7 @@ pass_run(struct pass *p)
         for (m = i; m < n; m++)
             if (!work[m].done && strcmp(work[m].key, work[i].key) == 0)
                 grp[k++] = &work[m];
-        if (work[i].r->mode == RCPT_MODE_RELAY)
-            relay_group(p, grp, k);
-        else
-            direct_group(p, grp, k);
+        dest_group(p, grp, k);
         for (m = 0; m < k; m++)
             grp[m]->done = true;
     }
@@ -1207,6 +1276,68 @@ pass_run(struct pass *p)
     }
     free(grp);
     free(work);
+}
+
+static void
+claim_reset(struct dest_claim *c)
+{
+    free(c->key);
+    free(c->st);
+    free(c->dead_why);
+    c->key = NULL;
+    c->st = NULL;
+    c->dead_why = NULL;
+    c->n = 0;
+}
+
+/* Give back the slots of a claim (a refused job, or the pass is over). */
+static void
+claim_release(struct dest_claim *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->st[i] == DEST_RESERVED)
+            dest_release(c->d->dests, c->key[i], DEST_UNKNOWN, NULL, 0, 0);
+    claim_reset(c);
+}
+
+/* queue_accept_fn: take the job when one of its due destinations has a
+ * free slot or is dead (its recipients are then deferred at once); leave
+ * it when every one is busy with other workers. */
+static bool
+claim_accept(void *arg, const struct job *j)
+{
+    struct dest_claim *c = arg;
+    bool any = false;
+
+    claim_release(c);
+    c->asked = true;
+    c->key = xcalloc(j->n_rcpt + 1, sizeof *c->key);
+    c->st = xcalloc(j->n_rcpt + 1, sizeof *c->st);
+    c->dead_why = xcalloc(j->n_rcpt + 1, sizeof *c->dead_why);
+    for (size_t i = 0; i < j->n_rcpt; i++) {
+        char key[DELIVER_KEY_MAX];
+        size_t k;
+
+        if (!job_rcpt_due(j, i, c->now_ms))
+            continue;
+        rcpt_key(&j->rcpt[i], key, sizeof key);
+        for (k = 0; k < c->n && strcmp(c->key[k], key) != 0; k++)
+            ;
+        if (k < c->n)
+            continue;
+        memcpy(c->key[c->n], key, sizeof key);
+        c->st[c->n] = dest_reserve(c->d->dests, key,
+                                   c->cf->smtp.destination_concurrency,
+                                   c->now_ms, c->dead_why[c->n],
+                                   sizeof c->dead_why[c->n]);
+        any |= c->st[c->n] != DEST_FULL;
+        c->n++;
+    }
+    if (c->n == 0) /* only notices are due: no destination slot needed */
+        return true;
+    if (!any)
+        claim_release(c);
+    return any;
 }
 
 static int
@@ -1247,6 +1378,7 @@ deliver_init(struct queue *q, const struct config *cf, struct errbuf *why)
     }
     if (warn.cls != ERR_NONE)
         log_warn("%s", warn.text);
+    d->dests = dest_table_init();
     atomic_init(&d->stop, false);
     pthread_mutex_init(&d->lock, NULL);
     return d;
@@ -1264,6 +1396,7 @@ deliver_free(struct deliver_ctx *d)
     if (d == NULL)
         return;
     capcache_free(d->caps);
+    dest_table_free(d->dests);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -1271,6 +1404,7 @@ deliver_free(struct deliver_ctx *d)
 int
 deliver_run_once(struct deliver_ctx *d, int64_t now_ms, struct errbuf *why)
 {
+    struct dest_claim claim = {0};
     struct pass *p;
     struct job *j;
     char logpath[4096 + 16];
@@ -1278,18 +1412,26 @@ deliver_run_once(struct deliver_ctx *d, int64_t now_ms, struct errbuf *why)
     int rc = 1;
 
     errbuf_clear(why);
-    j = queue_claim(d->q, now_ms, why);
-    if (j == NULL)
+    claim.d = d;
+    claim.now_ms = now_ms;
+    claim.cf = d->cf ? d->cf : snapshot_get();
+    if (claim.cf == NULL)
+        return errbuf_set(why, ERR_TEMP, "", "no configuration in force");
+    j = queue_claim_filter(d->q, now_ms, claim_accept, &claim, why);
+    if (j == NULL) {
+        claim_release(&claim);
+        if (d->cf == NULL)
+            snapshot_put(claim.cf);
         return why->cls == ERR_NONE ? 0 : -1;
+    }
     stat_add(d, &d->stats.jobs);
     p = xcalloc(1, sizeof *p);
     p->d = d;
     p->j = j;
     p->now_ms = now_ms;
-    p->cf = d->cf ? d->cf : snapshot_get();
-    if (p->cf == NULL || pass_jobdir(p, why) == -1) {
-        if (p->cf == NULL)
-            errbuf_set(why, ERR_TEMP, "", "no configuration in force");
+    p->cf = claim.cf;
+    p->claim = &claim;
+    if (pass_jobdir(p, why) == -1) {
         rc = -1;
     } else {
         notice_log_init(&p->log,
@@ -1298,6 +1440,7 @@ deliver_run_once(struct deliver_ctx *d, int64_t now_ms, struct errbuf *why)
         pass_run(p);
         notice_log_release(&p->log);
     }
+    claim_release(&claim); /* the slots no group used */
     if (d->cf == NULL)
         snapshot_put(p->cf);
     free(p->pins);

@@ -1,10 +1,12 @@
-/* deliver command: `ifaxgw deliver [-c CONF] [--once] [--workers N]` runs
- * delivery passes over the spool (smtp/deliver.h) and exits when nothing is
- * due; deferred recipients wait for a later run or the daemon. */
+/* deliver command: `ifaxgw deliver [-c CONF] [--once] [--workers N]` makes
+ * one pass over what is due in the spool when it starts (smtp/deliver.h)
+ * and exits; recipients deferred meanwhile wait for a later run or the
+ * daemon. */
 #define _GNU_SOURCE /* getopt_long */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,9 @@
 
 struct run {
     struct deliver_ctx *d;
+    struct queue *q;
+    atomic_int in_pass; /* workers inside deliver_run_once() */
+    int64_t start_ms; /* what is due at this instant is the pass */
     bool once;
     int rc; /* 0, or 1 after a queue error */
 };
@@ -29,11 +34,13 @@ usage(FILE *out)
     fprintf(out,
             "usage: ifaxgw deliver [-c CONF] [--spool DIR] [--once] "
             "[--workers N]\n"
-            "Delivers every due recipient of the spool's queued jobs (direct "
-            "with CONNEG,\nor relay through the smarthost), records each "
-            "outcome, sends notices, and\nexits when nothing is due. --once: "
-            "at most one job. Exit: 0 done (outcomes\nare in the queue), 1 "
-            "spool or config failure, 2 usage.\n");
+            "One pass: delivers every recipient of the spool's queued jobs "
+            "that is due\nwhen it starts (direct with CONNEG, or relay "
+            "through the smarthost), records\neach outcome, sends notices, "
+            "and exits; a recipient deferred during the pass\nwaits for the "
+            "next run or the daemon. --once: at most one job.\nExit: 0 "
+            "done (outcomes are in the queue), 1 spool or config failure, "
+            "2 usage.\n");
 }
 
 static void *
@@ -43,13 +50,27 @@ run_worker(void *arg)
     struct errbuf why;
     int rc;
 
-    do {
-        rc = deliver_run_once(r->d, deliver_now_ms(), &why);
+    for (;;) {
+        /* one pass: claim only what was due when the command started;
+         * a recipient deferred meanwhile is due later, so it waits for
+         * the next run (or the daemon) instead of looping here */
+        atomic_fetch_add(&r->in_pass, 1);
+        rc = deliver_run_once(r->d, r->start_ms, &why);
+        atomic_fetch_sub(&r->in_pass, 1);
         if (rc == -1) {
             log_error("delivery: %s", why.text);
             r->rc = 1;
         }
-    } while (rc == 1 && !r->once);
+        if (rc == -1 || r->once)
+            break;
+        if (rc == 0) {
+            /* nothing we may take now; a job left for a destination busy
+             * with another worker becomes claimable when that one ends */
+            if (atomic_load(&r->in_pass) == 0)
+                break;
+            (void)queue_wait(r->q, deliver_now_ms() + 1000);
+        }
+    }
     return NULL;
 }
 
@@ -117,6 +138,9 @@ deliver_cmd_main(int argc, char **argv)
     }
     if (run.once)
         workers = 1;
+    run.start_ms = deliver_now_ms();
+    run.q = q;
+    atomic_init(&run.in_pass, 0);
     for (i = 0; i < workers; i++)
         if (pthread_create(&th[i], NULL, run_worker, &run) != 0)
             break;

@@ -15,6 +15,8 @@ FAULT: refuse stall 4xx 5xx drop garbage endless
   endless  answer "250-" and then bytes without a line end, forever
 Until the stage, it behaves like a plain ESMTP server and accepts mail.
 With --no-ehlo it answers 502 to EHLO, like an RFC 821 server.
+With --log FILE every connection (CONNECT) and command line received is
+appended to FILE.
 With --ext STARTTLS it advertises STARTTLS, answers 220 and then sends
 plain text: a TLS handshake that always fails.
 Listens on 127.0.0.1, a free port written to --port-file and printed as
@@ -65,6 +67,9 @@ async def inject(a, stage, w):
 
 
 async def session(a, r, w):
+    if a.log:
+        with open(a.log, "a") as f:
+            f.write("CONNECT\n")
     try:
         if a.stage == "greeting":
             await inject(a, "greeting", w)
@@ -75,6 +80,9 @@ async def session(a, r, w):
             if not line:
                 return
             cmd = line.decode("latin-1").strip().upper()
+            if a.log:  # one line per command received, for the tests
+                with open(a.log, "a") as f:
+                    f.write(cmd[:200] + "\n")
             if cmd.startswith("EHLO") and a.no_ehlo:
                 w.write(b"502 5.5.1 EHLO not implemented\r\n")
             elif cmd.startswith("EHLO"):
@@ -192,6 +200,7 @@ def main():
     ap.add_argument("--stage", required=True, choices=STAGES)
     ap.add_argument("--fault", required=True, choices=FAULTS)
     ap.add_argument("--port-file")
+    ap.add_argument("--log", help="append every command received to this file")
     ap.add_argument("--no-ehlo", action="store_true",
                     help="answer 502 to EHLO (an RFC 821 server); HELO works")
     ap.add_argument("--ext", default="SIZE 10000000,8BITMIME",
