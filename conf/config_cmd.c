@@ -471,7 +471,10 @@ config_cmd_route(int argc, char **argv)
     if (rt != NULL)
         print_route(rt, &a.q, why, a.time);
     else
-        printf("no route: %s\n", why);
+        printf("no route: %s\n"
+               "a call is answered and its job kept in failed/ (\"no route "
+               "matched\"); `ifaxgw queue retry ID` routes it again\n",
+               why);
     config_free(cf);
     return rt != NULL ? 0 : 1;
 }

@@ -808,7 +808,8 @@ config_routes_link(struct config_reader *rd, const config_setting_t *root,
         (cf->n_lines > 0 || cf->n_profiles > 0))
         config_read_warn(rd, 1,
                          "no catch-all route and no route named \"default\": "
-                         "a job no route matches fails (kept in failed/)");
+                         "a call no route matches is answered and its job "
+                         "kept in failed/ (retry it once a route takes it)");
     if (cf->n_lines == 0 && cf->n_profiles == 0)
         config_read_warn(rd, 1,
                          "no lines and no scan_profiles: nothing to receive");

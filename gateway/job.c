@@ -147,6 +147,8 @@ job_free(struct job *j)
     free(j->caller);
     free(j->called);
     free(j->partial_reason);
+    free(j->failed_reason);
+    free(j->note);
     free(j->message_id);
     free(j->route);
     free(j->subject);
@@ -215,6 +217,12 @@ job_set_partial(struct job *j, const char *reason, struct errbuf *why)
         return -1;
     j->partial = true;
     return 0;
+}
+
+int
+job_set_failed(struct job *j, const char *reason, struct errbuf *why)
+{
+    return set_text(&j->failed_reason, reason, JOB_TEXT_MAX, "reason", why);
 }
 
 int
@@ -319,6 +327,8 @@ job_next_due_ms(const struct job *j)
 {
     int64_t due = INT64_MAX;
 
+    if (j->n_rcpt == 0) /* a retried job no route took: route it now */
+        return 0;
     for (size_t i = 0; i < j->n_rcpt; i++) {
         const struct job_rcpt *r = &j->rcpt[i];
         if (r->state == RCPT_PENDING)
@@ -402,6 +412,7 @@ job_to_json(const struct job *j)
     put_int(o, "pages", j->pages);
     json_object_set_new(o, "partial", json_boolean(j->partial));
     put_str(o, "partial_reason", j->partial_reason);
+    put_str(o, "failed_reason", j->failed_reason);
     put_int(o, "created_ms", j->created_ms);
     put_int(o, "committed_ms", j->committed_ms);
     put_int(o, "finished_ms", j->finished_ms);
@@ -565,6 +576,7 @@ job_from_json(struct job *j, const json_t *o, struct errbuf *why)
         get_str(o, "caller", JOB_TEXT_MAX, &j->caller, why) ||
         get_str(o, "called", JOB_TEXT_MAX, &j->called, why) ||
         get_str(o, "partial_reason", JOB_TEXT_MAX, &j->partial_reason, why) ||
+        get_str(o, "failed_reason", JOB_TEXT_MAX, &j->failed_reason, why) ||
         get_str(o, "message_id", JOB_MSGID_MAX, &j->message_id, why) ||
         get_str(o, "route", JOB_TEXT_MAX, &j->route, why) ||
         get_str(o, "subject", JOB_TEXT_MAX, &j->subject, why) ||

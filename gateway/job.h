@@ -134,6 +134,10 @@ struct job {
     int pages;            /* complete pages in pages.tif */
     bool partial;         /* call ended early; pages so far kept */
     char *partial_reason; /* why partial, or NULL */
+    char *failed_reason;  /* why a job without recipients is in failed/
+                             (e.g. "no route matched: ..."), or NULL */
+    char *note;           /* incoming/ only, in listings and loads: why it
+                             is there (not in meta.json), or NULL */
     int64_t created_ms;   /* epoch ms */
     int64_t committed_ms; /* epoch ms, 0 before commit */
     int64_t finished_ms;  /* epoch ms the last recipient or notice was
@@ -175,6 +179,8 @@ int job_set_caller(struct job *j, const char *caller, struct errbuf *why);
 int job_set_called(struct job *j, const char *called, struct errbuf *why);
 /* Mark the job partial (pages so far kept) with a reason. */
 int job_set_partial(struct job *j, const char *reason, struct errbuf *why);
+/* A job no route accepts: committed into failed/ with this reason. */
+int job_set_failed(struct job *j, const char *reason, struct errbuf *why);
 /* Route name, subject and notify address (each may be NULL). */
 int job_set_route(struct job *j, const char *route, const char *subject,
                   const char *notify, struct errbuf *why);
@@ -198,7 +204,8 @@ bool job_notice_due(const struct job *j, size_t i, int64_t now_ms);
 /* true when a recipient or a notice is due at now_ms. */
 bool job_due(const struct job *j, int64_t now_ms);
 /* Earliest due time of a non-final recipient or an owed notice: 0 when one
- * is pending now, INT64_MAX when there is nothing left to do. */
+ * is pending now (or there is no recipient yet: routing is due), INT64_MAX
+ * when there is nothing left to do. */
 int64_t job_next_due_ms(const struct job *j);
 /* true when every recipient is delivered or failed and no notice is owed. */
 bool job_final(const struct job *j);

@@ -223,7 +223,7 @@ lines_on_job_end(void *arg, const struct callrec *rec)
 {
     struct lines_one *o = arg;
     struct errbuf why;
-    char e1[96], e2[96], id[JOB_ID_MAX];
+    char e1[96], e2[96], e3[4 * ERRBUF_TEXT_MAX], id[JOB_ID_MAX];
 
     if (o->job == NULL)
         return;
@@ -242,6 +242,14 @@ lines_on_job_end(void *arg, const struct callrec *rec)
             o->pending = o->job;
             o->job = NULL;
         }
+    } else if (o->job->state == JOB_FAILED) { /* kept for the operator */
+        log_warn("job=%s line=%s csid=\"%s\" caller=\"%s\" pages=%d "
+                 "received, kept in failed/: %s",
+                 id, o->st.name, log_esc(e1, sizeof e1, rec->remote_csid),
+                 log_esc(e2, sizeof e2, rec->caller_id), o->job->pages,
+                 log_esc(e3, sizeof e3,
+                         o->job->failed_reason ? o->job->failed_reason : ""));
+        lines_note_call(o, rec, "no route", id, true);
     } else {
         log_info("job=%s line=%s csid=\"%s\" caller=\"%s\" pages=%zu "
                  "stored=%d partial=%d rate=%d result=%s committed",

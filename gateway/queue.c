@@ -628,6 +628,14 @@ queue_create(struct queue *q, const char *source, struct errbuf *why)
     struct job *j = job_new(q, JOB_INCOMING, id);
     j->source = xstrdup(source != NULL ? source : "unknown");
     j->created_ms = now;
+    /* Held until the commit moves the job or the handle is freed: the CLI
+     * tells a job being received from a leftover by this lock. */
+    j->lock_fd = spool_lock_dir(q->dfd[JOB_INCOMING], id, why);
+    if (j->lock_fd == -1) {
+        struct errbuf rw;
+        (void)spool_rmtree(q->dfd[JOB_INCOMING], id, &rw);
+        return job_free(j);
+    }
     return j;
 }
 
@@ -666,24 +674,40 @@ commit_locked_job(struct queue *q, struct job *j, int jobdfd,
     if (job_seal_pages(path, pages, why) == -1)
         return -1;
     j->pages = pages;
-    if (route_job(q, j, why) == -1)
-        return -1;
+    enum job_state to = JOB_QUEUED;
+    if (route_job(q, j, why) == -1) {
+        if (why->cls != ERR_PERM)
+            return -1;
+        /* No route takes it: kept in failed/ for the operator (a retry
+         * routes it again), never left in incoming/ or dropped. */
+        char reason[ERRBUF_TEXT_MAX];
+        snprintf(reason, sizeof reason, "%s", why->text);
+        if (job_set_failed(j, reason, why) == -1)
+            return -1;
+        to = JOB_FAILED;
+    }
     if (j->message_id == NULL)
         j->message_id = xasprintf("<%s@%s>", j->id, q->host);
     if (j->committed_ms == 0)
         j->committed_ms = spool_now_ms();
+    if (to == JOB_FAILED && j->finished_ms == 0)
+        j->finished_ms = j->committed_ms;
     /* data first, then the meta.json that declares it committed */
     if (spool_fsync_files(jobdfd, why) == -1 || meta_write(jobdfd, j, why))
         return -1;
-    int moved = move_dir(q, JOB_INCOMING, JOB_QUEUED, j->id, false, why);
+    int moved = move_dir(q, JOB_INCOMING, to, j->id, false, why);
     if (moved == -1)
         return -1;
-    job_move(j, JOB_QUEUED); /* -2: queued but maybe not durable: index it,
-                                a repeat is better than a loss */
+    job_move(j, to); /* -2: moved but maybe not durable: index it, a
+                        repeat is better than a loss */
+    if (j->lock_fd != -1) { /* the incoming lock; workers take their own */
+        close(j->lock_fd);
+        j->lock_fd = -1;
+    }
     struct stat st;
     ino_t ino = fstatat(jobdfd, META, &st, 0) == 0 ? st.st_ino : 0;
     pthread_mutex_lock(&q->mu);
-    if (q->daemon)
+    if (q->daemon && to == JOB_QUEUED)
         ent_put(q, j->id, job_next_due_ms(j), ino);
     changed_locked(q);
     pthread_mutex_unlock(&q->mu);
@@ -713,8 +737,10 @@ queue_commit(struct queue *q, struct job *j, struct errbuf *why)
         return -1;
     int rc = commit_locked_job(q, j, fd, why);
     close(fd);
-    if (rc == -1 && j->state == JOB_INCOMING)
-        j->committed_ms = 0; /* a later commit sets it again */
+    if (rc == -1 && j->state == JOB_INCOMING) {
+        j->committed_ms = 0; /* a later commit sets them again */
+        j->finished_ms = 0;
+    }
     return rc;
 }
 
@@ -762,6 +788,26 @@ pick_due(struct queue *q, int64_t now_ms)
             best = e;
     }
     return best;
+}
+
+/* A retried job no route took: route it with the routes in force now.
+ * false: still no route (the reason is kept for failed/). */
+static bool
+reroute(struct queue *q, struct job *j, int jobdfd)
+{
+    struct errbuf w;
+
+    if (route_job(q, j, &w) == -1) {
+        char reason[ERRBUF_TEXT_MAX];
+        snprintf(reason, sizeof reason, "%s", w.text);
+        (void)job_set_failed(j, reason, &w);
+        j->dirty = true;
+        return false;
+    }
+    (void)job_set_failed(j, NULL, &w);
+    /* a failed write only delays: queue_record() writes the recipients */
+    (void)meta_write(jobdfd, j, &w);
+    return true;
 }
 
 /* Lock and load a picked entry; NULL when it is gone or not due after all
@@ -835,7 +881,8 @@ claim_one(struct queue *q, const char *id, int64_t now_ms,
             j = job_free(j);
             /* unreadable: keep it for the operator, out of delivery */
             settled = move_dir(q, JOB_QUEUED, JOB_FAILED, id, true, &lw) != -1;
-        } else if (job_final(j)) { /* crash between record and release */
+        } else if ((j->n_rcpt == 0 && !reroute(q, j, fd)) ||
+                   job_final(j)) { /* crash between record and release */
             settled = finish_locked(q, j, &lw) == 0 || j->state != JOB_QUEUED;
             j = job_free(j);
         } else {
@@ -1116,6 +1163,8 @@ finish_locked(struct queue *q, struct job *j, struct errbuf *why)
     for (size_t i = 0; i < j->n_rcpt; i++)
         if (j->rcpt[i].state == RCPT_FAILED)
             to = JOB_FAILED;
+    if (j->n_rcpt == 0) /* no route took it: nothing was delivered */
+        to = JOB_FAILED;
     if (fd == -1)
         return errbuf_errno(why, "open queue/%s", j->id);
     if (j->finished_ms == 0 || j->dirty) {
@@ -1197,19 +1246,60 @@ queue_next_try_ms(const struct queue_policy *p, int attempts,
 
 /* --- management ------------------------------------------------------ */
 
+/* Why an incoming job is there. The process receiving or committing a
+ * job holds its lock from queue_create() on; nobody holds a leftover of a
+ * crash or of an older version. */
+static void
+incoming_note(struct queue *q, struct job *j)
+{
+    struct errbuf lw;
+    int fd = spool_lock_dir(q->dfd[JOB_INCOMING], j->id, &lw);
+
+    free(j->note);
+    j->note = NULL;
+    if (fd != -1) {
+        close(fd);
+        j->note = xstrdup(QUEUE_NOTE_LEFTOVER);
+    } else if (lw.cls == ERR_TEMP) {
+        j->note = xstrdup(QUEUE_NOTE_HELD);
+    }
+    if (!j->meta_ok) { /* no meta.json yet: the pages tell what it holds */
+        char path[4096];
+        int n = job_path(j, PAGES, path, sizeof path) != NULL
+                    ? job_count_pages(path, &lw)
+                    : -1;
+        j->pages = n > 0 ? n : 0;
+    }
+}
+
+/* Load state/id for a listing: a job whose meta.json cannot be read comes
+ * with meta_ok false; NULL when it left that state meanwhile. */
+static struct job *
+load_listed(struct queue *q, enum job_state s, const char *id,
+            struct errbuf *why)
+{
+    struct job *j = job_load_at(q, s, id, NULL, why);
+
+    if (j == NULL) {
+        if (find_state(q, id) != (int)s)
+            return NULL;
+        j = job_new(q, s, id);
+        j->meta_ok = false;
+    }
+    if (s == JOB_INCOMING)
+        incoming_note(q, j);
+    return j;
+}
+
 static void
 list_one(struct queue *q, enum job_state s, const char *id, queue_list_fn fn,
          void *arg, int *stop)
 {
     struct errbuf lw;
-    struct job *j = job_load_at(q, s, id, NULL, &lw);
+    struct job *j = load_listed(q, s, id, &lw);
 
-    if (j == NULL) {
-        if (find_state(q, id) != (int)s)
-            return; /* moved or deleted meanwhile: listed elsewhere */
-        j = job_new(q, s, id);
-        j->meta_ok = false;
-    }
+    if (j == NULL)
+        return; /* moved or deleted meanwhile: listed elsewhere */
     *stop = fn(arg, j);
     job_free(j);
 }
@@ -1246,7 +1336,9 @@ queue_load(struct queue *q, const char *id, struct errbuf *why)
         int s = find_state(q, id);
         if (s < 0)
             break;
-        struct job *j = job_load_at(q, (enum job_state)s, id, NULL, why);
+        struct job *j = s == JOB_INCOMING
+                            ? load_listed(q, JOB_INCOMING, id, why)
+                            : job_load_at(q, (enum job_state)s, id, NULL, why);
         if (j != NULL || find_state(q, id) == s)
             return j; /* loaded, or really broken where it is */
     }
@@ -1266,9 +1358,6 @@ lock_managed(struct queue *q, const char *id, enum job_state *s,
         int st = find_state(q, id);
         if (st < 0)
             break;
-        if (st == JOB_INCOMING)
-            return errbuf_set(why, ERR_TEMP, "",
-                              "job %s is still being received", id);
         pthread_mutex_lock(&q->mu);
         struct qent *e = st == JOB_QUEUED ? ent_find(q, id) : NULL;
         bool busy = e != NULL && e->busy;
@@ -1281,6 +1370,9 @@ lock_managed(struct queue *q, const char *id, enum job_state *s,
             *s = (enum job_state)st;
             return fd;
         }
+        if (why->cls == ERR_TEMP && st == JOB_INCOMING)
+            return errbuf_set(why, ERR_TEMP, "", "job %s: %s", id,
+                              QUEUE_NOTE_HELD);
         if (why->cls == ERR_TEMP)
             return -1;
     }
@@ -1318,6 +1410,10 @@ queue_retry(struct queue *q, const char *id, int64_t now_ms, struct errbuf *why)
     struct job *j = job_new(q, s, id);
     if (s == JOB_DONE) {
         errbuf_set(why, ERR_PERM, "", "job %s was delivered", id);
+        goto out;
+    }
+    if (s == JOB_INCOMING) {
+        errbuf_set(why, ERR_PERM, "", "job %s: %s", id, QUEUE_NOTE_LEFTOVER);
         goto out;
     }
     if (meta_read(fd, j, NULL, why) == -1)

@@ -211,28 +211,41 @@ int64_t queue_next_try_ms(const struct queue_policy *p, int attempts,
 
 /* --- management (web, CLI) --------------------------------------------- */
 
+/* job->note of an incoming job in queue_list()/queue_load(). */
+#define QUEUE_NOTE_HELD                                                        \
+    "held by the daemon: being received, or its commit waits for spool space"
+#define QUEUE_NOTE_LEFTOVER                                                    \
+    "left over (no process holds it): the daemon's next start commits it "   \
+    "(or discards it without a complete page); or delete it"
+
 /* Called for each job; j is borrowed for the call only. Return non-zero to
  * stop the walk. */
 typedef int (*queue_list_fn)(void *arg, const struct job *j);
 
 /* Walk the jobs of one state (JOB_STATE_COUNT = all of incoming, queue, done,
  * failed), ordered by id (= creation time). Jobs whose meta.json cannot be
- * read are passed with job_meta_ok() false. */
+ * read are passed with job_meta_ok() false. Incoming jobs carry a note
+ * (held by the process receiving it, or a leftover) and, without meta.json,
+ * the complete pages of pages.tif. */
 int queue_list(struct queue *q, enum job_state state, queue_list_fn fn,
                void *arg, struct errbuf *why);
 
-/* Full snapshot of one job (any state). Caller frees with job_free(); it is
- * read-only (not claimed). Unknown id: NULL, ERR_PERM, "no such job". */
+/* Full snapshot of one job (any state; an incoming one as in queue_list(),
+ * even without meta.json). Caller frees with job_free(); it is read-only
+ * (not claimed). Unknown id: NULL, ERR_PERM, "no such job". */
 struct job *queue_load(struct queue *q, const char *id, struct errbuf *why);
 
 /* Make a failed or deferred job due at now_ms: failed/deferred recipients
- * become pending (attempts kept) and a failed/ job moves back to queue/.
+ * become pending (attempts kept) and a failed/ job moves back to queue/; a
+ * job no route took is routed again at its next claim (the routes in force
+ * then). An incoming job: ERR_PERM (never committed).
  * A job being delivered: -1, ERR_TEMP "busy". */
 int queue_retry(struct queue *q, const char *id, int64_t now_ms,
                 struct errbuf *why);
 
-/* Remove a job in any state but incoming (rename to trash/, then delete).
- * A job being delivered: -1, ERR_TEMP "busy". */
+/* Remove a job (rename to trash/, then delete). A job being delivered, or
+ * an incoming one held by the process receiving or committing it: -1,
+ * ERR_TEMP; a leftover in incoming/ is removed. */
 int queue_delete(struct queue *q, const char *id, struct errbuf *why);
 
 /* Remove done/ and failed/ jobs finished more than retention_s before now_ms.

@@ -28,8 +28,10 @@ static const char usage_text[] =
     "  list [--state S] [--json]  jobs, oldest first; S is incoming, queue,\n"
     "                             done, failed or all (default all)\n"
     "  show ID [--json]           everything about one job\n"
-    "  retry ID                   make a failed or deferred job due now\n"
-    "  delete ID                  remove a job (not while being delivered)\n"
+    "  retry ID                   make a failed or deferred job due now (one\n"
+    "                             no route took is routed again)\n"
+    "  delete ID                  remove a job (not while being delivered or\n"
+    "                             received; a leftover in incoming/ is removed)\n"
     "\n"
     "options:\n"
     "  -c FILE       config file (default /etc/ifaxgw/ifaxgw.conf); its\n"
@@ -65,7 +67,11 @@ job_json(const struct job *j)
 
     json_object_set_new(o, "id", json_string(j->id));
     json_object_set_new(o, "state", json_string(job_state_name(j->state)));
-    if (!job_meta_ok(j))
+    if (j->note != NULL)
+        json_object_set_new(o, "note", json_string(j->note));
+    if (!job_meta_ok(j) && j->state == JOB_INCOMING)
+        json_object_set_new(o, "pages", json_integer(j->pages));
+    else if (!job_meta_ok(j))
         json_object_set_new(o, "error", json_string("unreadable meta.json"));
     return o;
 }
@@ -100,8 +106,13 @@ list_cb(void *arg, const struct job *j)
         return 0;
     }
     if (!job_meta_ok(j)) {
-        printf("%-29s %-8s (unreadable meta.json)\n", j->id,
-               job_state_name(j->state));
+        if (j->state == JOB_INCOMING)
+            printf("%-29s %-8s %-20s %-5s %5d %-10s %-20s (%s)\n", j->id,
+                   job_state_name(j->state), "-", "-", j->pages, "-", "-",
+                   j->note != NULL ? j->note : "no meta.json yet");
+        else
+            printf("%-29s %-8s (unreadable meta.json)\n", j->id,
+                   job_state_name(j->state));
         return 0;
     }
     int64_t due = job_next_due_ms(j);
@@ -114,10 +125,12 @@ list_cb(void *arg, const struct job *j)
     else
         fmt_time(due, next, sizeof next);
     log_esc(csid, 24, j->csid != NULL ? j->csid : "");
-    printf("%-29s %-8s %-20s %-5s %5d %-10s %-20s %s%s\n", j->id,
+    printf("%-29s %-8s %-20s %-5s %5d %-10s %-20s %s%s%s%s%s\n", j->id,
            job_state_name(j->state), created,
            j->source != NULL ? j->source : "-", j->pages, rc, next, csid,
-           j->partial ? " (partial)" : "");
+           j->partial ? " (partial)" : "", j->n_rcpt == 0 ? " (" : "",
+           j->n_rcpt == 0 ? (j->note != NULL ? j->note : "no recipient") : "",
+           j->n_rcpt == 0 ? ")" : "");
     return 0;
 }
 
@@ -206,6 +219,14 @@ show_text(const struct job *j)
 
     show_field("id", j->id);
     show_field("state", job_state_name(j->state));
+    show_field("note", j->note);
+    if (!job_meta_ok(j)) {
+        snprintf(n, sizeof n, "%d", j->pages);
+        show_field("pages", n);
+        show_field("meta.json", "not written yet");
+        return;
+    }
+    show_field("failed", j->failed_reason);
     show_field("message-id", j->message_id);
     show_field("source", j->source);
     show_field("line", j->line);

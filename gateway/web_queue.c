@@ -115,6 +115,13 @@ web_queue_job_json(const struct job *j)
 
     json_object_set_new(o, "id", json_string(j->id));
     json_object_set_new(o, "state", json_string(job_state_name(j->state)));
+    if (j->note != NULL)
+        json_object_set_new(o, "note", json_string(j->note));
+    if (!j->meta_ok && j->state == JOB_INCOMING) { /* not written yet */
+        json_object_set_new(o, "pages", json_integer(j->pages));
+        json_object_set_new(o, "recipients", rc);
+        return o;
+    }
     if (!j->meta_ok) {
         json_object_set_new(o, "broken", json_true());
         json_object_set_new(o, "recipients", rc);
@@ -133,6 +140,8 @@ web_queue_job_json(const struct job *j)
     json_object_set_new(o, "message_id", str_or_empty(j->message_id));
     json_object_set_new(o, "route", str_or_empty(j->route));
     quality_json(j, o);
+    if (j->failed_reason != NULL)
+        json_object_set_new(o, "failed_reason", json_string(j->failed_reason));
     for (size_t i = 0; i < j->n_rcpt; i++)
         json_array_append_new(rc, rcpt_json(&j->rcpt[i]));
     json_object_set_new(o, "recipients", rc);
