@@ -16,9 +16,6 @@
 #       then jobs for one number go out as one batch (one call, EOM
 #       between the jobs).
 #   hylafax_release         the modem tells faxq it is ready (faxstate)
-# Only the daemons and /usr/bin clients are run: Debian's /usr/sbin tools
-# other than faxq, hfaxd, faxgetty are wrappers that mount over the system
-# spool (see SendFaxCmd below); the real ones are in /usr/lib/hylafax/bin.
 #   hylafax_send NUMBER [SENDFAX_OPTION...] -- FILE...
 #       sendfax -n -N -t 1 -T 1 -s a4 (no cover, no mail, one try) through
 #       our hfaxd to our modem: one job, its documents in the order given;
@@ -37,8 +34,12 @@
 # faxgetty grabs the modem in the middle of faxsend's call (a stray ATZ,
 # a lost OK). Give TTY a basename no other test uses (efax locks there too).
 # Nothing of the system's HylaFAX is used or touched: no system service, no
-# /var/spool/hylafax writes, no mail.
-# Facts and recipe: shared/notes/hylafax-peer.md.
+# /var/spool/hylafax writes, no mail. Only the daemons and /usr/bin clients
+# are run: Debian's /usr/sbin tools other than faxq, hfaxd, faxgetty are
+# wrappers that bind-mount over the system spool (see SendFaxCmd below);
+# the real ones are in /usr/lib/hylafax/bin.
+# Facts and recipe: shared/notes/hylafax-peer.md (but not its private
+# UUCPLockDir, see above).
 HYLAFAX_PIDS=()
 
 hylafax_start() { # DIR TTY [CONFIG_LINE...]
