@@ -26,9 +26,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     # hylafax-server's postinst enables and, under systemd, starts faxq and
     # hfaxd (listening on port 4559 on every address); the tests run private
     # instances (tests/peers/hylafax.sh). Undo that only when we installed it.
-    if printf '%s\n' "${missing[@]}" | grep -qx hylafax-server && [ -d /run/systemd/system ]; then
-        systemctl disable --now hylafax.service faxq.service hfaxd.service >/dev/null 2>&1 || true
-    fi
+    for p in "${missing[@]}"; do
+        if [ "$p" = hylafax-server ] && [ -d /run/systemd/system ]; then
+            systemctl disable --now hylafax.service faxq.service hfaxd.service >/dev/null 2>&1 || true
+        fi
+    done
 fi
 
 # The machine image ships Node.js and npm (which conflict with Debian's npm

@@ -9,9 +9,13 @@
 #       config for the modem TTY (extra "Key: value" lines override the
 #       defaults), bin/faxrcvd, notify, wedged and pollrcvd replaced by
 #       scripts that only log to DIR/spool/log/scripts; then faxq, hfaxd
-#       (127.0.0.1, a free port) and faxgetty on TTY, and waits until faxq
-#       sees the modem ready. Sets HYLAFAX_SPOOL, HYLAFAX_PORT,
-#       HYLAFAX_DEVID, HYLAFAX_PIDS.
+#       (127.0.0.1, a free port) and faxgetty on TTY, and waits until the
+#       modem is initialised and idle. Sets HYLAFAX_SPOOL, HYLAFAX_PORT,
+#       HYLAFAX_DEVID, HYLAFAX_PIDS. With "ModemReadyState: B" the modem
+#       tells faxq it is busy: jobs queue up until hylafax_release, and
+#       then jobs for one number go out as one batch (one call, EOM
+#       between the jobs).
+#   hylafax_release         the modem tells faxq it is ready (faxstate)
 #   hylafax_send NUMBER [SENDFAX_OPTION...] -- FILE...
 #       sendfax -n -N -t 1 -T 1 -s a4 (no cover, no mail, one try) through
 #       our hfaxd to our modem: one job, its documents in the order given;
@@ -30,8 +34,12 @@
 # faxgetty grabs the modem in the middle of faxsend's call (a stray ATZ,
 # a lost OK). Give TTY a basename no other test uses (efax locks there too).
 # Nothing of the system's HylaFAX is used or touched: no system service, no
-# /var/spool/hylafax writes, no mail.
-# Facts and recipe: shared/notes/hylafax-peer.md.
+# /var/spool/hylafax writes, no mail. Only the daemons and /usr/bin clients
+# are run: Debian's /usr/sbin tools other than faxq, hfaxd, faxgetty are
+# wrappers that bind-mount over the system spool (see SendFaxCmd below);
+# the real ones are in /usr/lib/hylafax/bin.
+# Facts and recipe: shared/notes/hylafax-peer.md (but not its private
+# UUCPLockDir, see above).
 HYLAFAX_PIDS=()
 
 hylafax_start() { # DIR TTY [CONFIG_LINE...]
@@ -54,6 +62,10 @@ hylafax_start() { # DIR TTY [CONFIG_LINE...]
         printf '#!/bin/sh\necho "%s $*" >>log/scripts\nexit 0\n' "$s" >"$spool/bin/$s"
         chmod 755 "$spool/bin/$s"
     done
+    # Debian's /usr/sbin/faxsend (and faxstate, faxmodem...) is a wrapper
+    # that bind-mounts /etc/hylafax over /var/spool/hylafax/etc for the
+    # whole system while it runs: faxq must start the real program
+    printf 'SendFaxCmd: /usr/lib/hylafax/bin/faxsend\n' >>"$spool/etc/config"
     HYLAFAX_SPOOL=$spool
     HYLAFAX_DEVID=$(printf '%s' "$tty" | tr / _)
     HYLAFAX_TTY=$tty
@@ -93,22 +105,30 @@ CF
     HYLAFAX_PIDS+=($!)
     hfaxd -d -q "$spool" -l 127.0.0.1 -i "$HYLAFAX_PORT" >"$dir/hfaxd.out" 2>&1 &
     HYLAFAX_PIDS+=($!)
-    faxgetty -q "$spool" "$tty" >"$dir/faxgetty.out" 2>&1 &
-    HYLAFAX_PIDS+=($!)
     HYLAFAX_DIR=$dir
-    # ready: faxgetty initialised the modem and told faxq (status file)
-    local i
-    for i in $(seq 600); do
-        if grep -q 'Running and idle' "$spool/status/$HYLAFAX_DEVID" 2>/dev/null &&
-            faxstat -h "127.0.0.1:$HYLAFAX_PORT" >/dev/null 2>&1; then
-            return 0
-        fi
+    _hylafax_until 'faxstat -h "127.0.0.1:$HYLAFAX_PORT" >/dev/null 2>&1' "hfaxd not answering" ||
+        return 1
+    faxgetty -q "$HYLAFAX_SPOOL" "$HYLAFAX_TTY" >"$HYLAFAX_DIR/faxgetty.out" 2>&1 &
+    HYLAFAX_PIDS+=($!)
+    # faxgetty initialised the modem and told faxq (the status file)
+    _hylafax_until 'grep -q "Running and idle" "$HYLAFAX_SPOOL/status/$HYLAFAX_DEVID" 2>/dev/null' \
+        "modem not ready"
+}
+
+hylafax_release() {
+    /usr/lib/hylafax/bin/faxstate -q "$HYLAFAX_SPOOL" -s ready "$HYLAFAX_DEVID"
+}
+
+# Poll CONDITION while our daemons live. No time limit (no test fails on
+# time): a hung start is ctest's TIMEOUT; a dead daemon fails at once.
+_hylafax_until() { # CONDITION WHAT
+    local p
+    until eval "$1"; do
         for p in "${HYLAFAX_PIDS[@]}"; do
-            kill -0 "$p" 2>/dev/null || { echo "hylafax.sh: a daemon died" >&2; hylafax_logs >&2; return 1; }
+            kill -0 "$p" 2>/dev/null || { echo "hylafax.sh: a daemon died ($2)" >&2; hylafax_logs >&2; return 1; }
         done
         sleep 0.1
     done
-    echo "hylafax.sh: modem not ready after 60 s" >&2; hylafax_logs >&2; return 1
 }
 
 hylafax_send() { # NUMBER [SENDFAX_OPTION...] -- FILE...
