@@ -9,7 +9,8 @@
  * Must not: write the spool except through those handlers; log the token.
  * Listens on 127.0.0.1 unless configured otherwise. Every request that
  * changes something needs the token (Authorization: Bearer) or a session
- * cookie plus its X-IfaxGW-CSRF header (docs/web-api.md).
+ * cookie plus its X-IfaxGW-CSRF header (docs/web-api.md). /api/events
+ * pushes the status to every open page (gateway/web_events).
  * Errors: web_init() returns NULL with *why filled. Threads: handlers are
  * called from libmicrohttpd's threads, concurrently; they must lock.
  */
@@ -26,7 +27,7 @@
 #include "gateway/metrics.h"
 
 #define WEB_MAX_BODY_DEFAULT 16384 /* bytes of a request body; more is 413 */
-#define WEB_RATE_DEFAULT     120   /* requests/min per client (as conf/) */
+#define WEB_RATE_DEFAULT     600   /* requests/min per client (as conf/) */
 #define WEB_NAME_MAX         64    /* line, profile, CSID, caller ID fields */
 #define WEB_TEXT_MAX         256   /* free text: error, last result */
 #define WEB_LINES_MAX        32    /* lines shown */

@@ -26,6 +26,7 @@ let downSince = 0;         // first failure of the stream, 0: up
 let lastCounts = '';
 let listsAt = 0;
 let listsBusy = false;
+let listsAgain = 0;        // asked while busy: 1 the found list, 2 all
 let events = null;
 const retryWatch = {};     // job id -> ms of our retry: its outcome follows
 const last = {};           // last rendered JSON per table, to skip redraws
@@ -174,7 +175,6 @@ function jobRow(job, cells) {
   const a = el('a', null, 'open');
   a.href = '#job=' + encodeURIComponent(job.id);
   a.appendChild(job.broken ? el('span', job.id) : timeEl(job.time));
-  a.setAttribute('aria-label', 'job ' + job.id);
   tr.appendChild(wrapTd(a));
   for (const c of cells) tr.appendChild(c instanceof Node ? wrapTd(c) : el('td', c));
   tr.addEventListener('click', (ev) => {
@@ -432,17 +432,18 @@ function renderHistory(found) {
   }), find.q || find.line || find.from || find.to ? 'no job matches' : 'no jobs', 9);
 }
 
-async function refreshLists() {
-  if (listsBusy) return;
+// Paging and searching fetch only the list searched (findOnly).
+async function refreshLists(findOnly) {
+  if (listsBusy) { listsAgain = listsAgain || (findOnly === true ? 1 : 2); return; }
   listsBusy = true;
-  listsAt = Date.now();
+  if (findOnly !== true) listsAt = Date.now();
   try {
-    const [queued, failed, found] = await Promise.all([
-      getJSON('/api/jobs?state=queue&limit=100'),
-      getJSON('/api/jobs?state=failed&limit=100'),
+    const [found, queued, failed] = await Promise.all([
       getJSON('/api/jobs?' + findQuery(find.offset, PAGE_SIZE)),
+      findOnly === true ? null : getJSON('/api/jobs?state=queue&limit=100'),
+      findOnly === true ? null : getJSON('/api/jobs?state=failed&limit=100'),
     ]);
-    renderQueue(queued, failed);
+    if (queued) renderQueue(queued, failed);
     renderHistory(found);
     await checkRetries();
     if (drawerId) await refreshDrawer();
@@ -450,6 +451,11 @@ async function refreshLists() {
     say('could not load the job lists: ' + e.message, false);
   } finally {
     listsBusy = false;
+  }
+  if (listsAgain) {
+    const again = listsAgain;
+    listsAgain = 0;
+    refreshLists(again === 1);
   }
 }
 
@@ -533,9 +539,11 @@ async function refreshDrawer() {
   }
   if (drawerId !== id) return;
   drawerJob = job;
-  if (changed('drawer', job)) renderDrawer(job);
+  const fresh = changed('drawer', job);
+  if (fresh) renderDrawer(job);
   showOutcome(job);
-  if (!job.broken) await Promise.all([loadLog(id, 't30'), loadLog(id, 'smtp')]);
+  // transcripts change only with the job: fetched again only then
+  if (fresh && !job.broken) await Promise.all([loadLog(id, 't30'), loadLog(id, 'smtp')]);
 }
 
 async function openDrawer(id) {
@@ -712,11 +720,11 @@ function wire() {
     ev.preventDefault();
     readFind();
     find.offset = 0;
-    refreshLists();
+    refreshLists(true);
   });
-  $('f-state').addEventListener('change', () => { readFind(); find.offset = 0; refreshLists(); });
-  $('pg-prev').addEventListener('click', () => { find.offset = Math.max(0, find.offset - PAGE_SIZE); refreshLists(); });
-  $('pg-next').addEventListener('click', () => { find.offset += PAGE_SIZE; refreshLists(); });
+  $('f-state').addEventListener('change', () => { readFind(); find.offset = 0; refreshLists(true); });
+  $('pg-prev').addEventListener('click', () => { find.offset = Math.max(0, find.offset - PAGE_SIZE); refreshLists(true); });
+  $('pg-next').addEventListener('click', () => { find.offset += PAGE_SIZE; refreshLists(true); });
   $('detail-close').addEventListener('click', closeDrawer);
   $('act-retry').addEventListener('click', () => drawerId && retry(drawerId));
   $('act-delete').addEventListener('click', () => drawerId && askDelete(drawerId));

@@ -11,6 +11,8 @@
  *   web_testsrv mkq SPOOL STATE N [CSID]      N jobs through the real queue
  *                                             (pages.tif from gateway/page),
  *                                             settled to STATE
+ *   kill -USR1 (serve --queue 1)             the oldest due job's next
+ *                                             attempt fails
  *   serve ... --queue 1                       jobs from the real queue via
  *                                             gateway/web_queue
  *
@@ -122,7 +124,7 @@ write_job_file(const struct job *j, const char *name, const char *text)
 static int
 queue_make(struct queue *q, const char *source, const char *line,
            const char *csid, const char *const *to, int pages,
-           struct errbuf *why)
+           const char *partial, struct errbuf *why)
 {
     struct job *j = queue_create(q, source, why);
     char path[4096];
@@ -139,6 +141,7 @@ queue_make(struct queue *q, const char *source, const char *line,
     if (job_path(j, "pages.tif", path, sizeof path) == NULL ||
         write_pages(path, pages, why) != 0 || job_set_line(j, line, why) ||
         job_set_csid(j, csid, why) ||
+        (partial != NULL && job_set_partial(j, partial, why)) ||
         job_set_caller(j, strcmp(source, "fax") ? NULL : "+49301234567", why) ||
         write_job_file(j, "t30.log",
                        "T.30 rx: DIS -> DCS 14400 V.17 MMR fine\n"
@@ -202,7 +205,8 @@ queue_up(const char *spool)
 }
 
 /* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue.
- * STATE "notice": failed with a failure notice owed (the job stays queued).
+ * STATE "notice": failed with a failure notice owed (the job stays queued);
+ * "partial": delivered, but the call ended early (a partial fax).
  * Settling claims the oldest due job: make pending ("queue") jobs last. */
 static int
 mkq(const char *spool, const char *state, long n, const char *csid)
@@ -211,13 +215,17 @@ mkq(const char *spool, const char *state, long n, const char *csid)
     struct queue *q = queue_up(spool);
     struct errbuf why;
     bool notice = strcmp(state, "notice") == 0;
-    int st = notice ? JOB_FAILED : job_state_parse(state);
+    bool partial = strcmp(state, "partial") == 0;
+    int st = notice    ? JOB_FAILED
+             : partial ? JOB_DONE
+                       : job_state_parse(state);
 
     if (q == NULL || st < 0)
         return 1;
     errbuf_clear(&why);
     for (long i = 0; i < n; i++) {
         if (queue_make(q, "fax", "fax0", csid ? csid : "+49 30 1234567", to, 2,
+                       partial ? "the sender hung up during page 3" : NULL,
                        &why) != 0 ||
             (st == JOB_DONE &&
              queue_settle(q, RCPT_RESULT_DELIVERED, false, i, &why) != 0) ||
@@ -759,7 +767,7 @@ scan_advance(struct provider *p)
         }
         queue_counts(p->q, now_ms(), &before);
         errbuf_clear(&why);
-        if (queue_make(p->q, "scan", p->scan_profile, "", to, SCAN_PAGES,
+        if (queue_make(p->q, "scan", p->scan_profile, "", to, SCAN_PAGES, NULL,
                        &why) != 0)
             snprintf(p->scan_job, sizeof p->scan_job, "error: %s", why.text);
         else
@@ -955,6 +963,7 @@ serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     errbuf_clear(&why);
     if ((w = web_init(&cf, &src, p.metrics, &why)) == NULL) {
@@ -963,7 +972,12 @@ serve(int argc, char **argv)
     }
     printf("port=%d\n", web_port(w));
     fflush(stdout);
-    sigwait(&set, &sig);
+    /* SIGUSR1 (--queue): the oldest due job's attempt fails, as a
+     * delivery would record it (the browser test's retry outcome) */
+    while (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+        if (p.q != NULL && queue_settle(p.q, RCPT_RESULT_FAILED, false, 7,
+                                        &why) != 0)
+            fprintf(stderr, "web_testsrv: settle: %s\n", why.text);
     web_free(w);
     web_queue_free(wq);
     queue_close(p.q);
