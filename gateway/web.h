@@ -56,6 +56,7 @@ enum web_line_phase {
     WEB_LINE_DOWN, /* not opened (yet), or given up */
     WEB_LINE_IDLE,
     WEB_LINE_RINGING,
+    WEB_LINE_ANSWERING, /* answered, no rate negotiated yet */
     WEB_LINE_RECEIVING, /* page and rate_bps say where */
     WEB_LINE_ERROR      /* detail says why; the line thread retries */
 };
@@ -92,6 +93,12 @@ struct web_line {
     int page;     /* receiving: page number, from 1 */
     int rate_bps; /* receiving: negotiated bit rate */
     char detail[WEB_TEXT_MAX];
+    /* the call in progress (ringing, answering, receiving), else empty/0 */
+    char caller_id[WEB_NAME_MAX];
+    char called[WEB_NAME_MAX];
+    char csid[WEB_NAME_MAX];
+    int64_t call_start_ms;    /* wall clock */
+    int64_t last_progress_ms; /* last change of phase, page or rate */
     struct web_call last;
 };
 

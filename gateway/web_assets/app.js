@@ -224,6 +224,9 @@ function thumb(id, page) {
 
 /* --- lines ----------------------------------------------------------- */
 
+// What the line thread reports: answered and negotiating, or receiving
+// page N at the trained rate; "no progress" once nothing moved for a minute
+// (a page at 2400 bit/s may take that long).
 function lineState(l, now) {
   const rate = l.bit_rate || l.rate;
   let s;
@@ -231,14 +234,17 @@ function lineState(l, now) {
   case 'receiving':
     s = 'receiving page ' + (l.page || 1) + (rate ? ' at ' + rate + ' bit/s' : '');
     break;
+  case 'answering': s = 'answered, negotiating'; break;
   case 'training': s = 'training' + (rate ? ' at ' + rate + ' bit/s' : ''); break;
+  case 'ringing': s = 'ringing' + (l.detail ? ' (' + l.detail + ')' : ''); break;
   case 'error': s = 'error: ' + l.detail; break;
   case 'down': s = 'down' + (l.detail ? ': ' + l.detail : ''); break;
   default: s = l.state;
   }
-  if (l.last_progress_ms && l.state !== 'idle' && l.state !== 'down') {
+  if (l.last_progress_ms && ['receiving', 'answering', 'training', 'ringing'].includes(l.state)) {
     const quiet = now - l.last_progress_ms / 1000;
-    if (quiet >= 10) s += ', no progress for ' + fmtDuration(quiet);
+    if (quiet >= 60) s += ', no progress for ' + fmtDuration(quiet);
+    else if (l.state === 'receiving' && quiet >= 1) s += ', this page ' + fmtDuration(quiet);
   }
   return s;
 }

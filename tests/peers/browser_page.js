@@ -3,7 +3,8 @@
 // (tests/integration/test_web_page.sh makes the spool).
 //   node browser_page.js BASE_URL TOKEN OUTDIR SERVER_PID
 // (SIGUSR1 to the server fails the oldest due job's next attempt.)
-// Checks, each in the browser: paging and search over 200+ jobs, the CSV
+// Checks, each in the browser: the live line (page, rate, caller, called,
+// CSID, elapsed, no progress), paging and search over 200+ jobs, the CSV
 // export, the partial badge, a deep link (#job=ID), rows opened and closed
 // by keyboard (Enter, Esc, focus back), the drawer refreshing while open,
 // the page viewer at full width, TIFF and PDF downloads, Delete asking
@@ -77,9 +78,9 @@ async function paging(page) {
   const csvAll = await (await fetch(base + '/api/jobs.csv?state=done')).text();
   check(csvAll.split('\r\n').filter(Boolean).length === total + 1, 'the CSV of all delivered jobs has ' + total + ' rows');
   await page.fill('#f-q', '');
+  const ft = (await api('/api/jobs?state=failed&limit=1')).total;
   await page.selectOption('#f-state', 'failed');
-  await page.waitForFunction(() => /^1–\d+ of \d+$/.test(document.getElementById('pg-info').textContent) &&
-    document.querySelector('#history tr[data-id]') && document.getElementById('f-state').value === 'failed');
+  await page.waitForFunction((n) => document.getElementById('pg-info').textContent === '1–' + n + ' of ' + n, ft);
   const states = await Promise.all((await page.$$eval('#history tr[data-id]', (t) => t.map((r) => r.dataset.id)))
     .map(async (i) => (await api('/api/jobs/' + encodeURIComponent(i))).state || 'broken'));
   check(states.length > 0 && states.every((s) => s === 'failed' || s === 'broken'), 'the state filter lists failed jobs: ' + states);
@@ -268,6 +269,12 @@ async function downBanner(page) {
     check(/failed/.test(await page.textContent('#banner')) && !(await page.$eval('#banner', (b) => b.hidden)),
       'the banner says jobs have failed');
     check(await page.$eval('#scanner-box', (s) => !s.hidden), 'the scanner panel shows (the test server has one)');
+    const live = await page.$$eval('#lines tr:nth-child(2) td', (t) => t.map((c) => c.textContent));
+    check(/^receiving page 2 at 14400 bit\/s, no progress for 1 min 1\d s$/.test(live[1]),
+      'a live line tells its page, trained rate and that nothing moved: ' + live[1]);
+    check(live[2] === '+4940123456' && live[3] === '200' && live[4] === '<i>LIVE</i> CSID',
+      'and the caller, called number and CSID (as text): ' + live.slice(2, 5));
+    check(/^2 min 0\d s$/.test(live[5]), 'and the elapsed time: ' + live[5]);
     await shot(page, 'web-page-1280');
     await audit(page, '1280 px');
     await paging(page);

@@ -712,8 +712,14 @@ tp_lines(void *arg, struct web_line *out, size_t max)
     pthread_mutex_unlock(&p->lock);
     snprintf(out[1].name, sizeof out[1].name, "fax1");
     out[1].phase = WEB_LINE_RECEIVING;
-    out[1].page = (int)(t % 5) + 1;
+    out[1].page = 2;
     out[1].rate_bps = 14400;
+    /* a call that began 125 s ago; its page moved 70 s ago (stuck) */
+    snprintf(out[1].caller_id, sizeof out[1].caller_id, "+4940123456");
+    snprintf(out[1].called, sizeof out[1].called, "200");
+    snprintf(out[1].csid, sizeof out[1].csid, "<i>LIVE</i> CSID");
+    out[1].call_start_ms = (t - 125) * 1000;
+    out[1].last_progress_ms = (t - 70) * 1000;
     return 2;
 }
 
