@@ -687,6 +687,21 @@ async function doDelete() {
   }
 }
 
+// The reply names the new job ("new_id", or "job"; older servers gave the
+// old id only): the note links to it.
+function sayNewJob(id, to, j) {
+  const nid = j.new_id || j.job || (j.id !== id ? j.id : null);
+  const m = $('msg');
+  m.className = 'ok';
+  m.replaceChildren(document.createTextNode('job ' + id + ' resent to ' + to + (nid ? ' as ' : '')));
+  if (nid) {
+    const a = el('a', 'job ' + nid);
+    a.href = '#job=' + encodeURIComponent(nid);
+    a.id = 'resent-link';
+    m.appendChild(a);
+  }
+}
+
 async function session() {
   try {
     const s = await getJSON('/api/session');
@@ -741,7 +756,7 @@ function wire() {
     const to = $('resend-to').value.trim();
     if (!id || !to) return;
     const j = await act('POST', jobUrl(id) + '/resend', { to });
-    if (j) { say('job ' + id + ' resent to ' + to, true); lastCounts = ''; }
+    if (j) { sayNewJob(id, to, j); lastCounts = ''; }
   });
   $('v-close').addEventListener('click', closeViewer);
   $('v-prev').addEventListener('click', () => openViewer(viewerPage - 1));

@@ -11,10 +11,11 @@ src=${IFAXGW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 tools=${IFAXGW_TOOLS:-$src/build/tests}
 out=${IFAXGW_BUILD:-$src/build}/tests
 tmp=$(mktemp -d)
-pid=
+pid= qpid=
 cleanup() {
     set +e
     [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+    [ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -41,10 +42,18 @@ pid=$!
 read -r line <"$tmp/port"
 port=${line#port=}
 echo "web_testsrv on port $port"
+# a second server (in-test provider: meta.json in the API's shape) with a
+# partial fax whose page 2 is poor, as the fax path records copy quality
+"$tools/web_testsrv" mkjobs "$tmp/qspool" poor 1
+mkfifo "$tmp/qport"
+"$tools/web_testsrv" serve "$tmp/qspool" >"$tmp/qport" 2>"$tmp/qserver.log" &
+qpid=$!
+read -r line <"$tmp/qport"
+qport=${line#port=}
 mkdir -p "$out"
 rc=0
 node "$src/tests/peers/browser_page.js" "http://127.0.0.1:$port" "$token" \
-    "$out" "$pid" 2> >(grep -v 'unexpected operator' >&2) || rc=$?
+    "$out" "$pid" "http://127.0.0.1:$qport" 2> >(grep -v 'unexpected operator' >&2) || rc=$?
 if grep -q "$token" "$tmp/server.log"; then
     echo "FAIL the token appears in the server log"; rc=1
 fi

@@ -1,7 +1,8 @@
 // browser_page.js - the admin's status page in Debian's chromium
 // (playwright-core) against tests/tools/web_testsrv over the real queue
 // (tests/integration/test_web_page.sh makes the spool).
-//   node browser_page.js BASE_URL TOKEN OUTDIR SERVER_PID
+//   node browser_page.js BASE_URL TOKEN OUTDIR SERVER_PID QUALITY_BASE_URL
+// (QUALITY_BASE_URL: a second server whose job carries page_quality.)
 // (SIGUSR1 to the server fails the oldest due job's next attempt.)
 // Checks, each in the browser: the live line (page, rate, caller, called,
 // CSID, elapsed, no progress), paging and search over 200+ jobs, the CSV
@@ -17,7 +18,7 @@
 const path = require('path');
 const { check, failed, launch } = require('./browser_lib');
 
-const [base, token, outdir, serverPid] = process.argv.slice(2);
+const [base, token, outdir, serverPid, qualityBase] = process.argv.slice(2);
 const AXE = path.join(__dirname, 'node_modules', 'axe-core', 'axe.min.js');
 const api = async (p) => (await fetch(base + p)).json();
 const TIMEOUT = 60000;
@@ -254,6 +255,22 @@ async function downBanner(page) {
   await shot(page, 'web-page-down-1280');
 }
 
+// The badges from the copy-quality fields as meta.json has them (areas.md).
+async function qualityBadges(ctx) {
+  const p = await ctx.newPage();
+  await p.goto(qualityBase + '/');
+  await p.waitForSelector('#history tr[data-id] .badge');
+  const b = await p.$$eval('#history tr[data-id] .badge', (t) => t.map((x) => x.textContent));
+  check(b.includes('partial: 2 of 3 pages, no carrier after page 2'), 'partial badge: N of M pages, why: ' + b);
+  check(b.includes('poor page 2'), 'poor page badge names the page: ' + b);
+  const id = await p.$eval('#history tr[data-id]', (r) => r.dataset.id);
+  await p.goto(qualityBase + '/#job=' + encodeURIComponent(id));
+  await p.waitForSelector('#detail-badges .badge');
+  const d = await p.$$eval('#detail-badges .badge', (t) => t.map((x) => x.textContent));
+  check(d.includes('poor page 2') && d.some((x) => x.startsWith('partial: 2 of 3')), 'and in the job detail: ' + d);
+  await p.close();
+}
+
 (async () => {
   const browser = await launch();
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 }, bypassCSP: true });
@@ -277,6 +294,7 @@ async function downBanner(page) {
     check(/^2 min 0\d s$/.test(live[5]), 'and the elapsed time: ' + live[5]);
     await shot(page, 'web-page-1280');
     await audit(page, '1280 px');
+    await qualityBadges(ctx);
     await paging(page);
     await partialBadge(page);
     await keyboard(page);

@@ -4,6 +4,7 @@
  *
  *   web_testsrv mkjobs SPOOL STATE N [CSID [AGE]]
  *                          make N jobs in SPOOL/STATE, the newest AGE s old
+ *                          (STATE "poor": delivered, partial, a poor page)
  *   web_testsrv serve SPOOL [--token T] [--rate PER_MIN] [--max-body N]
  *                           [--threads N]     prints "port=N", serves until
  *                                             SIGTERM or SIGINT
@@ -844,6 +845,11 @@ mkjobs(const char *spool, const char *state, long n, const char *csid, long age)
     char dir[4096];
     int64_t base = now_ms() / 1000 - n - age;
 
+    /* "poor": delivered, partial, page 2 of poor quality */
+    bool poor = strcmp(state, "poor") == 0;
+
+    if (poor)
+        state = "done";
     snprintf(dir, sizeof dir, "%s/%s", spool, state);
     mkdir(spool, 0755);
     mkdir(dir, 0755);
@@ -878,6 +884,19 @@ mkjobs(const char *spool, const char *state, long n, const char *csid, long age)
             : failed ? "550 5.1.1 <ifax@device.test>: no such mailbox"
                      : "451 4.3.0 try again later",
             "profile", done ? "F" : "");
+        if (poor) { /* what the fax path writes for a bad copy */
+            json_object_set_new(meta, "partial", json_true());
+            json_object_set_new(meta, "partial_reason",
+                                json_string("no carrier after page 2"));
+            json_object_set_new(meta, "pages_expected", json_integer(3));
+            json_object_set_new(
+                meta, "page_quality",
+                json_pack("[{s:i,s:i,s:i,s:s,s:b},{s:i,s:i,s:i,s:s,s:b}]",
+                          "page", 1, "rows", 1146, "bad_rows", 0, "confirm",
+                          "MCF", "poor", 0, "page", 2, "rows", 1146,
+                          "bad_rows", 796, "confirm", "RTN", "poor", 1));
+            json_object_set_new(meta, "poor_pages", json_integer(1));
+        }
         write_meta(jd, meta);
         json_decref(meta);
         write_file(jd, "t30.log",
