@@ -157,7 +157,7 @@ defaults_fill(struct config *cf)
     cf->web.listen = xstrdup("127.0.0.1");
     cf->web.port = 8025;
     cf->web.max_body = 1024 * 1024;
-    cf->web.rate_per_min = 120;
+    cf->web.rate_per_min = 600; /* docs/web-api.md: why */
 }
 
 /* ---- gateway ----------------------------------------------------------- */

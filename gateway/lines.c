@@ -77,6 +77,29 @@ lines_log_call(struct lines_one *o, const struct callrec *rec,
         log_warn("line=%s %s", o->st.name, why.text);
 }
 
+/* The call the status page shows live: who, when; under the lock. */
+static void
+lines_call_begin(struct lines_status *st, const struct line_call *c)
+{
+    int64_t now = lines_now_ms();
+
+    if (st->call_start_ms == 0)
+        st->call_start_ms = now;
+    st->progress_ms = now;
+    (void)snprintf(st->cur_caller, sizeof st->cur_caller, "%s",
+                   c->caller_id ? c->caller_id : "");
+    (void)snprintf(st->cur_called, sizeof st->cur_called, "%s",
+                   c->called ? c->called : "");
+}
+
+static void
+lines_call_clear(struct lines_status *st)
+{
+    st->answered = false;
+    st->call_start_ms = st->progress_ms = 0;
+    st->cur_caller[0] = st->cur_called[0] = st->cur_csid[0] = '\0';
+}
+
 static bool
 lines_on_answer(void *arg, const struct line_call *c)
 {
@@ -98,8 +121,11 @@ lines_on_answer(void *arg, const struct line_call *c)
      * refused or already counted as in progress when draining begins. */
     pthread_mutex_lock(&o->owner->mu);
     yes = !atomic_load(&o->owner->draining);
-    if (yes)
+    if (yes) {
         o->st.status = LINE_STATUS_RECEIVING;
+        lines_call_begin(&o->st, c);
+        o->st.answered = true;
+    }
     pthread_mutex_unlock(&o->owner->mu);
     if (!yes) {
         log_info("line=%s call refused: the gateway is stopping", o->st.name);
@@ -270,11 +296,21 @@ lines_on_status(void *arg, const struct line_report *r)
 
     pthread_mutex_lock(&o->owner->mu);
     before = o->st.status;
+    if (before != (int)r->status || o->st.page != r->page ||
+        o->st.bit_rate != r->bit_rate)
+        o->st.progress_ms = lines_now_ms();
     o->st.status = (int)r->status;
     o->st.page = r->page;
     o->st.bit_rate = r->bit_rate;
     (void)snprintf(o->st.detail, sizeof o->st.detail, "%s",
                    r->text ? r->text : "");
+    if (r->status == LINE_STATUS_RINGING && o->st.call_start_ms == 0)
+        o->st.call_start_ms = o->st.progress_ms;
+    if (r->status == LINE_STATUS_RECEIVING && r->csid != NULL)
+        (void)snprintf(o->st.cur_csid, sizeof o->st.cur_csid, "%s", r->csid);
+    if (r->status != LINE_STATUS_RECEIVING &&
+        r->status != LINE_STATUS_RINGING)
+        lines_call_clear(&o->st);
     pthread_mutex_unlock(&o->owner->mu);
     if (before != (int)r->status &&
         (r->status == LINE_STATUS_ERROR || before == LINE_STATUS_ERROR))

@@ -40,6 +40,13 @@ struct lines_status {
     int page;   /* receiving: page in progress */
     int bit_rate;
     char detail[LINES_TEXT_MAX];
+    /* The call in progress (cleared when the line is idle again): */
+    bool answered;         /* answered, T.30 under way */
+    int64_t call_start_ms; /* RING or answer, wall clock; 0: no call */
+    int64_t progress_ms;   /* last change of state, page or rate */
+    char cur_caller[64];   /* caller ID (hostile) */
+    char cur_called[64];   /* called number (hostile) */
+    char cur_csid[32];     /* remote CSID once sent (hostile) */
     int64_t last_start_ms; /* 0: no call yet */
     char last_csid[32];
     char last_caller[64];

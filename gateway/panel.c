@@ -62,9 +62,17 @@ panel_line(const struct lines_status *s, struct web_line *w)
     memset(w, 0, sizeof *w);
     (void)snprintf(w->name, sizeof w->name, "%s", s->name);
     w->phase = panel_phase(s->status);
-    w->page = s->page;
+    /* answered but no DCS yet: no page is being received */
+    if (w->phase == WEB_LINE_RECEIVING && s->bit_rate == 0)
+        w->phase = WEB_LINE_ANSWERING;
+    w->page = w->phase == WEB_LINE_RECEIVING ? s->page : 0;
     w->rate_bps = s->bit_rate;
     (void)snprintf(w->detail, sizeof w->detail, "%s", s->detail);
+    (void)snprintf(w->caller_id, sizeof w->caller_id, "%s", s->cur_caller);
+    (void)snprintf(w->called, sizeof w->called, "%s", s->cur_called);
+    (void)snprintf(w->csid, sizeof w->csid, "%s", s->cur_csid);
+    w->call_start_ms = s->call_start_ms;
+    w->last_progress_ms = s->progress_ms;
     w->last.time_s = s->last_start_ms / 1000;
     (void)snprintf(w->last.csid, sizeof w->last.csid, "%s", s->last_csid);
     (void)snprintf(w->last.caller, sizeof w->last.caller, "%s",

@@ -9,7 +9,8 @@
  * Must not: write the spool except through those handlers; log the token.
  * Listens on 127.0.0.1 unless configured otherwise. Every request that
  * changes something needs the token (Authorization: Bearer) or a session
- * cookie plus its X-IfaxGW-CSRF header (docs/web-api.md).
+ * cookie plus its X-IfaxGW-CSRF header (docs/web-api.md). /api/events
+ * pushes the status to every open page (gateway/web_events).
  * Errors: web_init() returns NULL with *why filled. Threads: handlers are
  * called from libmicrohttpd's threads, concurrently; they must lock.
  */
@@ -26,7 +27,7 @@
 #include "gateway/metrics.h"
 
 #define WEB_MAX_BODY_DEFAULT 16384 /* bytes of a request body; more is 413 */
-#define WEB_RATE_DEFAULT     120   /* requests/min per client (as conf/) */
+#define WEB_RATE_DEFAULT     600   /* requests/min per client (as conf/) */
 #define WEB_NAME_MAX         64    /* line, profile, CSID, caller ID fields */
 #define WEB_TEXT_MAX         256   /* free text: error, last result */
 #define WEB_LINES_MAX        32    /* lines shown */
@@ -55,6 +56,7 @@ enum web_line_phase {
     WEB_LINE_DOWN, /* not opened (yet), or given up */
     WEB_LINE_IDLE,
     WEB_LINE_RINGING,
+    WEB_LINE_ANSWERING, /* answered, no rate negotiated yet */
     WEB_LINE_RECEIVING, /* page and rate_bps say where */
     WEB_LINE_ERROR      /* detail says why; the line thread retries */
 };
@@ -91,6 +93,12 @@ struct web_line {
     int page;     /* receiving: page number, from 1 */
     int rate_bps; /* receiving: negotiated bit rate */
     char detail[WEB_TEXT_MAX];
+    /* the call in progress (ringing, answering, receiving), else empty/0 */
+    char caller_id[WEB_NAME_MAX];
+    char called[WEB_NAME_MAX];
+    char csid[WEB_NAME_MAX];
+    int64_t call_start_ms;    /* wall clock */
+    int64_t last_progress_ms; /* last change of phase, page or rate */
     struct web_call last;
 };
 

@@ -54,6 +54,8 @@ web_line_phase_name(enum web_line_phase p)
         return "idle";
     case WEB_LINE_RINGING:
         return "ringing";
+    case WEB_LINE_ANSWERING:
+        return "answering";
     case WEB_LINE_RECEIVING:
         return "receiving";
     case WEB_LINE_ERROR:
@@ -125,14 +127,38 @@ handler_failed(struct web_reply *out, int rc, const struct errbuf *why)
     }
 }
 
+/* Far-end text that may not be UTF-8: kept, bytes that are not valid
+ * shown as \xNN (jansson refuses invalid UTF-8 outright). */
+static json_t *
+text_json(const char *s)
+{
+    char buf[4 * WEB_NAME_MAX + 1];
+    size_t o = 0;
+    json_t *j = json_string(s);
+
+    if (j != NULL)
+        return j;
+    for (const unsigned char *p = (const unsigned char *)s;
+         *p && o + 5 < sizeof buf; p++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o,
+                              *p < 0x80 ? "%c" : "\\x%02X", *p);
+    buf[o] = '\0';
+    return json_string(buf);
+}
+
 static json_t *
 call_json(const struct web_call *c)
 {
+    json_t *o;
+
     if (c->time_s == 0)
         return json_null();
-    return json_pack("{s:I,s:s,s:s,s:i,s:s,s:s}", "time", (json_int_t)c->time_s,
-                     "csid", c->csid, "caller_id", c->caller, "pages", c->pages,
-                     "result", c->result, "job", c->job);
+    o = json_pack("{s:I,s:i,s:s}", "time", (json_int_t)c->time_s, "pages",
+                  c->pages, "job", c->job);
+    json_object_set_new(o, "csid", text_json(c->csid));
+    json_object_set_new(o, "caller_id", text_json(c->caller));
+    json_object_set_new(o, "result", text_json(c->result));
+    return o;
 }
 
 static json_t *
@@ -142,7 +168,7 @@ lines_json(const struct web_sources *src, int64_t now_s)
     struct web_line *lines;
     size_t n;
 
-    (void)now_s;
+    (void)now_s; /* the page computes elapsed times from "now" */
     if (src->lines == NULL)
         return arr;
     lines = xcalloc(WEB_LINES_MAX, sizeof *lines);
@@ -150,11 +176,20 @@ lines_json(const struct web_sources *src, int64_t now_s)
     for (size_t i = 0; i < n && i < WEB_LINES_MAX; i++) {
         const struct web_line *l = &lines[i];
 
-        json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:i,s:i,s:s,s:o}", "name", l->name,
-                           "state", web_line_phase_name(l->phase), "page",
-                           l->page, "rate", l->rate_bps, "detail", l->detail,
-                           "last_call", call_json(&l->last)));
+        json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:i,s:s,s:o}", "name",
+                              l->name, "state", web_line_phase_name(l->phase),
+                              "page", l->page, "bit_rate", l->rate_bps,
+                              "rate", l->rate_bps, "detail", l->detail,
+                              "last_call", call_json(&l->last));
+
+        json_object_set_new(o, "caller_id", text_json(l->caller_id));
+        json_object_set_new(o, "called_number", text_json(l->called));
+        json_object_set_new(o, "remote_csid", text_json(l->csid));
+        json_object_set_new(o, "call_start_ms",
+                            json_integer((json_int_t)l->call_start_ms));
+        json_object_set_new(o, "last_progress_ms",
+                            json_integer((json_int_t)l->last_progress_ms));
+        json_array_append_new(arr, o);
     }
     free(lines);
     return arr;

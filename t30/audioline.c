@@ -99,6 +99,7 @@ report(struct audioline *s, enum line_status st, const char *text)
     if (st == LINE_STATUS_RECEIVING && s->call.rx != NULL) {
         r.page = (int)faxrx_record(s->call.rx)->npages + 1;
         r.bit_rate = faxrx_record(s->call.rx)->bit_rate;
+        r.csid = faxrx_record(s->call.rx)->remote_csid;
         s->call.page_reported = r.page;
         s->call.rate_reported = r.bit_rate;
     }

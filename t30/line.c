@@ -148,6 +148,7 @@ report(struct line_state *s, enum line_status st, const char *text)
     if (st == LINE_STATUS_RECEIVING && s->rx != NULL) {
         r.page = (int)faxrx_record(s->rx)->npages + 1;
         r.bit_rate = faxrx_record(s->rx)->bit_rate;
+        r.csid = faxrx_record(s->rx)->remote_csid;
         s->page_reported = r.page;
         s->rate_reported = r.bit_rate;
     }
@@ -810,7 +811,8 @@ call_run(struct line_state *s)
         op_timeout(s);
         drive(s);
         if (s->rx != NULL &&
-            faxrx_record(s->rx)->npages + 1 != (size_t)s->page_reported)
+            (faxrx_record(s->rx)->npages + 1 != (size_t)s->page_reported ||
+             faxrx_record(s->rx)->bit_rate != s->rate_reported))
             report(s, LINE_STATUS_RECEIVING, "page");
     }
     faxrx_hangup(s->rx); /* no-op when T.30 ended by itself */

@@ -57,6 +57,8 @@ struct line_report {
     enum line_status status;
     int page;         /* RECEIVING: page in progress (1-based) */
     int bit_rate;     /* RECEIVING: 0 until negotiated */
+    const char *csid; /* RECEIVING: the remote's CSID so far (hostile), or
+                         NULL */
     const char *text; /* printable ASCII detail, may be "" */
 };
 

@@ -26,6 +26,7 @@ let downSince = 0;         // first failure of the stream, 0: up
 let lastCounts = '';
 let listsAt = 0;
 let listsBusy = false;
+let listsAgain = 0;        // asked while busy: 1 the found list, 2 all
 let events = null;
 const retryWatch = {};     // job id -> ms of our retry: its outcome follows
 const last = {};           // last rendered JSON per table, to skip redraws
@@ -174,7 +175,6 @@ function jobRow(job, cells) {
   const a = el('a', null, 'open');
   a.href = '#job=' + encodeURIComponent(job.id);
   a.appendChild(job.broken ? el('span', job.id) : timeEl(job.time));
-  a.setAttribute('aria-label', 'job ' + job.id);
   tr.appendChild(wrapTd(a));
   for (const c of cells) tr.appendChild(c instanceof Node ? wrapTd(c) : el('td', c));
   tr.addEventListener('click', (ev) => {
@@ -224,6 +224,9 @@ function thumb(id, page) {
 
 /* --- lines ----------------------------------------------------------- */
 
+// What the line thread reports: answered and negotiating, or receiving
+// page N at the trained rate; "no progress" once nothing moved for a minute
+// (a page at 2400 bit/s may take that long).
 function lineState(l, now) {
   const rate = l.bit_rate || l.rate;
   let s;
@@ -231,14 +234,17 @@ function lineState(l, now) {
   case 'receiving':
     s = 'receiving page ' + (l.page || 1) + (rate ? ' at ' + rate + ' bit/s' : '');
     break;
+  case 'answering': s = 'answered, negotiating'; break;
   case 'training': s = 'training' + (rate ? ' at ' + rate + ' bit/s' : ''); break;
+  case 'ringing': s = 'ringing' + (l.detail ? ' (' + l.detail + ')' : ''); break;
   case 'error': s = 'error: ' + l.detail; break;
   case 'down': s = 'down' + (l.detail ? ': ' + l.detail : ''); break;
   default: s = l.state;
   }
-  if (l.last_progress_ms && l.state !== 'idle' && l.state !== 'down') {
+  if (l.last_progress_ms && ['receiving', 'answering', 'training', 'ringing'].includes(l.state)) {
     const quiet = now - l.last_progress_ms / 1000;
-    if (quiet >= 10) s += ', no progress for ' + fmtDuration(quiet);
+    if (quiet >= 60) s += ', no progress for ' + fmtDuration(quiet);
+    else if (l.state === 'receiving' && quiet >= 1) s += ', this page ' + fmtDuration(quiet);
   }
   return s;
 }
@@ -432,17 +438,18 @@ function renderHistory(found) {
   }), find.q || find.line || find.from || find.to ? 'no job matches' : 'no jobs', 9);
 }
 
-async function refreshLists() {
-  if (listsBusy) return;
+// Paging and searching fetch only the list searched (findOnly).
+async function refreshLists(findOnly) {
+  if (listsBusy) { listsAgain = listsAgain || (findOnly === true ? 1 : 2); return; }
   listsBusy = true;
-  listsAt = Date.now();
+  if (findOnly !== true) listsAt = Date.now();
   try {
-    const [queued, failed, found] = await Promise.all([
-      getJSON('/api/jobs?state=queue&limit=100'),
-      getJSON('/api/jobs?state=failed&limit=100'),
+    const [found, queued, failed] = await Promise.all([
       getJSON('/api/jobs?' + findQuery(find.offset, PAGE_SIZE)),
+      findOnly === true ? null : getJSON('/api/jobs?state=queue&limit=100'),
+      findOnly === true ? null : getJSON('/api/jobs?state=failed&limit=100'),
     ]);
-    renderQueue(queued, failed);
+    if (queued) renderQueue(queued, failed);
     renderHistory(found);
     await checkRetries();
     if (drawerId) await refreshDrawer();
@@ -450,6 +457,11 @@ async function refreshLists() {
     say('could not load the job lists: ' + e.message, false);
   } finally {
     listsBusy = false;
+  }
+  if (listsAgain) {
+    const again = listsAgain;
+    listsAgain = 0;
+    refreshLists(again === 1);
   }
 }
 
@@ -533,9 +545,11 @@ async function refreshDrawer() {
   }
   if (drawerId !== id) return;
   drawerJob = job;
-  if (changed('drawer', job)) renderDrawer(job);
+  const fresh = changed('drawer', job);
+  if (fresh) renderDrawer(job);
   showOutcome(job);
-  if (!job.broken) await Promise.all([loadLog(id, 't30'), loadLog(id, 'smtp')]);
+  // transcripts change only with the job: fetched again only then
+  if (fresh && !job.broken) await Promise.all([loadLog(id, 't30'), loadLog(id, 'smtp')]);
 }
 
 async function openDrawer(id) {
@@ -673,6 +687,21 @@ async function doDelete() {
   }
 }
 
+// The reply names the new job ("new_id", or "job"; older servers gave the
+// old id only): the note links to it.
+function sayNewJob(id, to, j) {
+  const nid = j.new_id || j.job || (j.id !== id ? j.id : null);
+  const m = $('msg');
+  m.className = 'ok';
+  m.replaceChildren(document.createTextNode('job ' + id + ' resent to ' + to + (nid ? ' as ' : '')));
+  if (nid) {
+    const a = el('a', 'job ' + nid);
+    a.href = '#job=' + encodeURIComponent(nid);
+    a.id = 'resent-link';
+    m.appendChild(a);
+  }
+}
+
 async function session() {
   try {
     const s = await getJSON('/api/session');
@@ -712,11 +741,11 @@ function wire() {
     ev.preventDefault();
     readFind();
     find.offset = 0;
-    refreshLists();
+    refreshLists(true);
   });
-  $('f-state').addEventListener('change', () => { readFind(); find.offset = 0; refreshLists(); });
-  $('pg-prev').addEventListener('click', () => { find.offset = Math.max(0, find.offset - PAGE_SIZE); refreshLists(); });
-  $('pg-next').addEventListener('click', () => { find.offset += PAGE_SIZE; refreshLists(); });
+  $('f-state').addEventListener('change', () => { readFind(); find.offset = 0; refreshLists(true); });
+  $('pg-prev').addEventListener('click', () => { find.offset = Math.max(0, find.offset - PAGE_SIZE); refreshLists(true); });
+  $('pg-next').addEventListener('click', () => { find.offset += PAGE_SIZE; refreshLists(true); });
   $('detail-close').addEventListener('click', closeDrawer);
   $('act-retry').addEventListener('click', () => drawerId && retry(drawerId));
   $('act-delete').addEventListener('click', () => drawerId && askDelete(drawerId));
@@ -727,7 +756,7 @@ function wire() {
     const to = $('resend-to').value.trim();
     if (!id || !to) return;
     const j = await act('POST', jobUrl(id) + '/resend', { to });
-    if (j) { say('job ' + id + ' resent to ' + to + ' as job ' + j.id, true); lastCounts = ''; }
+    if (j) { sayNewJob(id, to, j); lastCounts = ''; }
   });
   $('v-close').addEventListener('click', closeViewer);
   $('v-prev').addEventListener('click', () => openViewer(viewerPage - 1));

@@ -5,6 +5,8 @@
 # (private SANE_CONFIG_DIR), the web on a free loopback port and
 # tests/peers/ifax_device.py as the recipient. A recorded fax whose CSID is
 # markup comes in on the audio line and is delivered; then
+# /api/status, sampled during the call, must show the live line (receiving
+# with the trained rate, never at 0 bit/s; caller, called, CSID, start);
 # tests/peers/browser_system.js checks the page (thumbnail, CSID as text,
 # line state, a refused action without the token) and starts a scan from the
 # panel, which must reach the device. /metrics must have counted the call,
@@ -52,7 +54,11 @@ check "the daemon finds and watches the scanner's button" wait_for 60 grep -q \
 check "the daemon has no SANE backend loaded" \
     sh -c "! grep -q 'sane/libsane-' /proc/$GW_PID/maps"
 
-"$IFAXGW_TOOLS/audio_stream" -c "caller=5550100 called=5550199" "$sock" \
+# the live line state, sampled from /api/status while the call runs (paced
+# at twice real time, so that the call lasts long enough to be seen)
+(while :; do curl -s "$base/api/status"; echo; sleep 0.25; done) >"$TMP/live.jsonl" 2>/dev/null &
+sampler=$!
+"$IFAXGW_TOOLS/audio_stream" -x 2 -c "caller=5550100 called=5550199" "$sock" \
     "$TMP/c1.raw" >"$TMP/s1.out"
 check "the audio call was answered" grep -Eq 'rx_bytes=[1-9]' "$TMP/s1.out"
 until [ -n "$(ls -A "$spool/done" "$spool/failed" 2>/dev/null | grep -v ':$' || true)" ]; do
@@ -60,6 +66,23 @@ until [ -n "$(ls -A "$spool/done" "$spool/failed" 2>/dev/null | grep -v ':$' || 
     sleep 0.2
 done
 
+kill "$sampler"; wait "$sampler" 2>/dev/null || true
+check "the live line told the truth during the call" \
+    "$SYS_PY" - "$TMP/live.jsonl" "$HOSTILE" <<'PY'
+import json, sys
+path, csid = sys.argv[1:3]
+ls = [json.loads(l)["lines"][0] for l in open(path) if l.strip().startswith("{")]
+rx = [l for l in ls if l["state"] == "receiving"]
+print("samples %d, receiving %d, states %s" % (len(ls), len(rx), sorted({l["state"] for l in ls})))
+assert rx, "never seen receiving"
+# never "receiving at 0 bit/s": before the rate is known the line is answering
+assert all(l["bit_rate"] > 0 and l["page"] >= 1 for l in rx), [l for l in rx if not l["bit_rate"]][:1]
+assert all(l["caller_id"] == "5550100" and l["called_number"] == "5550199" and l["call_start_ms"] > 0
+           for l in rx), rx[0]
+assert any(l["remote_csid"] == csid for l in rx), [l["remote_csid"] for l in rx][:3]
+last = ls[-1]
+assert last["state"] == "idle" and last["caller_id"] == "" and last["call_start_ms"] == 0, last
+PY
 rc=0
 node "$IFAXGW_SRC/tests/peers/browser_system.js" "$base" "$token" "$HOSTILE" \
     "$IFAXGW_BUILD/tests/web-system.png" 2> >(grep -v 'unexpected operator' >&2) || rc=$?

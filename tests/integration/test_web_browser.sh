@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_web_browser.sh - the status page in Debian's chromium (playwright-core):
 # tests/peers/browser_test.js against tests/tools/web_testsrv over the real
-# queue in a temp spool, at the default rate limit (120/min). Saves a
+# queue in a temp spool, at the default rate limit (600/min). Saves a
 # screenshot as $IFAXGW_BUILD/tests/web-screenshot.png.
 set -euo pipefail
 src=${IFAXGW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}

@@ -4,6 +4,7 @@
  *
  *   web_testsrv mkjobs SPOOL STATE N [CSID [AGE]]
  *                          make N jobs in SPOOL/STATE, the newest AGE s old
+ *                          (STATE "poor": delivered, partial, a poor page)
  *   web_testsrv serve SPOOL [--token T] [--rate PER_MIN] [--max-body N]
  *                           [--threads N]     prints "port=N", serves until
  *                                             SIGTERM or SIGINT
@@ -11,6 +12,8 @@
  *   web_testsrv mkq SPOOL STATE N [CSID]      N jobs through the real queue
  *                                             (pages.tif from gateway/page),
  *                                             settled to STATE
+ *   kill -USR1 (serve --queue 1)             the oldest due job's next
+ *                                             attempt fails
  *   serve ... --queue 1                       jobs from the real queue via
  *                                             gateway/web_queue
  *
@@ -124,7 +127,7 @@ write_job_file(const struct job *j, const char *name, const char *text)
 static int
 queue_make(struct queue *q, const char *source, const char *line,
            const char *csid, const char *const *to, int pages,
-           struct errbuf *why)
+           const char *partial, struct errbuf *why)
 {
     struct job *j = queue_create(q, source, why);
     char path[4096];
@@ -141,6 +144,7 @@ queue_make(struct queue *q, const char *source, const char *line,
     if (job_path(j, "pages.tif", path, sizeof path) == NULL ||
         write_pages(path, pages, why) != 0 || job_set_line(j, line, why) ||
         job_set_csid(j, csid, why) ||
+        (partial != NULL && job_set_partial(j, partial, why)) ||
         job_set_caller(j, strcmp(source, "fax") ? NULL : "+49301234567", why) ||
         write_job_file(j, "t30.log",
                        "T.30 rx: DIS -> DCS 14400 V.17 MMR fine\n"
@@ -204,7 +208,8 @@ queue_up(const char *spool)
 }
 
 /* mkq SPOOL STATE N [CSID]: N jobs made and settled through the queue.
- * STATE "notice": failed with a failure notice owed (the job stays queued).
+ * STATE "notice": failed with a failure notice owed (the job stays queued);
+ * "partial": delivered, but the call ended early (a partial fax).
  * Settling claims the oldest due job: make pending ("queue") jobs last. */
 static int
 mkq(const char *spool, const char *state, long n, const char *csid)
@@ -213,13 +218,17 @@ mkq(const char *spool, const char *state, long n, const char *csid)
     struct queue *q = queue_up(spool);
     struct errbuf why;
     bool notice = strcmp(state, "notice") == 0;
-    int st = notice ? JOB_FAILED : job_state_parse(state);
+    bool partial = strcmp(state, "partial") == 0;
+    int st = notice    ? JOB_FAILED
+             : partial ? JOB_DONE
+                       : job_state_parse(state);
 
     if (q == NULL || st < 0)
         return 1;
     errbuf_clear(&why);
     for (long i = 0; i < n; i++) {
         if (queue_make(q, "fax", "fax0", csid ? csid : "+49 30 1234567", to, 2,
+                       partial ? "the sender hung up during page 3" : NULL,
                        &why) != 0 ||
             (st == JOB_DONE &&
              queue_settle(q, RCPT_RESULT_DELIVERED, false, i, &why) != 0) ||
@@ -707,8 +716,14 @@ tp_lines(void *arg, struct web_line *out, size_t max)
     pthread_mutex_unlock(&p->lock);
     snprintf(out[1].name, sizeof out[1].name, "fax1");
     out[1].phase = WEB_LINE_RECEIVING;
-    out[1].page = (int)(t % 5) + 1;
+    out[1].page = 2;
     out[1].rate_bps = 14400;
+    /* a call that began 125 s ago; its page moved 70 s ago (stuck) */
+    snprintf(out[1].caller_id, sizeof out[1].caller_id, "+4940123456");
+    snprintf(out[1].called, sizeof out[1].called, "200");
+    snprintf(out[1].csid, sizeof out[1].csid, "<i>LIVE</i> CSID");
+    out[1].call_start_ms = (t - 125) * 1000;
+    out[1].last_progress_ms = (t - 70) * 1000;
     return 2;
 }
 
@@ -762,7 +777,7 @@ scan_advance(struct provider *p)
         }
         queue_counts(p->q, now_ms(), &before);
         errbuf_clear(&why);
-        if (queue_make(p->q, "scan", p->scan_profile, "", to, SCAN_PAGES,
+        if (queue_make(p->q, "scan", p->scan_profile, "", to, SCAN_PAGES, NULL,
                        &why) != 0)
             snprintf(p->scan_job, sizeof p->scan_job, "error: %s", why.text);
         else
@@ -833,6 +848,11 @@ mkjobs(const char *spool, const char *state, long n, const char *csid, long age)
     char dir[4096];
     int64_t base = now_ms() / 1000 - n - age;
 
+    /* "poor": delivered, partial, page 2 of poor quality */
+    bool poor = strcmp(state, "poor") == 0;
+
+    if (poor)
+        state = "done";
     snprintf(dir, sizeof dir, "%s/%s", spool, state);
     mkdir(spool, 0755);
     mkdir(dir, 0755);
@@ -867,6 +887,19 @@ mkjobs(const char *spool, const char *state, long n, const char *csid, long age)
             : failed ? "550 5.1.1 <ifax@device.test>: no such mailbox"
                      : "451 4.3.0 try again later",
             "profile", done ? "F" : "");
+        if (poor) { /* what the fax path writes for a bad copy */
+            json_object_set_new(meta, "partial", json_true());
+            json_object_set_new(meta, "partial_reason",
+                                json_string("no carrier after page 2"));
+            json_object_set_new(meta, "pages_expected", json_integer(3));
+            json_object_set_new(
+                meta, "page_quality",
+                json_pack("[{s:i,s:i,s:i,s:s,s:b},{s:i,s:i,s:i,s:s,s:b}]",
+                          "page", 1, "rows", 1146, "bad_rows", 0, "confirm",
+                          "MCF", "poor", 0, "page", 2, "rows", 1146,
+                          "bad_rows", 796, "confirm", "RTN", "poor", 1));
+            json_object_set_new(meta, "poor_pages", json_integer(1));
+        }
         write_meta(jd, meta);
         json_decref(meta);
         write_file(jd, "t30.log",
@@ -962,6 +995,7 @@ serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     errbuf_clear(&why);
     if ((w = web_init(&cf, &src, p.metrics, &why)) == NULL) {
@@ -970,7 +1004,12 @@ serve(int argc, char **argv)
     }
     printf("port=%d\n", web_port(w));
     fflush(stdout);
-    sigwait(&set, &sig);
+    /* SIGUSR1 (--queue): the oldest due job's attempt fails, as a
+     * delivery would record it (the browser test's retry outcome) */
+    while (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+        if (p.q != NULL && queue_settle(p.q, RCPT_RESULT_FAILED, false, 7,
+                                        &why) != 0)
+            fprintf(stderr, "web_testsrv: settle: %s\n", why.text);
     web_free(w);
     web_queue_free(wq);
     calllog_free(calls);
