@@ -70,8 +70,11 @@ const char *config_smtp_step_name(enum smtp_step step);
 
 enum config_line_kind {
     CONFIG_LINE_MODEM, /* Class 1 modem on a serial port */
-    CONFIG_LINE_AUDIO  /* 8 kHz 16-bit audio: file, stdin or unix socket */
+    CONFIG_LINE_AUDIO, /* 8 kHz 16-bit audio: file, stdin or unix socket */
+    CONFIG_LINE_AUDIOSOCKET /* Asterisk AudioSocket calls over TCP */
 };
+
+#define CONFIG_AUDIOSOCKET_CALLS_MAX 256 /* max_calls bound */
 
 enum config_flow { CONFIG_FLOW_NONE, CONFIG_FLOW_XONXOFF, CONFIG_FLOW_RTSCTS };
 
@@ -102,7 +105,13 @@ struct config_line {
     int baud;           /* serial speed */
     int call_timeout_s; /* whole call limit */
     int idle_timeout_s; /* no-progress watchdog */
-    int src_line;       /* config file line, for messages */
+    /* audiosocket: listen address (numeric, default 127.0.0.1), port,
+     * calls at once, seconds without a frame before a call is ended */
+    char *listen;
+    int port;
+    int max_calls;
+    int timeout_s;
+    int src_line; /* config file line, for messages */
 };
 
 struct config_gateway {

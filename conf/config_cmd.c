@@ -82,11 +82,17 @@ print_summary(const struct config *cf)
     printf("%s: ok\n", cf->file);
     printf("  gateway %s, spool %s, %d delivery workers\n", cf->gateway.name,
            cf->gateway.spool, cf->gateway.workers);
-    for (int i = 0; i < cf->n_lines; i++)
-        printf("  line %s: %s %s\n", cf->lines[i].name,
-               cf->lines[i].kind == CONFIG_LINE_MODEM ? "modem" : "audio",
-               cf->lines[i].kind == CONFIG_LINE_MODEM ? cf->lines[i].device
-                                                      : cf->lines[i].audio);
+    for (int i = 0; i < cf->n_lines; i++) {
+        const struct config_line *ln = &cf->lines[i];
+
+        if (ln->kind == CONFIG_LINE_AUDIOSOCKET)
+            printf("  line %s: audiosocket %s port %d, %d calls at once\n",
+                   ln->name, ln->listen, ln->port, ln->max_calls);
+        else
+            printf("  line %s: %s %s\n", ln->name,
+                   ln->kind == CONFIG_LINE_MODEM ? "modem" : "audio",
+                   ln->kind == CONFIG_LINE_MODEM ? ln->device : ln->audio);
+    }
     if (cf->scanner_button_profile != NULL)
         printf("  scanner button: scans with profile %s (read every %d ms)\n",
                cf->scanner_button_profile, cf->scanner_button_poll_ms);

@@ -1,6 +1,7 @@
 /* config_routes - lines, scan profiles, routes (conf/config_routes.h) */
 #include "conf/config_routes.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <regex.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 
 #define AT_CMD_MAX 128 /* one AT command line from the config */
 
-static const char *const kind_names[] = {"modem", "audio"};
+static const char *const kind_names[] = {"modem", "audio", "audiosocket"};
 static const char *const flow_names[] = {"none", "xonxoff", "rtscts"};
 static const char *const scan_mode_names[] = {"lineart", "gray1", "gray8"};
 static const char *const source_names[] = {"adf", "flatbed"};
@@ -185,6 +186,37 @@ read_line_modem(struct config_reader *rd, const config_setting_t *g,
     }
 }
 
+/* kind = "audiosocket": a TCP listener for Asterisk's AudioSocket. */
+static void
+read_line_audiosocket(struct config_reader *rd, const config_setting_t *g,
+                      const char *path, struct config_line *ln)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+
+    if (ln->device != NULL || ln->audio != NULL)
+        config_read_problem(rd, g,
+                            "%s: an audiosocket line takes listen and port, "
+                            "not device or audio",
+                            path);
+    if (config_read_str(rd, g, path, "listen", 64, &ln->listen) == 0 &&
+        ln->listen != NULL && inet_pton(AF_INET, ln->listen, &a4) != 1 &&
+        inet_pton(AF_INET6, ln->listen, &a6) != 1)
+        config_read_problem(rd, config_setting_get_member(g, "listen"),
+                            "%s.listen: '%s' is not a numeric IPv4 or IPv6 "
+                            "address",
+                            path, ln->listen);
+    if (ln->listen == NULL)
+        ln->listen = xstrdup("127.0.0.1");
+    if (config_setting_get_member(g, "port") == NULL)
+        config_read_problem(rd, g, "%s: an audiosocket line needs port",
+                            path);
+    config_read_int(rd, g, path, "port", 1, 65535, &ln->port);
+    config_read_int(rd, g, path, "max_calls", 1, CONFIG_AUDIOSOCKET_CALLS_MAX,
+                    &ln->max_calls);
+    config_read_int(rd, g, path, "timeout_s", 1, 600, &ln->timeout_s);
+}
+
 static void
 read_line_kind(struct config_reader *rd, const config_setting_t *g,
                const char *path, struct config_line *ln)
@@ -210,6 +242,16 @@ read_line_kind(struct config_reader *rd, const config_setting_t *g,
         config_read_problem(rd, g,
                             "%s: an audio line needs audio (a file, "
                             "\"-\" or a socket) and no device",
+                            path);
+    if (ln->kind == CONFIG_LINE_AUDIOSOCKET)
+        read_line_audiosocket(rd, g, path, ln);
+    else if (config_setting_get_member(g, "port") != NULL ||
+             config_setting_get_member(g, "listen") != NULL ||
+             config_setting_get_member(g, "max_calls") != NULL ||
+             config_setting_get_member(g, "timeout_s") != NULL)
+        config_read_problem(rd, g,
+                            "%s: listen, port, max_calls and timeout_s are "
+                            "for kind = \"audiosocket\" lines",
                             path);
 }
 
@@ -244,7 +286,8 @@ read_line(struct config_reader *rd, const config_setting_t *g, const char *path,
         "name",       "kind",           "device",         "audio",
         "station_id", "rings",          "init",           "cid_enable",
         "ecm",        "modems",         "compressions",   "flow",
-        "baud",       "call_timeout_s", "idle_timeout_s", NULL};
+        "baud",       "call_timeout_s", "idle_timeout_s", "listen",
+        "port",       "max_calls",      "timeout_s",      NULL};
 
     ln->rings = 2;
     ln->cid_enable = xstrdup("");
@@ -255,6 +298,8 @@ read_line(struct config_reader *rd, const config_setting_t *g, const char *path,
     ln->baud = 115200;
     ln->call_timeout_s = 1800;
     ln->idle_timeout_s = 120;
+    ln->max_calls = 8;
+    ln->timeout_s = 30;
     ln->src_line = (int)config_setting_source_line(g);
     config_read_keys(rd, g, path, keys);
     read_name(rd, g, path, &ln->name);
@@ -843,6 +888,7 @@ config_routes_free(struct config *cf)
         free(cf->lines[i].name);
         free(cf->lines[i].device);
         free(cf->lines[i].audio);
+        free(cf->lines[i].listen);
         config_read_strlist_free(cf->lines[i].init, cf->lines[i].n_init);
         free(cf->lines[i].cid_enable);
     }

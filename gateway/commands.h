@@ -21,6 +21,7 @@ int calllog_cmd_main(int argc, char **argv);      /* calls: gateway/ */
 int scan_cmd_main(int argc, char **argv);         /* scan: gateway/ */
 int page_cmd_main(int argc, char **argv);         /* convert: gateway/ */
 int submit_cmd_main(int argc, char **argv);       /* submit: gateway/ */
+int announce_cmd_main(int argc, char **argv);     /* announce: gateway/ */
 int scanproc_reader_main(int argc, char **argv);  /* scan-reader: scan/ */
 
 #endif

@@ -14,21 +14,32 @@
 #include "gateway/router.h"
 #include "gateway/xalloc.h"
 #include "t30/audioline.h"
+#include "t30/audiosocket.h"
 #include "t30/line.h"
 
 struct lines;
+struct lines_one;
+
+/* One call's side in the gateway: a line of one call at a time embeds it;
+ * an AudioSocket line makes one per call (its handlers' arg). */
+struct lines_call {
+    struct lines_one *o;
+    struct job *job; /* the call in progress; its thread only */
+    char caller_name[CALLREC_ID_MAX + 1];
+};
 
 struct lines_one {
     struct lines *owner;
     struct line_state *ls; /* a modem line, or */
-    struct audioline *al;  /* an audio line */
+    struct audioline *al;  /* an audio line, or */
+    struct audiosocket *as; /* an AudioSocket line (many calls) */
     pthread_t thread;
     bool started;
-    struct job *job;        /* the call in progress; line thread only */
+    struct lines_call call; /* the call of a one-call line */
+    pthread_mutex_t pmu;    /* pending, with a line of many calls */
     struct job *pending;    /* a call's job the full spool did not take
-                               yet; line thread only (then lines_stop) */
+                               yet; under pmu (then lines_stop) */
     struct lines_status st; /* guarded by owner->mu */
-    char caller_name[CALLREC_ID_MAX + 1]; /* of the call; line thread */
 };
 
 struct lines {
@@ -52,16 +63,17 @@ lines_now_ms(void)
 
 /* The call log (gateway/calllog): every call, answered or not. */
 static void
-lines_log_call(struct lines_one *o, const struct callrec *rec,
+lines_log_call(struct lines_call *k, const struct callrec *rec,
                const struct line_call *refused, const char *reason,
                const char *job)
 {
+    struct lines_one *o = k->o;
     struct calllog_call c;
     struct errbuf why;
 
     calllog_from_rec(&c, rec);
     c.line = o->st.name;
-    c.caller_name = o->caller_name;
+    c.caller_name = k->caller_name;
     if (rec == NULL)
         c.start_ms = c.end_ms = lines_now_ms();
     if (refused != NULL) {
@@ -103,18 +115,19 @@ lines_call_clear(struct lines_status *st)
 static bool
 lines_on_answer(void *arg, const struct line_call *c)
 {
-    struct lines_one *o = arg;
+    struct lines_call *k = arg;
+    struct lines_one *o = k->o;
     char why[256], e1[96], e2[96];
     bool yes;
 
-    callrec_set_str(o->caller_name, sizeof o->caller_name, c->caller_name);
+    callrec_set_str(k->caller_name, sizeof k->caller_name, c->caller_name);
     yes = router_should_answer(o->st.name, c->called, c->caller_id, why,
                                sizeof why);
     if (!yes) {
         log_info("line=%s caller=\"%s\" called=\"%s\" refused by route: %s",
                  o->st.name, log_esc(e1, sizeof e1, c->caller_id),
                  log_esc(e2, sizeof e2, c->called), why);
-        lines_log_call(o, NULL, c, why, NULL);
+        lines_log_call(k, NULL, c, why, NULL);
         return false;
     }
     /* Decided under the lock lines_drain() checks with: a call is either
@@ -129,7 +142,7 @@ lines_on_answer(void *arg, const struct line_call *c)
     pthread_mutex_unlock(&o->owner->mu);
     if (!yes) {
         log_info("line=%s call refused: the gateway is stopping", o->st.name);
-        lines_log_call(o, NULL, c, "the gateway is stopping", NULL);
+        lines_log_call(k, NULL, c, "the gateway is stopping", NULL);
     }
     return yes;
 }
@@ -161,27 +174,33 @@ static int
 lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
                    struct errbuf *why)
 {
-    struct lines_one *o = arg;
+    struct lines_call *k = arg;
+    struct lines_one *o = k->o;
+    int busy;
 
-    if (lines_commit_pending(o, why) == -1) {
+    pthread_mutex_lock(&o->pmu);
+    busy = lines_commit_pending(o, why);
+    if (busy == -1)
         log_error("line=%s call not answered: job %s still waits for the "
                   "spool: %s",
                   o->st.name, o->pending->id, why->text);
-        lines_log_call(o, NULL, c, why->text, NULL);
+    pthread_mutex_unlock(&o->pmu);
+    if (busy == -1) {
+        lines_log_call(k, NULL, c, why->text, NULL);
         return -1;
     }
-    o->job = faxjob_begin(o->owner->q, path, n, why);
-    if (o->job == NULL) {
+    k->job = faxjob_begin(o->owner->q, path, n, why);
+    if (k->job == NULL) {
         log_error("line=%s call not answered: %s", o->st.name, why->text);
-        lines_log_call(o, NULL, c, why->text, NULL);
+        lines_log_call(k, NULL, c, why->text, NULL);
         return -1;
     }
     /* who called is in meta.json before the call is answered (recovery) */
     struct errbuf e;
-    if (faxjob_identify(o->owner->q, o->job, o->st.name, c->caller_id,
+    if (faxjob_identify(o->owner->q, k->job, o->st.name, c->caller_id,
                         c->called, &e) == -1)
         log_warn("job=%s line=%s meta.json not written at answer: %s",
-                 o->job->id, o->st.name, e.text);
+                 k->job->id, o->st.name, e.text);
     return 0;
 }
 
@@ -191,17 +210,18 @@ static int
 lines_on_store(void *arg, const struct callrec *rec, enum faxrx_store_event ev,
                struct errbuf *why)
 {
-    struct lines_one *o = arg;
+    struct lines_call *k = arg;
+    struct lines_one *o = k->o;
 
-    if (o->job == NULL)
+    if (k->job == NULL)
         return 0;
-    if (faxjob_store(o->owner->q, o->job, rec, ev, why) == 0)
+    if (faxjob_store(o->owner->q, k->job, rec, ev, why) == 0)
         return 0;
     if (ev == FAXRX_STORE_PAGE)
         log_warn("job=%s line=%s page %zu not confirmed to the sender: %s",
-                 o->job->id, o->st.name, rec->npages, why->text);
+                 k->job->id, o->st.name, rec->npages, why->text);
     else
-        log_warn("job=%s line=%s meta.json not written: %s", o->job->id,
+        log_warn("job=%s line=%s meta.json not written: %s", k->job->id,
                  o->st.name, why->text);
     return -1;
 }
@@ -224,9 +244,11 @@ lines_count_call(struct metrics *m, const char *line,
 
 /* The last call, for the status page; under the owner's lock. */
 static void
-lines_note_call(struct lines_one *o, const struct callrec *rec,
+lines_note_call(struct lines_call *k, const struct callrec *rec,
                 const char *result, const char *job, bool ok)
 {
+    struct lines_one *o = k->o;
+
     pthread_mutex_lock(&o->owner->mu);
     o->st.calls++;
     o->st.failures += ok ? 0 : 1;
@@ -241,51 +263,56 @@ lines_note_call(struct lines_one *o, const struct callrec *rec,
     (void)snprintf(o->st.last_job, sizeof o->st.last_job, "%s", job);
     pthread_mutex_unlock(&o->owner->mu);
     lines_count_call(o->owner->metrics, o->st.name, rec, ok);
-    lines_log_call(o, rec, NULL, ok ? NULL : result, job);
+    lines_log_call(k, rec, NULL, ok ? NULL : result, job);
 }
 
 static void
 lines_on_job_end(void *arg, const struct callrec *rec)
 {
-    struct lines_one *o = arg;
+    struct lines_call *k = arg;
+    struct lines_one *o = k->o;
     struct errbuf why;
     char e1[96], e2[96], e3[4 * ERRBUF_TEXT_MAX], id[JOB_ID_MAX];
 
-    if (o->job == NULL)
+    if (k->job == NULL)
         return;
-    (void)snprintf(id, sizeof id, "%s", o->job->id);
-    if (faxjob_end(o->owner->q, o->job, rec, &why) == -1) {
+    (void)snprintf(id, sizeof id, "%s", k->job->id);
+    if (faxjob_end(o->owner->q, k->job, rec, &why) == -1) {
         bool keep = why.cls == ERR_TEMP && rec != NULL && rec->npages > 0 &&
-                    o->job->state == JOB_INCOMING;
+                    k->job->state == JOB_INCOMING;
 
         log_warn("job=%s line=%s csid=\"%s\" call failed: %s%s", id, o->st.name,
                  log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""), why.text,
                  keep ? "; pages kept in incoming/, committed before the "
                         "next call is answered"
                       : "");
-        lines_note_call(o, rec, why.text, keep ? id : "", false);
+        lines_note_call(k, rec, why.text, keep ? id : "", false);
         if (keep) {
-            o->pending = o->job;
-            o->job = NULL;
+            pthread_mutex_lock(&o->pmu);
+            if (o->pending == NULL) { /* else: recovery at the next start */
+                o->pending = k->job;
+                k->job = NULL;
+            }
+            pthread_mutex_unlock(&o->pmu);
         }
-    } else if (o->job->state == JOB_FAILED) { /* kept for the operator */
+    } else if (k->job->state == JOB_FAILED) { /* kept for the operator */
         log_warn("job=%s line=%s csid=\"%s\" caller=\"%s\" pages=%d "
                  "received, kept in failed/: %s",
                  id, o->st.name, log_esc(e1, sizeof e1, rec->remote_csid),
-                 log_esc(e2, sizeof e2, rec->caller_id), o->job->pages,
+                 log_esc(e2, sizeof e2, rec->caller_id), k->job->pages,
                  log_esc(e3, sizeof e3,
-                         o->job->failed_reason ? o->job->failed_reason : ""));
-        lines_note_call(o, rec, "no route", id, true);
+                         k->job->failed_reason ? k->job->failed_reason : ""));
+        lines_note_call(k, rec, "no route", id, true);
     } else {
         log_info("job=%s line=%s csid=\"%s\" caller=\"%s\" pages=%zu "
                  "stored=%d partial=%d rate=%d result=%s committed",
                  id, o->st.name, log_esc(e1, sizeof e1, rec->remote_csid),
                  log_esc(e2, sizeof e2, rec->caller_id), rec->npages,
-                 o->job->pages, o->job->partial ? 1 : 0, rec->bit_rate,
+                 k->job->pages, k->job->partial ? 1 : 0, rec->bit_rate,
                  callrec_result_name(rec->result));
-        lines_note_call(o, rec, callrec_result_name(rec->result), id, true);
+        lines_note_call(k, rec, callrec_result_name(rec->result), id, true);
     }
-    o->job = job_free(o->job);
+    k->job = job_free(k->job);
 }
 
 static void
@@ -323,7 +350,9 @@ lines_thread(void *arg)
 {
     struct lines_one *o = arg;
 
-    if (o->al != NULL)
+    if (o->as != NULL)
+        (void)audiosocket_run(o->as, &o->owner->stop);
+    else if (o->al != NULL)
         (void)audioline_run(o->al, &o->owner->stop);
     else
         (void)line_run(o->ls, &o->owner->stop);
@@ -343,8 +372,38 @@ lines_one_free(struct lines_one *o)
     }
     line_free(o->ls);
     audioline_free(o->al);
+    audiosocket_free(o->as);
     o->ls = NULL;
     o->al = NULL;
+    o->as = NULL;
+    pthread_mutex_destroy(&o->pmu);
+}
+
+/* An AudioSocket line's call: its own job and caller name. */
+static void *
+lines_call_open(void *arg, struct rxcall_handlers *h)
+{
+    struct lines_call *k = xcalloc(1, sizeof *k);
+
+    k->o = arg;
+    h->answer = lines_on_answer;
+    h->answer_arg = k;
+    h->start = lines_on_job_start;
+    h->end = lines_on_job_end;
+    h->job_arg = k;
+    h->store = lines_on_store;
+    h->store_arg = k;
+    return k;
+}
+
+static void
+lines_call_close(void *arg, void *call)
+{
+    struct lines_call *k = call;
+
+    (void)arg;
+    k->job = job_free(k->job); /* a job end handler always ran before */
+    free(k);
 }
 
 /* A route that may apply to this line matches on caller ID: the answer
@@ -369,24 +428,41 @@ static int
 lines_init_one(struct lines_one *o, const struct config *cf,
                const struct config_line *cl, struct errbuf *why)
 {
+    struct lines_call *k = &o->call;
+
+    k->o = o;
+    if (cl->kind == CONFIG_LINE_AUDIOSOCKET) {
+        char dir[4096];
+
+        o->as = audiosocket_init(NULL, cl, why);
+        if (o->as == NULL)
+            return -1;
+        (void)snprintf(dir, sizeof dir, "%s/%s", queue_spool_dir(o->owner->q),
+                       LINES_ANNOUNCE_DIR);
+        audiosocket_set_announce_dir(o->as, dir);
+        audiosocket_set_call_handler(o->as, lines_call_open, lines_call_close,
+                                     o);
+        audiosocket_set_status_handler(o->as, lines_on_status, o);
+        return 0;
+    }
     if (cl->kind == CONFIG_LINE_AUDIO) {
         o->al = audioline_init(NULL, cl, why);
         if (o->al == NULL)
             return -1;
-        audioline_set_answer_handler(o->al, lines_on_answer, o);
+        audioline_set_answer_handler(o->al, lines_on_answer, k);
         audioline_set_job_handler(o->al, lines_on_job_start, lines_on_job_end,
-                                  o);
+                                  k);
         audioline_set_status_handler(o->al, lines_on_status, o);
-        audioline_set_store_handler(o->al, lines_on_store, o);
+        audioline_set_store_handler(o->al, lines_on_store, k);
         return 0;
     }
     o->ls = line_init(NULL, cl, why);
     if (o->ls == NULL)
         return -1;
-    line_set_answer_handler(o->ls, lines_on_answer, o);
-    line_set_job_handler(o->ls, lines_on_job_start, lines_on_job_end, o);
+    line_set_answer_handler(o->ls, lines_on_answer, k);
+    line_set_job_handler(o->ls, lines_on_job_start, lines_on_job_end, k);
     line_set_status_handler(o->ls, lines_on_status, o);
-    line_set_store_handler(o->ls, lines_on_store, o);
+    line_set_store_handler(o->ls, lines_on_store, k);
     line_set_cid_wait(o->ls, lines_route_needs_cid(cf, cl->name));
     return 0;
 }
@@ -398,6 +474,7 @@ lines_start_one(struct lines *l, const struct config *cf,
     struct lines_one *o = &l->one[l->n];
 
     o->owner = l;
+    pthread_mutex_init(&o->pmu, NULL);
     (void)snprintf(o->st.name, sizeof o->st.name, "%s", cl->name);
     if (lines_init_one(o, cf, cl, why) == -1)
         return errbuf_prefix(why, "line %s", cl->name);
@@ -429,7 +506,10 @@ lines_start(const struct config *cf, struct queue *q, struct metrics *m,
             lines_stop(l);
             return NULL;
         }
-        if (cl->kind == CONFIG_LINE_AUDIO)
+        if (cl->kind == CONFIG_LINE_AUDIOSOCKET)
+            log_info("line=%s audiosocket=%s:%d started", cl->name,
+                     cl->listen, cl->port);
+        else if (cl->kind == CONFIG_LINE_AUDIO)
             log_info("line=%s audio=%s started", cl->name, cl->audio);
         else
             log_info("line=%s device=%s started", cl->name, cl->device);

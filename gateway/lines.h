@@ -1,8 +1,10 @@
 /*
  * lines - the daemon's fax lines: one thread per configured line
  *
- * Starts t30/line for every modem line and t30/audioline for every audio
- * line (calls on a unix socket) of the config and wires their handlers
+ * Starts t30/line for every modem line, t30/audioline for every audio
+ * line (calls on a unix socket) and t30/audiosocket for every AudioSocket
+ * line (many calls at once over TCP, each with its own job: the handlers'
+ * arg is per call) of the config and wires their handlers
  * to the gateway: the answer decision to gateway/router (a route that says
  * reject leaves the call ringing), the job to gateway/faxjob (a job exists,
  * with its pages.tif writable, before the call is answered; the record and
@@ -31,6 +33,9 @@
 
 #define LINES_MAX      32  /* lines one daemon runs */
 #define LINES_TEXT_MAX 128 /* status detail, last result */
+/* Under the spool: AudioSocket call announcements, one file per call
+ * UUID (`ifaxgw announce`), read and removed by the call. */
+#define LINES_ANNOUNCE_DIR "announce"
 
 /* One line's state for the status page; a copy, strings printable ASCII
  * except the far-end ones (csid, caller), which the page escapes. */

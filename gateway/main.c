@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"receive", receive_cmd_main, "receive one fax from 8 kHz audio into the spool"},
     {"scan", scan_cmd_main, "scan pages with a scan profile into the spool"},
     {"submit", submit_cmd_main, "queue TIFF, PDF, PostScript, PBM or PNG documents as a fax job"},
+    {"announce", announce_cmd_main, "tell an AudioSocket line who calls (UUID, caller, called)"},
     {"negotiate", negotiate_cmd_main, "parse a CONNEG capability and show the chosen output"},
     {"probe", probe_cmd_main, "ask a recipient for its capabilities; send nothing"},
     {"deliver", deliver_cmd_main, "run one delivery pass over the queue and exit"},

@@ -17,30 +17,22 @@
 
 #include "gateway/xalloc.h"
 #include "t30/faxrx.h"
+#include "t30/rxcall.h"
 
 #define BLOCK_BYTES (2 * FAXRX_BLOCK)
 #define READ_BYTES  (16 * BLOCK_BYTES) /* one read: up to 320 ms of audio */
 #define POLL_MS     200                /* stop flag checked this often */
-#define CALL_ID_MAX CALLREC_ID_MAX     /* caller ID, called number, name */
-
-/* What the CALL line said; values hostile, bounded. */
-struct audioline_hdr {
-    char caller[CALL_ID_MAX + 1];
-    char called[CALL_ID_MAX + 1];
-    char name[CALL_ID_MAX + 1];
-};
 
 /* One call's connection. */
 struct audioline_call {
     int fd;
-    struct faxrx *rx;
+    struct rxcall *rc;
     uint8_t in[READ_BYTES + BLOCK_BYTES]; /* received, not yet processed */
     size_t in_len;
     uint8_t out[BLOCK_BYTES]; /* the unsent tail of one block */
     size_t out_off, out_len;
     int64_t last_rx_ms; /* wall time of the last byte from the peer */
     bool eof;
-    int page_reported, rate_reported;
 };
 
 struct audioline {
@@ -50,15 +42,9 @@ struct audioline {
     char station_id[CONFIG_STATION_ID_MAX + 1];
     struct faxrx_opts opts;
     /* handlers */
-    line_answer_fn answer_fn;
-    void *answer_arg;
-    line_job_start_fn start_fn;
-    line_job_end_fn end_fn;
-    void *job_arg;
+    struct rxcall_handlers h;
     line_status_fn status_fn;
     void *status_arg;
-    faxrx_store_fn store_fn;
-    void *store_arg;
     /* socket */
     int lfd;
     ino_t ino; /* of the socket we made: removed only if still ours */
@@ -76,15 +62,6 @@ mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 stopping(const struct audioline *s)
 {
@@ -96,12 +73,9 @@ report(struct audioline *s, enum line_status st, const char *text)
 {
     struct line_report r = {.line = s->name, .status = st, .text = text};
 
-    if (st == LINE_STATUS_RECEIVING && s->call.rx != NULL) {
-        r.page = (int)faxrx_record(s->call.rx)->npages + 1;
-        r.bit_rate = faxrx_record(s->call.rx)->bit_rate;
-        r.csid = faxrx_record(s->call.rx)->remote_csid;
-        s->call.page_reported = r.page;
-        s->call.rate_reported = r.bit_rate;
+    if (st == LINE_STATUS_RECEIVING && s->call.rc != NULL) {
+        (void)rxcall_progress(s->call.rc, &r.page, &r.bit_rate);
+        r.csid = faxrx_record(rxcall_rx(s->call.rc))->remote_csid;
     }
     if (s->status_fn != NULL)
         s->status_fn(s->status_arg, &r);
@@ -165,47 +139,6 @@ sock_reject_waiting(struct audioline *s)
 
 /* --- the CALL line ------------------------------------------------------ */
 
-static void
-hdr_value(char *dst, const char *v, size_t n)
-{
-    size_t len = n < CALL_ID_MAX ? n : CALL_ID_MAX;
-
-    memcpy(dst, v, len);
-    dst[len] = '\0';
-}
-
-/* "CALL caller=N called=N name=S" (no '\n'); unknown fields ignored. */
-static void
-hdr_parse(struct audioline_hdr *h, const char *line, size_t n)
-{
-    size_t i = 5; /* after "CALL " */
-
-    while (i < n) {
-        size_t k = i, eq = 0, end;
-
-        while (k < n && line[k] != ' ') {
-            if (eq == 0 && line[k] == '=')
-                eq = k;
-            k++;
-        }
-        end = k;
-        if (end > 0 && line[end - 1] == '\r')
-            end--;
-        if (eq != 0 && eq < end) {
-            const char *key = line + i, *v = line + eq + 1;
-            size_t kl = eq - i, vl = end > eq + 1 ? end - eq - 1 : 0;
-
-            if (kl == 6 && memcmp(key, "caller", 6) == 0)
-                hdr_value(h->caller, v, vl);
-            else if (kl == 6 && memcmp(key, "called", 6) == 0)
-                hdr_value(h->called, v, vl);
-            else if (kl == 4 && memcmp(key, "name", 4) == 0)
-                hdr_value(h->name, v, vl);
-        }
-        i = k + 1;
-    }
-}
-
 /* Read what is there into call.in (non-blocking). 0 ok (maybe nothing),
  * -1 the peer is gone (EOF or error: call.eof set). */
 static int
@@ -244,7 +177,7 @@ wait_readable(int fd, int ms)
  * line over the bound (hostile: not answered).
  */
 static int
-hdr_read(struct audioline *s, struct audioline_hdr *h)
+hdr_read(struct audioline *s, struct rxcall_id *h)
 {
     struct audioline_call *c = &s->call;
     int64_t until = mono_ms() + AUDIOLINE_HDR_WAIT_MS;
@@ -276,7 +209,7 @@ hdr_read(struct audioline *s, struct audioline_hdr *h)
     len = (size_t)(nl - c->in);
     if (len + 1 > AUDIOLINE_HDR_MAX)
         return errbuf_set(&s->why, ERR_PERM, "", "CALL line too long");
-    hdr_parse(h, (const char *)c->in, len);
+    (void)rxcall_id_parse(h, (const char *)c->in, len);
     c->in_len -= len + 1;
     memmove(c->in, nl + 1, c->in_len);
     return 0;
@@ -330,12 +263,26 @@ call_feed(struct audioline *s)
             in[i] =
                 (int16_t)(c->in[off + 2 * i] | (c->in[off + 2 * i + 1] << 8));
         off += (size_t)n * 2;
-        going = faxrx_block(c->rx, in, out, n);
+        going = rxcall_audio(c->rc, in, out, n);
         call_write(s, out, n);
     }
     c->in_len -= off;
     memmove(c->in, c->in + off, c->in_len);
     return going;
+}
+
+static void
+report_progress(struct audioline *s)
+{
+    struct line_report r = {.line = s->name,
+                            .status = LINE_STATUS_RECEIVING,
+                            .text = "page"};
+
+    if (rxcall_progress(s->call.rc, &r.page, &r.bit_rate) &&
+        s->status_fn != NULL) {
+        r.csid = faxrx_record(rxcall_rx(s->call.rc))->remote_csid;
+        s->status_fn(s->status_arg, &r);
+    }
 }
 
 /* Answered call until T.30 ends, the peer goes, or stop. */
@@ -356,72 +303,47 @@ call_run(struct audioline *s)
             if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
                 (void)call_read(s, READ_BYTES);
         }
-        if (faxrx_record(c->rx)->npages + 1 != (size_t)c->page_reported ||
-            faxrx_record(c->rx)->bit_rate != c->rate_reported)
-            report(s, LINE_STATUS_RECEIVING, "page");
+        report_progress(s);
     }
-    faxrx_hangup(c->rx); /* no-op when T.30 ended by itself */
 }
 
 /* Before answering: caller ID, the answer decision, the job. Returns the
- * session, or NULL (not answered: the connection is closed by caller). */
-static struct faxrx *
-call_start(struct audioline *s)
+ * call, or NULL (not answered: the connection is closed by caller). */
+static struct rxcall *
+call_begin(struct audioline *s)
 {
-    struct audioline_hdr h;
-    struct line_call lc = {.rings = 1};
-    char path[4096];
-    struct faxrx *rx;
+    struct rxcall_id h;
+    struct line_call lc;
 
     if (hdr_read(s, &h) == -1)
         return NULL;
-    lc.caller_id = h.caller;
-    lc.caller_name = h.name;
-    lc.called = h.called;
+    lc = rxcall_id_call(&h, 1);
     report(s, LINE_STATUS_RINGING, "");
-    if (s->start_fn == NULL ||
-        (s->answer_fn != NULL && !s->answer_fn(s->answer_arg, &lc))) {
-        errbuf_set(&s->why, ERR_PERM, "", "call refused, not answered");
+    if (!rxcall_answer(&s->h, &lc, &s->why))
         return NULL;
-    }
-    if (s->start_fn(s->job_arg, &lc, path, sizeof path, &s->why) < 0)
-        return NULL;
-    rx = faxrx_init(&s->opts, path, wall_ms(), &s->why);
-    if (rx == NULL) {
-        s->end_fn(s->job_arg, NULL);
-        return NULL;
-    }
-    faxrx_set_caller(rx, h.caller, h.called);
-    faxrx_set_caller_name(rx, h.name);
-    faxrx_set_store_handler(rx, s->store_fn, s->store_arg);
-    return rx;
+    return rxcall_start(&s->h, &s->opts, &lc, NULL, &s->why);
 }
 
 static void
 call_one(struct audioline *s, int fd)
 {
     struct audioline_call *c = &s->call;
-    const struct callrec *rec;
     char text[64];
 
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->last_rx_ms = mono_ms();
     errbuf_clear(&s->why);
-    c->rx = call_start(s);
-    if (c->rx == NULL) {
+    c->rc = call_begin(s);
+    if (c->rc == NULL) {
         close(fd);
         c->fd = -1;
         report(s, LINE_STATUS_IDLE, s->why.text);
         return;
     }
     call_run(s);
-    rec = faxrx_record(c->rx);
-    s->end_fn(s->job_arg, rec);
-    snprintf(text, sizeof text, "call ended: %s, %zu pages",
-             callrec_result_name(rec->result), rec->npages);
-    faxrx_free(c->rx);
-    c->rx = NULL;
+    rxcall_end(c->rc, text, sizeof text);
+    c->rc = NULL;
     close(fd); /* after the job handler: the peer's EOF means "done" */
     c->fd = -1;
     report(s, LINE_STATUS_IDLE, text);
@@ -500,17 +422,17 @@ audioline_init(struct audioline *s, const struct config_line *cl,
 void
 audioline_set_answer_handler(struct audioline *s, line_answer_fn fn, void *arg)
 {
-    s->answer_fn = fn;
-    s->answer_arg = arg;
+    s->h.answer = fn;
+    s->h.answer_arg = arg;
 }
 
 void
 audioline_set_job_handler(struct audioline *s, line_job_start_fn start,
                           line_job_end_fn end, void *arg)
 {
-    s->start_fn = start;
-    s->end_fn = end;
-    s->job_arg = arg;
+    s->h.start = start;
+    s->h.end = end;
+    s->h.job_arg = arg;
 }
 
 void
@@ -523,8 +445,8 @@ audioline_set_status_handler(struct audioline *s, line_status_fn fn, void *arg)
 void
 audioline_set_store_handler(struct audioline *s, faxrx_store_fn fn, void *arg)
 {
-    s->store_fn = fn;
-    s->store_arg = arg;
+    s->h.store = fn;
+    s->h.store_arg = arg;
 }
 
 int
@@ -558,8 +480,8 @@ audioline_release(struct audioline *s)
 {
     if (s == NULL)
         return;
-    faxrx_free(s->call.rx);
-    s->call.rx = NULL;
+    rxcall_end(s->call.rc, NULL, 0);
+    s->call.rc = NULL;
     if (s->call.fd != -1)
         close(s->call.fd);
     s->call.fd = -1;

@@ -16,7 +16,8 @@
  * accepted and closed at once. The connection is closed after the job
  * handler has taken the record, so a peer that reads sees the call's end.
  * Handlers and their contract are t30/line.h's (answer, job, status), so
- * the gateway wires both kinds of line alike.
+ * the gateway wires both kinds of line alike; the call itself (job, T.30,
+ * record, partial pages) is t30/rxcall's, the call core of every line.
  * Must not: include the queue or SMTP. Errors: audioline_init() NULL with
  * *why; audioline_run() reports through status (socket errors: backoff).
  * Threads: one thread runs audioline_run(); handlers are called on it. The

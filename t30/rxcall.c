@@ -1,0 +1,167 @@
+/* rxcall - the call core of every line kind (contract in rxcall.h) */
+#include "t30/rxcall.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/xalloc.h"
+
+struct rxcall {
+    struct rxcall_handlers h;
+    struct faxrx *rx;
+    int page_reported, rate_reported;
+};
+
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+id_value(char *dst, const char *v, size_t n)
+{
+    size_t len = n < CALLREC_ID_MAX ? n : CALLREC_ID_MAX;
+
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+}
+
+bool
+rxcall_id_parse(struct rxcall_id *id, const char *text, size_t n)
+{
+    size_t i = 5; /* after "CALL " */
+
+    memset(id, 0, sizeof *id);
+    if (n < 5 || memcmp(text, "CALL ", 5) != 0)
+        return false;
+    while (i < n) {
+        size_t k = i, eq = 0, end;
+
+        while (k < n && text[k] != ' ') {
+            if (eq == 0 && text[k] == '=')
+                eq = k;
+            k++;
+        }
+        end = k;
+        if (end > 0 && text[end - 1] == '\r')
+            end--;
+        if (eq != 0 && eq < end) {
+            const char *key = text + i, *v = text + eq + 1;
+            size_t kl = eq - i, vl = end > eq + 1 ? end - eq - 1 : 0;
+
+            if (kl == 6 && memcmp(key, "caller", 6) == 0)
+                id_value(id->caller, v, vl);
+            else if (kl == 6 && memcmp(key, "called", 6) == 0)
+                id_value(id->called, v, vl);
+            else if (kl == 4 && memcmp(key, "name", 4) == 0)
+                id_value(id->name, v, vl);
+        }
+        i = k + 1;
+    }
+    return true;
+}
+
+struct line_call
+rxcall_id_call(const struct rxcall_id *id, int rings)
+{
+    struct line_call lc = {.caller_id = id->caller,
+                           .caller_name = id->name,
+                           .called = id->called,
+                           .rings = rings};
+
+    return lc;
+}
+
+bool
+rxcall_answer(const struct rxcall_handlers *h, const struct line_call *lc,
+              struct errbuf *why)
+{
+    if (h->start == NULL ||
+        (h->answer != NULL && !h->answer(h->answer_arg, lc))) {
+        errbuf_set(why, ERR_PERM, "", "call refused, not answered");
+        return false;
+    }
+    return true;
+}
+
+struct rxcall *
+rxcall_start(const struct rxcall_handlers *h, const struct faxrx_opts *o,
+             const struct line_call *lc, const struct faxrx_frontend *fe,
+             struct errbuf *why)
+{
+    char path[4096];
+    struct faxrx *rx;
+    struct rxcall *c;
+
+    if (h->start == NULL) {
+        errbuf_set(why, ERR_PERM, "", "no job handler: not answered");
+        return NULL;
+    }
+    if (h->start(h->job_arg, lc, path, sizeof path, why) < 0)
+        return NULL;
+    rx = fe != NULL ? faxrx_init_frontend(o, path, wall_ms(), fe, why)
+                    : faxrx_init(o, path, wall_ms(), why);
+    if (rx == NULL) {
+        if (h->end != NULL)
+            h->end(h->job_arg, NULL);
+        return NULL;
+    }
+    faxrx_set_caller(rx, lc->caller_id, lc->called);
+    faxrx_set_caller_name(rx, lc->caller_name);
+    faxrx_set_store_handler(rx, h->store, h->store_arg);
+    c = xcalloc(1, sizeof *c);
+    c->h = *h;
+    c->rx = rx;
+    return c;
+}
+
+bool
+rxcall_audio(struct rxcall *c, const int16_t *in, int16_t *out, int n)
+{
+    return faxrx_block(c->rx, in, out, n);
+}
+
+struct faxrx *
+rxcall_rx(struct rxcall *c)
+{
+    return c->rx;
+}
+
+bool
+rxcall_progress(struct rxcall *c, int *page, int *bit_rate)
+{
+    const struct callrec *rec = faxrx_record(c->rx);
+    int pg = (int)rec->npages + 1;
+
+    *page = pg;
+    *bit_rate = rec->bit_rate;
+    if (pg == c->page_reported && rec->bit_rate == c->rate_reported)
+        return false;
+    c->page_reported = pg;
+    c->rate_reported = rec->bit_rate;
+    return true;
+}
+
+void
+rxcall_end(struct rxcall *c, char *text, size_t n)
+{
+    const struct callrec *rec;
+
+    if (c == NULL)
+        return;
+    faxrx_hangup(c->rx); /* no-op when T.30 ended by itself */
+    rec = faxrx_record(c->rx);
+    if (c->h.end != NULL)
+        c->h.end(c->h.job_arg, rec);
+    if (text != NULL && n > 0)
+        snprintf(text, n, "call ended: %s, %zu pages",
+                 callrec_result_name(rec->result), rec->npages);
+    faxrx_free(c->rx);
+    free(c);
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# bench_audiosocket.sh - the gateway's capacity end to end: N concurrent
+# AudioSocket calls (tests/tools/audiosocket_call: live SpanDSP senders,
+# 3 pages each, lockstep: as fast as the gateway answers) into `ifaxgw run`
+# (kind = "audiosocket"), through receive, commit, conversion and SMTP
+# delivery to an Internet fax device sink (tests/peers/ifax_device.py).
+# N = 1, 16, 64 (BENCH_AS_NS to change; 256 only on a machine with the
+# cores for it). Per N: the gateway's CPU (utime + stime of the daemon,
+# every thread: lines, spool, conversion, delivery; not the senders')
+# per second of call audio, against bare SpanDSP receive measured in the
+# same run (tests/bench/bench_t30's baseline column, N = 1); peak memory
+# per call (the daemon's VmHWM during the run less its VmRSS before, / N);
+# calls per core-hour; pages delivered against pages sent (zero lost);
+# and "channels per core, end to end" (call audio seconds per CPU second).
+# Figures only: never fails on time; fails when a page is lost or a
+# call fails.
+set -uo pipefail
+: "${IFAXGW:?}" "${IFAXGW_SRC:?}" "${IFAXGW_TOOLS:?}"
+NS=${BENCH_AS_NS:-"1 16 64"}
+TMP=$(mktemp -d)
+. "$IFAXGW_SRC/tests/peers/peerlib.sh"
+. "$IFAXGW_SRC/tests/integration/system_common.sh"
+DOC="$IFAXGW_SRC/tests/data/t30/doc3.tif"
+CALL="$IFAXGW_TOOLS/audiosocket_call"
+HZ=$(getconf CLK_TCK)
+rc=0
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+mem_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+calc() { "$SYS_PY" -c "import sys; print(eval(sys.argv[1]))" "$1"; }
+
+# the baseline: bare SpanDSP receive, CPU per second of call audio
+"$IFAXGW_TOOLS/bench_t30" "$DOC" 1 >"$TMP/t30.out" 2>/dev/null || rc=1
+bare=$(awk '$1 == "1" {print $2}' "$TMP/t30.out")
+[ -n "$bare" ] || { echo "bench_audiosocket: no baseline"; cat "$TMP/t30.out"; exit 1; }
+
+aport=$("$SYS_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sys_device dev
+spool=$TMP/spool
+sys_conf "$TMP/gw.conf" "$spool" \
+    "{ name = \"as0\"; kind = \"audiosocket\"; port = $aport; max_calls = 256; timeout_s = 30; }" \
+    "$(sys_route fax "$dev_PORT")"
+sed -i 's/log_level = "info"/log_level = "warn"/' "$TMP/gw.conf"
+gw_start "$TMP/gw.conf"
+until "$SYS_PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$aport" 2>/dev/null; do
+    gw_alive || { echo "gateway died"; tail "$TMP/gw.log"; exit 1; }
+    sleep 0.2
+done
+sleep 1 # the probe connection above ends as a no-UUID call
+
+echo "bench_audiosocket: bare SpanDSP receive $bare cpu-s per call-s (bench_t30, N=1)"
+printf '%4s %10s %12s %7s %10s %12s %10s %8s\n' N call-s "gw cpu-s/s" ratio "KB/call" "calls/core-h" "ch/core" pages
+total=0
+for n in $NS; do
+    before=$(ls "$TMP"/dev.d/msg-*.json 2>/dev/null | wc -l)
+    c0=$(cpu_ticks "$GW_PID")
+    r0=$(mem_kb "$GW_PID" VmRSS)
+    pids=()
+    for i in $(seq "$n"); do
+        "$CALL" -u "$("$SYS_PY" -c 'import uuid; print(uuid.uuid4())')" 127.0.0.1 "$aport" "$DOC" >"$TMP/c$n-$i.out" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || true; done
+    ok=$(grep -l 'sender_code=0 confirmed=3' "$TMP"/c"$n"-*.out | wc -l)
+    total=$((total + n))
+    # every job delivered (or the daemon gone): pages at the device
+    while [ "$(ls "$TMP"/dev.d/msg-*.json 2>/dev/null | wc -l)" -lt "$total" ] && gw_alive &&
+        ! { spool_settled "$spool" && sleep 2 && spool_settled "$spool" &&
+            [ "$(ls "$TMP"/dev.d/msg-*.json 2>/dev/null | wc -l)" -lt "$total" ]; }; do
+        sleep 0.5
+    done
+    c1=$(cpu_ticks "$GW_PID")
+    hwm=$(mem_kb "$GW_PID" VmHWM)
+    pages=$("$SYS_PY" - "$TMP/dev.d" "$before" <<'PY'
+import glob, json, os, sys
+vs = sorted(glob.glob(os.path.join(sys.argv[1], "msg-*.json")), key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]))
+print(sum(len(json.load(open(p))["info"]["page"]) for p in vs[int(sys.argv[2]):]))
+PY
+)
+    secs=$(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) {sub("seconds=", "", $i); s += $i}} END {print s}' "$TMP"/c"$n"-*.out)
+    cpu=$(calc "($c1 - $c0) / $HZ")
+    per=$(calc "$cpu / max($secs, 1)")
+    printf '%4d %10d %12.6f %7.3f %10.0f %12.0f %10.1f %5d/%d\n' "$n" "$secs" "$per" \
+        "$(calc "$per / $bare")" "$(calc "max($hwm - $r0, 0) / $n")" \
+        "$(calc "3600 * $n / max($cpu, 0.001)")" "$(calc "1 / max($per, 1e-9)")" \
+        "$pages" $((3 * n))
+    [ "$ok" -eq "$n" ] || { echo "  $((n - ok)) of $n calls did not send all 3 pages"; rc=1; }
+    [ "$pages" -eq $((3 * n)) ] || { echo "  pages lost: $pages of $((3 * n)) delivered"; rc=1; }
+    echo "channels per core, end to end (N=$n): $(calc "round(1 / max($per, 1e-9), 1)")"
+done
+echo "target: gateway cpu-s/s <= 1.2 x bare SpanDSP receive (ratio column); KB/call is the"
+echo "daemon's peak RSS growth per concurrent call (thread stacks touched, T.30 state, buffers)"
+gw_stop
+exit $rc
