@@ -11,6 +11,7 @@
 #include "gateway/xalloc.h"
 #include "t30/class1.h"
 #include "t30/faxrx.h"
+#include "t30/rxcall.h"
 #include "t30/serial.h"
 
 #define READ_CHUNK      256
@@ -91,7 +92,8 @@ struct line_state {
     int64_t last_ring_ms;
     bool call_refused;
     /* call */
-    struct faxrx *rx;
+    struct rxcall *call; /* t30/rxcall: job, session, record */
+    struct faxrx *rx;    /* its session */
     enum op op;
     int64_t op_deadline_ms;
     bool tx_ready; /* modem in HDLC transmit (after CONNECT) */
@@ -118,15 +120,6 @@ mono_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -742,18 +735,30 @@ ecm_rx_free(struct line_state *s)
     s->ecm_rx = NULL;
 }
 
+/* The handlers as t30/rxcall takes them. */
+static struct rxcall_handlers
+call_handlers(const struct line_state *s)
+{
+    struct rxcall_handlers h = {.answer = s->answer_fn,
+                                .answer_arg = s->answer_arg,
+                                .start = s->start_fn,
+                                .end = s->end_fn,
+                                .job_arg = s->job_arg,
+                                .store = s->store_fn,
+                                .store_arg = s->store_arg};
+
+    return h;
+}
+
 static struct faxrx *
 call_start(struct line_state *s, const struct line_call *c)
 {
-    char path[4096];
+    struct rxcall_handlers h = call_handlers(s);
     struct faxrx_frontend fe = {.set_rx_type = fe_set_rx,
                                 .set_tx_type = fe_set_tx,
                                 .send_hdlc = fe_send_hdlc,
                                 .arg = s};
-    struct faxrx *rx;
 
-    if (s->start_fn(s->job_arg, c, path, sizeof path, &s->why) < 0)
-        return NULL;
     s->fifo_head = s->fifo_n = 0;
     s->rx_pending = false;
     s->tx_ready = false;
@@ -771,16 +776,14 @@ call_start(struct line_state *s, const struct line_call *c)
         if (s->ecm_rx == NULL)
             IFX_BUG("line: hdlc_rx_init failed");
     }
-    rx = faxrx_init_frontend(&s->opts, path, wall_ms(), &fe, &s->why);
-    if (rx == NULL) {
+    /* the job, then the session (a session that cannot start ends the
+     * job with no record) */
+    s->call = rxcall_start(&h, &s->opts, c, &fe, &s->why);
+    if (s->call == NULL) {
         ecm_rx_free(s);
-        s->end_fn(s->job_arg, NULL);
         return NULL;
     }
-    faxrx_set_caller(rx, c->caller_id, c->called);
-    faxrx_set_caller_name(rx, c->caller_name);
-    faxrx_set_store_handler(rx, s->store_fn, s->store_arg);
-    return rx;
+    return rxcall_rx(s->call);
 }
 
 /* Answered call until T.30 ends or the port fails. */
@@ -821,13 +824,10 @@ call_run(struct line_state *s)
 static void
 call_finish(struct line_state *s)
 {
-    const struct callrec *rec = faxrx_record(s->rx);
     char text[64];
 
-    s->end_fn(s->job_arg, rec);
-    snprintf(text, sizeof text, "call ended: %s, %zu pages",
-             callrec_result_name(rec->result), rec->npages);
-    faxrx_free(s->rx);
+    rxcall_end(s->call, text, sizeof text); /* the record to the job */
+    s->call = NULL;
     s->rx = NULL;
     ecm_rx_free(s);
     class1_parser_set_mode(&s->parser, CLASS1_MODE_LINES);
@@ -857,14 +857,14 @@ on_rings(struct line_state *s)
                           .caller_name = s->ci.name,
                           .called = s->ci.called,
                           .rings = s->nrings};
+    struct rxcall_handlers h = call_handlers(s);
 
     if (s->call_refused || s->nrings < s->rings)
         return false;
     if (s->cid_wait && s->ci.number[0] == '\0' &&
         s->nrings < LINE_CID_WAIT_RINGS)
         return false; /* caller ID comes after the first ring (N. America) */
-    if (s->start_fn == NULL ||
-        (s->answer_fn != NULL && !s->answer_fn(s->answer_arg, &c))) {
+    if (!rxcall_answer(&h, &c, &s->why)) {
         s->call_refused = true; /* let it ring out unanswered */
         report(s, LINE_STATUS_RINGING, "call refused, not answered");
         return false;
@@ -1044,7 +1044,8 @@ line_release(struct line_state *s)
 {
     if (s == NULL)
         return;
-    faxrx_free(s->rx);
+    rxcall_end(s->call, NULL, 0);
+    s->call = NULL;
     s->rx = NULL;
     ecm_rx_free(s);
     modem_close(s);

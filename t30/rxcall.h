@@ -13,7 +13,7 @@
  * that take one ("CALL caller=N called=N name=S": the audio socket's
  * header and an AudioSocket call's announcement).
  * Owns: the faxrx session between rxcall_start() and rxcall_end().
- * Callers: t30/audioline, t30/audiosocket (t30/line: still its own copy).
+ * Callers: t30/line (a Class 1 front end), t30/audioline, t30/audiosocket.
  * Must not: include the queue or SMTP (pages leave through the handlers).
  * Errors: rxcall_start() NULL with *why (the job, if begun, is ended with
  * NULL so the gateway aborts it). Threads: one call belongs to one thread;

@@ -4,8 +4,8 @@
 # 3 pages each, lockstep: as fast as the gateway answers) into `ifaxgw run`
 # (kind = "audiosocket"), through receive, commit, conversion and SMTP
 # delivery to an Internet fax device sink (tests/peers/ifax_device.py).
-# N = 1, 16, 64 (BENCH_AS_NS to change; 256 only on a machine with the
-# cores for it). Per N: the gateway's CPU (utime + stime of the daemon,
+# N = 1, 16, 64 (BENCH_AS_NS to change; "256" ran on 2 cores in ~3 min,
+# not by default). Per N: the gateway's CPU (utime + stime of the daemon,
 # every thread: lines, spool, conversion, delivery; not the senders')
 # per second of call audio, against bare SpanDSP receive measured in the
 # same run (tests/bench/bench_t30's baseline column, N = 1); peak memory

@@ -59,6 +59,13 @@ PY
 }
 msgs() { ls "$TMP"/dev.d/msg-*.eml 2>/dev/null | wc -l; }
 
+# announcements: hostile values and names refused, nothing written
+rc=0; "$IFAXGW" announce -c "$TMP/gw.conf" --caller "$(printf '1\n2')" "$(uuid)" 2>/dev/null || rc=$?
+check "announce: a control character is refused (exit 2)" test "$rc" -eq 2
+rc=0; "$IFAXGW" announce -c "$TMP/gw.conf" --caller 1 "../../etc/x" 2>/dev/null || rc=$?
+check "announce: not a UUID is refused (exit 2)" test "$rc" -eq 2
+check "announce: nothing written for either" test -z "$(ls -A "$spool/announce" 2>/dev/null)"
+
 # 1. one announced call
 u=$(uuid)
 "$IFAXGW" announce -c "$TMP/gw.conf" --caller 4930555 --called 100 --name "ACME GmbH" "$u"
