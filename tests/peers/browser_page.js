@@ -2,7 +2,8 @@
 // (playwright-core) against tests/tools/web_testsrv over the real queue
 // (tests/integration/test_web_page.sh makes the spool).
 //   node browser_page.js BASE_URL TOKEN OUTDIR SERVER_PID QUALITY_BASE_URL
-// (QUALITY_BASE_URL: a second server whose job carries page_quality.)
+// (QUALITY_BASE_URL: a second server, without a scanner, whose job
+// carries page_quality.)
 // (SIGUSR1 to the server fails the oldest due job's next attempt.)
 // Checks, each in the browser: the live line (page, rate, caller, called,
 // CSID, elapsed, no progress), paging and search over 200+ jobs, the CSV
@@ -59,7 +60,11 @@ async function paging(page) {
   check(JSON.stringify(all.jobs.slice(50, 100).map((j) => j.id)) === JSON.stringify(second),
     'page 2 is jobs 51–100 of the newest-first list');
   // the last page
-  while (!(await page.$eval('#pg-next', (b) => b.disabled))) await page.click('#pg-next');
+  while (!(await page.$eval('#pg-next', (b) => b.disabled))) {
+    const info = await page.textContent('#pg-info');
+    await page.click('#pg-next');
+    await page.waitForFunction((i) => document.getElementById('pg-info').textContent !== i, info);
+  }
   await page.waitForFunction((t) => document.getElementById('pg-info').textContent.endsWith('–' + t + ' of ' + t), total);
   check(true, 'paging reaches the last job (' + (await page.textContent('#pg-info')) + ')');
 
@@ -175,6 +180,22 @@ async function safeActions(page) {
   await page.waitForFunction(() => /deleted/.test(document.getElementById('msg').textContent));
   check((await fetch(base + '/api/jobs/' + encodeURIComponent(broken.id))).status === 404, 'the corrupt job is deleted');
 
+  // a job being delivered cannot be deleted: 409, and the page says why
+  const queued = (await api('/api/jobs?state=queue&limit=10')).jobs[0];
+  process.kill(Number(serverPid), 'SIGUSR2');   // claimed, as a delivery does
+  await page.goto(base + '/#job=' + encodeURIComponent(queued.id));
+  await page.waitForFunction((i) => document.getElementById('detail-id').textContent === i + ' (queue)', queued.id);
+  const del = await fetch(base + '/api/jobs/' + encodeURIComponent(queued.id),
+    { method: 'DELETE', headers: { Authorization: 'Bearer ' + token } });
+  check(del.status === 409, 'DELETE of a job being delivered is 409 (' + del.status + ')');
+  await page.click('#act-delete');
+  await page.click('#confirm-yes');
+  await page.waitForFunction(() => /being delivered/.test(document.getElementById('msg').textContent));
+  check((await fetch(base + '/api/jobs/' + encodeURIComponent(queued.id))).status === 200,
+    'the page says it is being delivered, and the job is still there');
+  process.kill(Number(serverPid), 'SIGUSR2');   // released
+  await page.keyboard.press('Escape');
+
   // retry: the note is replaced by the next attempt's outcome; the open
   // drawer follows the job without a click
   const id = good[0].id;
@@ -263,6 +284,7 @@ async function qualityBadges(ctx) {
   const b = await p.$$eval('#history tr[data-id] .badge', (t) => t.map((x) => x.textContent));
   check(b.includes('partial: 2 of 3 pages, no carrier after page 2'), 'partial badge: N of M pages, why: ' + b);
   check(b.includes('poor page 2'), 'poor page badge names the page: ' + b);
+  check(await p.$eval('#scanner-box', (x) => x.hidden), 'without a scanner the scanner panel is hidden');
   const id = await p.$eval('#history tr[data-id]', (r) => r.dataset.id);
   await p.goto(qualityBase + '/#job=' + encodeURIComponent(id));
   await p.waitForSelector('#detail-badges .badge');
