@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: slow
 # test_web_page.sh - the status page as an admin uses it, in Debian's
 # chromium (tests/peers/browser_page.js, playwright-core + axe-core) against
 # tests/tools/web_testsrv over the real queue in a temp spool, at the
