@@ -84,6 +84,23 @@ async function paging(page) {
   const csvAll = await (await fetch(base + '/api/jobs.csv?state=done')).text();
   check(csvAll.split('\r\n').filter(Boolean).length === total + 1, 'the CSV of all delivered jobs has ' + total + ' rows');
   await page.fill('#f-q', '');
+  // line and date filters: tomorrow onwards nothing, today all; no fax9
+  const day = (d) => d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
+  await page.fill('#f-from', day(new Date(Date.now() + 86400000)));
+  await page.click('#find button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('pg-info').textContent === '0–0 of 0');
+  check((await page.textContent('#history')).includes('no job matches'), 'From tomorrow: no job matches');
+  await page.fill('#f-from', day(new Date()));
+  await page.fill('#f-to', day(new Date()));
+  await page.fill('#f-line', 'fax0');
+  await page.click('#find button[type=submit]');
+  await page.waitForFunction((t) => document.getElementById('pg-info').textContent === '1–50 of ' + t, total);
+  check(true, 'From/To today and line fax0: all ' + total);
+  await page.fill('#f-line', 'fax9');
+  await page.click('#find button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('pg-info').textContent === '0–0 of 0');
+  check(true, 'line fax9: none');
+  for (const f of ['#f-line', '#f-from', '#f-to']) await page.fill(f, '');
   const ft = (await api('/api/jobs?state=failed&limit=1')).total;
   await page.selectOption('#f-state', 'failed');
   await page.waitForFunction((n) => document.getElementById('pg-info').textContent === '1–' + n + ' of ' + n, ft);
