@@ -121,6 +121,9 @@ lines_on_answer(void *arg, const struct line_call *c)
     bool yes;
 
     callrec_set_str(k->caller_name, sizeof k->caller_name, c->caller_name);
+    pthread_mutex_lock(&o->owner->mu); /* the page shows who rings */
+    lines_call_begin(&o->st, c);
+    pthread_mutex_unlock(&o->owner->mu);
     yes = router_should_answer(o->st.name, c->called, c->caller_id, why,
                                sizeof why);
     if (!yes) {
@@ -136,7 +139,6 @@ lines_on_answer(void *arg, const struct line_call *c)
     yes = !atomic_load(&o->owner->draining);
     if (yes) {
         o->st.status = LINE_STATUS_RECEIVING;
-        lines_call_begin(&o->st, c);
         o->st.answered = true;
     }
     pthread_mutex_unlock(&o->owner->mu);

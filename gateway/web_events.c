@@ -246,14 +246,3 @@ web_events_free(struct web_events *ev)
     pthread_mutex_destroy(&ev->mu);
     free(ev);
 }
-
-size_t
-web_events_open(struct web_events *ev)
-{
-    size_t n;
-
-    pthread_mutex_lock(&ev->mu);
-    n = ev->nopen;
-    pthread_mutex_unlock(&ev->mu);
-    return n;
-}

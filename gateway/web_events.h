@@ -48,7 +48,4 @@ void web_events_stop(struct web_events *ev);
 /* Free after MHD_stop_daemon() (its free callbacks touch ev). NULL ok. */
 void web_events_free(struct web_events *ev);
 
-/* How many streams are open (tests, logs). */
-size_t web_events_open(struct web_events *ev);
-
 #endif

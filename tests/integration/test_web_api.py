@@ -125,6 +125,53 @@ def run(srv, spool):
         st, h, body = srv.req("GET", "/api/jobs?" + bad)
         check(st == 400 and "error" in (js(body) or {}), "bad query %s is 400 with a JSON error" % bad)
 
+    # search and filters (server side), CSV
+    st, _, body = srv.req("GET", "/api/jobs?state=done&q=%3CSCRIPT")
+    check(st == 200 and js(body)["total"] == 12, "q matches the CSID case-insensitively")
+    st, _, body = srv.req("GET", "/api/jobs?state=done&q=" + done_ids[3])
+    check(st == 200 and [j["id"] for j in js(body)["jobs"]] == [done_ids[3]], "q matches a job id")
+    st, _, body = srv.req("GET", "/api/jobs?state=done&q=IFAX%40DEVICE")
+    check(st == 200 and js(body)["total"] == 12, "q matches a recipient address")
+    st, _, body = srv.req("GET", "/api/jobs?state=done&q=nothing-like-this")
+    check(st == 200 and js(body)["total"] == 0 and js(body)["jobs"] == [], "q without a match: total 0")
+    st, _, body = srv.req("GET", "/api/jobs?state=done&line=fax9")
+    check(st == 200 and js(body)["total"] == 0, "line filter: another line matches nothing")
+    st, _, body = srv.req("GET", "/api/jobs?state=done&line=fax0&limit=500")
+    alljobs = js(body)["jobs"]
+    check(st == 200 and len(alljobs) == 12, "line filter: fax0 matches all")
+    t_mid = sorted(j["time"] for j in alljobs)[6]
+    st, _, body = srv.req("GET", "/api/jobs?state=done&from=%d" % t_mid)
+    check(st == 200 and js(body)["total"] == 6 and all(j["time"] >= t_mid for j in js(body)["jobs"]),
+          "from: only jobs at or after it (%s)" % js(body)["total"])
+    st, _, body = srv.req("GET", "/api/jobs?state=done&to=%d" % t_mid)
+    check(st == 200 and js(body)["total"] == 6, "to: only jobs before it")
+    for bad in ("from=yesterday", "to=-5", "q=" + "x" * 200):
+        st, _, body = srv.req("GET", "/api/jobs?state=done&" + bad)
+        check(st == 400 and "error" in (js(body) or {}), "bad filter %s is 400" % bad[:20])
+    st, h, body = srv.req("GET", "/api/jobs.csv?state=done")
+    rows = body.decode().split("\r\n")
+    check(st == 200 and h["content-type"].startswith("text/csv") and len([r for r in rows if r]) == 13,
+          "CSV: a header and 12 rows")
+    check(rows[1].count('"<script>alert(1)</script>"') == 1, "CSV keeps the hostile CSID as quoted text")
+    st, _, body = srv.req("GET", "/api/jobs.csv?state=done&q=" + done_ids[0])
+    check(st == 200 and len([r for r in body.decode().split("\r\n") if r]) == 2, "CSV honours the search")
+
+    # server-sent events: the status at once
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    c.request("GET", "/api/events")
+    r = c.getresponse()
+    head = b""
+    while b"\n\n" not in head.split(b"event: status", 1)[-1] or b"event: status" not in head:
+        chunk = r.read1(4096)
+        if not chunk:
+            break
+        head += chunk
+    c.close()
+    ev = head.split(b"data: ", 1)[-1].split(b"\n", 1)[0]
+    check(r.status == 200 and r.getheader("content-type") == "text/event-stream" and head.startswith(b"retry: "),
+          "GET /api/events streams text/event-stream")
+    check((js(ev) or {}).get("queue", {}).get("done") == 12, "the first event is the status")
+
     # detail
     jid = done_ids[0]
     st, _, body = srv.req("GET", "/api/jobs/" + jid)

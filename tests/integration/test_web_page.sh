@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: slow
 # test_web_page.sh - the status page as an admin uses it, in Debian's
 # chromium (tests/peers/browser_page.js, playwright-core + axe-core) against
 # tests/tools/web_testsrv over the real queue in a temp spool, at the
@@ -43,10 +44,11 @@ read -r line <"$tmp/port"
 port=${line#port=}
 echo "web_testsrv on port $port"
 # a second server (in-test provider: meta.json in the API's shape) with a
-# partial fax whose page 2 is poor, as the fax path records copy quality
+# partial fax whose page 2 is poor, as the fax path records copy quality;
+# it has no scanner
 "$tools/web_testsrv" mkjobs "$tmp/qspool" poor 1
 mkfifo "$tmp/qport"
-"$tools/web_testsrv" serve "$tmp/qspool" >"$tmp/qport" 2>"$tmp/qserver.log" &
+"$tools/web_testsrv" serve "$tmp/qspool" --scanner 0 >"$tmp/qport" 2>"$tmp/qserver.log" &
 qpid=$!
 read -r line <"$tmp/qport"
 qport=${line#port=}

@@ -6,7 +6,8 @@
  *                          make N jobs in SPOOL/STATE, the newest AGE s old
  *                          (STATE "poor": delivered, partial, a poor page)
  *   web_testsrv serve SPOOL [--token T] [--rate PER_MIN] [--max-body N]
- *                           [--threads N]     prints "port=N", serves until
+ *                           [--threads N] [--scanner 0 (none)]
+ *                                             prints "port=N", serves until
  *                                             SIGTERM or SIGINT
  *
  *   web_testsrv mkq SPOOL STATE N [CSID]      N jobs through the real queue
@@ -14,6 +15,9 @@
  *                                             settled to STATE
  *   kill -USR1 (serve --queue 1)             the oldest due job's next
  *                                             attempt fails
+ *   kill -USR2 (serve --queue 1)             claim the oldest due job and
+ *                                             hold it (being delivered);
+ *                                             again: release it
  *   serve ... --queue 1                       jobs from the real queue via
  *                                             gateway/web_queue
  *
@@ -950,9 +954,10 @@ serve(int argc, char **argv)
     struct web_server *w;
     struct errbuf why;
     sigset_t set;
-    int sig, use_queue = 0;
+    int sig, use_queue = 0, no_scanner = 0;
     struct web_queue *wq = NULL;
     struct calllog *calls;
+    struct job *held = NULL; /* SIGUSR2: a job "being delivered" */
 
     p.spool = argv[2];
     cf.spool = argv[2];
@@ -969,6 +974,8 @@ serve(int argc, char **argv)
             cf.listen = argv[i + 1];
         else if (strcmp(argv[i], "--queue") == 0)
             use_queue = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--scanner") == 0)
+            no_scanner = atoi(argv[i + 1]) == 0;
     }
     mkdir(p.spool, 0755);
     p.metrics = metrics_init();
@@ -992,10 +999,15 @@ serve(int argc, char **argv)
         web_queue_sources(wq, &src);
     calls = calllog_open(p.spool); /* spool/calls/, as the daemon's */
     web_calls_sources(calls, &src);
+    if (no_scanner) { /* as the daemon without scan profiles */
+        src.scanner = NULL;
+        src.scan_start = NULL;
+    }
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     errbuf_clear(&why);
     if ((w = web_init(&cf, &src, p.metrics, &why)) == NULL) {
@@ -1006,10 +1018,26 @@ serve(int argc, char **argv)
     fflush(stdout);
     /* SIGUSR1 (--queue): the oldest due job's attempt fails, as a
      * delivery would record it (the browser test's retry outcome) */
-    while (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
-        if (p.q != NULL && queue_settle(p.q, RCPT_RESULT_FAILED, false, 7,
-                                        &why) != 0)
+    /* SIGUSR2 (--queue): claim the oldest due job as a delivery would and
+     * hold it (being delivered), or release the one held */
+    while (sigwait(&set, &sig) == 0 && (sig == SIGUSR1 || sig == SIGUSR2)) {
+        if (p.q == NULL)
+            continue;
+        errbuf_clear(&why);
+        if (sig == SIGUSR2 && held != NULL) {
+            (void)queue_release(p.q, held, &why);
+            held = NULL;
+        } else if (sig == SIGUSR2) {
+            held = queue_claim(p.q, now_ms(), &why);
+        } else if (queue_settle(p.q, RCPT_RESULT_FAILED, false, 7, &why) != 0) {
             fprintf(stderr, "web_testsrv: settle: %s\n", why.text);
+        }
+        if (sig == SIGUSR2)
+            fprintf(stderr, "web_testsrv: %s %s\n", held ? "holding" : "released",
+                    held ? held->id : why.text);
+    }
+    if (held != NULL)
+        (void)queue_release(p.q, held, &why);
     web_free(w);
     web_queue_free(wq);
     calllog_free(calls);
