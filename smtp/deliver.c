@@ -366,7 +366,7 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
     struct rcpt_outcome o = {0};
     const struct config_route *route;
     const struct job_rcpt *r;
-    char e1[JOB_ADDR_MAX], e2[1024], e3[128];
+    char e1[JOB_ADDR_MAX], e3[128];
     struct errbuf why;
 
     if (w->done)
@@ -386,11 +386,13 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
                   log_esc(e1, sizeof e1, w->r->address), result_name(res),
                   why.text);
     r = &p->j->rcpt[w->idx];
+    /* reply is printable ASCII already, escaped once where it entered
+     * (errbuf, peer_reply, the DATA and relay replies): not again */
     log_info("job=%s rcpt=<%s> result=%s state=%s attempts=%d profile=\"%s\" "
              "reply=\"%s\"",
              p->j->id, log_esc(e1, sizeof e1, r->address), result_name(res),
              rcpt_state_name(r->state), r->attempts,
-             log_esc(e3, sizeof e3, w->profile), log_esc(e2, sizeof e2, reply));
+             log_esc(e3, sizeof e3, w->profile), reply ? reply : "");
     stat_add(p->d, res == RCPT_RESULT_DELIVERED  ? &p->d->stats.delivered
                    : res == RCPT_RESULT_DEFERRED ? &p->d->stats.deferred
                                                  : &p->d->stats.failed);
@@ -410,11 +412,13 @@ static const char *
 peer_reply(struct smtp_reply *r, const struct errbuf *why)
 {
     size_t first = strcspn(r->text, "\n");
-    char line[SMTP_LINE_MAX];
+    char line[SMTP_LINE_MAX * 4 + 8];
 
     if (r->code == 0)
         return why->text;
-    (void)snprintf(line, sizeof line, "%.*s", (int)first, r->text);
+    /* hostile text: escaped once, here, like an errbuf's */
+    log_esc_mem(line, sizeof line, r->text,
+                first < SMTP_LINE_MAX ? first : SMTP_LINE_MAX);
     (void)snprintf(r->text, sizeof r->text, "%d %s", r->code, line);
     return r->text;
 }
@@ -914,8 +918,13 @@ relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
         free(doc.data);
         return;
     }
-    if (relay_send(rl, p->cf->smtp.from, w->r->address, m, &res, &why) == 0)
-        settle(p, w, RCPT_RESULT_DELIVERED, res.text);
+    if (relay_send(rl, p->cf->smtp.from, w->r->address, m, &res, &why) ==
+        0) {
+        char esc[sizeof res.text * 4];
+
+        settle(p, w, RCPT_RESULT_DELIVERED,
+               log_esc(esc, sizeof esc, res.text));
+    }
     else {
         if (res.possible_duplicate) {
             stat_add(p->d, &p->d->stats.duplicates);
