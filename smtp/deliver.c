@@ -562,6 +562,16 @@ learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res,
         w->caps = xstrdup(caps.text);
         choose(p, w, caps.text);
         if (!w->choice.parse_failed &&
+            strlen(caps.text) >= CAPCACHE_CAPS_MAX) {
+            char e[JOB_ADDR_MAX];
+
+            /* one entry is bounded like the queue's record of it */
+            log_info("job=%s rcpt=<%s> capability of %zu bytes not cached "
+                     "(entries hold at most %d bytes): the next session "
+                     "must send it again",
+                     p->j->id, log_esc(e, sizeof e, w->r->address),
+                     strlen(caps.text), CAPCACHE_CAPS_MAX - 1);
+        } else if (!w->choice.parse_failed &&
             cache_stale(p, w->r->address, caps.text) &&
             capcache_put(p->d->caps, w->r->address, caps.text, p->now_ms,
                          &why) == -1)
