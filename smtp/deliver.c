@@ -91,6 +91,11 @@ struct pass {
     char jobdir[4096];
     struct conneg_source src;
     bool src_ok;
+    /* every page has the first one's tags (coding, grid, width, FillOrder,
+     * T4Options): the stored file can go as it is when it is the output */
+    bool src_uniform;
+    uint16_t src_fill;
+    uint32_t src_t4;
     struct notice_log log;
     struct dns_pin *pins; /* config pins, then one per pinned recipient */
     char (*pin_targets)[DELIVER_PIN_TARGET_MAX];
@@ -228,6 +233,24 @@ pass_source(struct pass *p, struct errbuf *why)
     TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
     TIFFGetField(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
     TIFFGetField(tif, TIFFTAG_T4OPTIONS, &t4);
+    p->src_fill = FILLORDER_MSB2LSB;
+    TIFFGetField(tif, TIFFTAG_FILLORDER, &p->src_fill);
+    p->src_t4 = t4;
+    p->src_uniform = true;
+    while (p->src_uniform && TIFFReadDirectory(tif)) {
+        uint16_t c2 = 0, f2 = FILLORDER_MSB2LSB;
+        uint32_t w2 = 0, o2 = 0;
+        float x2 = 0, y2 = 0;
+
+        TIFFGetField(tif, TIFFTAG_COMPRESSION, &c2);
+        TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w2);
+        TIFFGetField(tif, TIFFTAG_XRESOLUTION, &x2);
+        TIFFGetField(tif, TIFFTAG_YRESOLUTION, &y2);
+        TIFFGetField(tif, TIFFTAG_FILLORDER, &f2);
+        TIFFGetField(tif, TIFFTAG_T4OPTIONS, &o2);
+        p->src_uniform = c2 == comp && w2 == width && x2 == xres &&
+                         y2 == yres && f2 == p->src_fill && o2 == t4;
+    }
     TIFFClose(tif);
     if (unit == RESUNIT_CENTIMETER)
         xres *= 2.54f, yres *= 2.54f;
@@ -248,6 +271,25 @@ pass_source(struct pass *p, struct errbuf *why)
     return 0;
 }
 
+/* True when the stored pages are already the output fmt asks for, so
+ * they go as they are: no decode, no encode, no cache file and its fsync
+ * (a device that accepts the received coding; profile S only when the
+ * stored file is MH, 1728 wide, FillOrder 2, EOLs as profile S allows). */
+static bool
+stored_fits(const struct pass *p, const struct page_format *fmt)
+{
+    const struct conneg_source *s = &p->src;
+
+    if (!p->src_uniform || fmt->coding == PAGE_CODING_NONE ||
+        fmt->coding != s->coding || fmt->xres != s->xres ||
+        fmt->yres != s->yres || (fmt->width != 0 && fmt->width != s->width))
+        return false;
+    if (fmt->profile_s)
+        return s->coding == PAGE_CODING_MH && s->width == 1728 &&
+               p->src_fill == FILLORDER_LSB2MSB && (p->src_t4 & ~4u) == 0;
+    return true;
+}
+
 /* Convert for w (cache) and read the bytes. */
 static int
 make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
@@ -264,9 +306,15 @@ make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
         (void)snprintf(w->profile, sizeof w->profile, "pdf");
         return read_file(path, doc, why);
     }
-    if (page_cache_get(p->jobdir, &w->choice.fmt, &got, path, sizeof path,
-                       why) == -1)
+    if (stored_fits(p, &w->choice.fmt)) {
+        got = w->choice.fmt;
+        got.width = p->src.width;
+        (void)snprintf(path, sizeof path, "%s/%s", p->jobdir,
+                       PAGE_CACHE_SOURCE);
+    } else if (page_cache_get(p->jobdir, &w->choice.fmt, &got, path,
+                              sizeof path, why) == -1) {
         return -1;
+    }
     doc->type = strcmp(w->choice.mime_type, "image/tiff-fx") == 0
                     ? MIME_DOC_TIFF_FX
                     : MIME_DOC_TIFF_FAXBW;
