@@ -954,7 +954,8 @@ direct_group(struct pass *p, struct rcpt_work **w, size_t n, char *cause,
 
 /* --- relay mode ----------------------------------------------------------- */
 
-static void
+/* Returns true when the smarthost answered (any reply code). */
+static bool
 relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
 {
     struct relay_result res;
@@ -974,7 +975,7 @@ relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
         (m = compose(p, one, 1, &doc, &why)) == NULL) {
         settle(p, w, result_for(&why), why.text);
         free(doc.data);
-        return;
+        return false;
     }
     if (relay_send(rl, p->cf->smtp.from, w->r->address, m, &res, &why) ==
         0) {
@@ -996,9 +997,12 @@ relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
     }
     mime_free(m);
     free(doc.data);
+    return res.code > 0;
 }
 
-static void
+/* DEST_OPENED when the smarthost answered at least once (its slots may
+ * then grow); a relay is never made dead (docs/delivery.md). */
+static enum dest_outcome
 relay_group(struct pass *p, struct rcpt_work **w, size_t n)
 {
     struct relay_opts o;
@@ -1010,14 +1014,17 @@ relay_group(struct pass *p, struct rcpt_work **w, size_t n)
     o.transcript = notice_log_line;
     o.transcript_arg = &p->log;
     notice_log_reset(&p->log);
+    bool answered = false;
+
     rl = relay_open(&o, &why);
     if (rl == NULL) {
         settle_all(p, w, n, &why);
-        return;
+        return DEST_UNKNOWN;
     }
     for (i = 0; i < n; i++)
-        relay_one(p, rl, w[i]);
+        answered |= relay_one(p, rl, w[i]);
     relay_close(rl);
+    return answered ? DEST_OPENED : DEST_UNKNOWN;
 }
 
 /* --- notices ------------------------------------------------------------- */
@@ -1240,7 +1247,7 @@ dest_group(struct pass *p, struct rcpt_work **grp, size_t k)
         return;
     }
     if (grp[0]->r->mode == RCPT_MODE_RELAY)
-        relay_group(p, grp, k);
+        out = relay_group(p, grp, k);
     else
         out = direct_group(p, grp, k, cause, sizeof cause);
     dest_release(p->d->dests, grp[0]->key, out, cause,
