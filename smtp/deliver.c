@@ -91,6 +91,11 @@ struct pass {
     char jobdir[4096];
     struct conneg_source src;
     bool src_ok;
+    /* every page has the first one's tags (coding, grid, width, FillOrder,
+     * T4Options): the stored file can go as it is when it is the output */
+    bool src_uniform;
+    uint16_t src_fill;
+    uint32_t src_t4;
     struct notice_log log;
     struct dns_pin *pins; /* config pins, then one per pinned recipient */
     char (*pin_targets)[DELIVER_PIN_TARGET_MAX];
@@ -228,6 +233,24 @@ pass_source(struct pass *p, struct errbuf *why)
     TIFFGetField(tif, TIFFTAG_YRESOLUTION, &yres);
     TIFFGetField(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
     TIFFGetField(tif, TIFFTAG_T4OPTIONS, &t4);
+    p->src_fill = FILLORDER_MSB2LSB;
+    TIFFGetField(tif, TIFFTAG_FILLORDER, &p->src_fill);
+    p->src_t4 = t4;
+    p->src_uniform = true;
+    while (p->src_uniform && TIFFReadDirectory(tif)) {
+        uint16_t c2 = 0, f2 = FILLORDER_MSB2LSB;
+        uint32_t w2 = 0, o2 = 0;
+        float x2 = 0, y2 = 0;
+
+        TIFFGetField(tif, TIFFTAG_COMPRESSION, &c2);
+        TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w2);
+        TIFFGetField(tif, TIFFTAG_XRESOLUTION, &x2);
+        TIFFGetField(tif, TIFFTAG_YRESOLUTION, &y2);
+        TIFFGetField(tif, TIFFTAG_FILLORDER, &f2);
+        TIFFGetField(tif, TIFFTAG_T4OPTIONS, &o2);
+        p->src_uniform = c2 == comp && w2 == width && x2 == xres &&
+                         y2 == yres && f2 == p->src_fill && o2 == t4;
+    }
     TIFFClose(tif);
     if (unit == RESUNIT_CENTIMETER)
         xres *= 2.54f, yres *= 2.54f;
@@ -248,6 +271,25 @@ pass_source(struct pass *p, struct errbuf *why)
     return 0;
 }
 
+/* True when the stored pages are already the output fmt asks for, so
+ * they go as they are: no decode, no encode, no cache file and its fsync
+ * (a device that accepts the received coding; profile S only when the
+ * stored file is MH, 1728 wide, FillOrder 2, EOLs as profile S allows). */
+static bool
+stored_fits(const struct pass *p, const struct page_format *fmt)
+{
+    const struct conneg_source *s = &p->src;
+
+    if (!p->src_uniform || fmt->coding == PAGE_CODING_NONE ||
+        fmt->coding != s->coding || fmt->xres != s->xres ||
+        fmt->yres != s->yres || (fmt->width != 0 && fmt->width != s->width))
+        return false;
+    if (fmt->profile_s)
+        return s->coding == PAGE_CODING_MH && s->width == 1728 &&
+               p->src_fill == FILLORDER_LSB2MSB && (p->src_t4 & ~4u) == 0;
+    return true;
+}
+
 /* Convert for w (cache) and read the bytes. */
 static int
 make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
@@ -264,9 +306,15 @@ make_doc(struct pass *p, struct rcpt_work *w, struct doc *doc,
         (void)snprintf(w->profile, sizeof w->profile, "pdf");
         return read_file(path, doc, why);
     }
-    if (page_cache_get(p->jobdir, &w->choice.fmt, &got, path, sizeof path,
-                       why) == -1)
+    if (stored_fits(p, &w->choice.fmt)) {
+        got = w->choice.fmt;
+        got.width = p->src.width;
+        (void)snprintf(path, sizeof path, "%s/%s", p->jobdir,
+                       PAGE_CACHE_SOURCE);
+    } else if (page_cache_get(p->jobdir, &w->choice.fmt, &got, path,
+                              sizeof path, why) == -1) {
         return -1;
+    }
     doc->type = strcmp(w->choice.mime_type, "image/tiff-fx") == 0
                     ? MIME_DOC_TIFF_FX
                     : MIME_DOC_TIFF_FAXBW;
@@ -412,7 +460,7 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
     struct rcpt_outcome o = {0};
     const struct config_route *route;
     const struct job_rcpt *r;
-    char e1[JOB_ADDR_MAX], e2[1024], e3[128];
+    char e1[JOB_ADDR_MAX], e3[128];
     struct errbuf why;
 
     if (w->done)
@@ -432,11 +480,13 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
                   log_esc(e1, sizeof e1, w->r->address), result_name(res),
                   why.text);
     r = &p->j->rcpt[w->idx];
+    /* reply is printable ASCII already, escaped once where it entered
+     * (errbuf, peer_reply, the DATA and relay replies): not again */
     log_info("job=%s rcpt=<%s> result=%s state=%s attempts=%d profile=\"%s\" "
              "reply=\"%s\"",
              p->j->id, log_esc(e1, sizeof e1, r->address), result_name(res),
              rcpt_state_name(r->state), r->attempts,
-             log_esc(e3, sizeof e3, w->profile), log_esc(e2, sizeof e2, reply));
+             log_esc(e3, sizeof e3, w->profile), reply ? reply : "");
     stat_add(p->d, res == RCPT_RESULT_DELIVERED  ? &p->d->stats.delivered
                    : res == RCPT_RESULT_DEFERRED ? &p->d->stats.deferred
                                                  : &p->d->stats.failed);
@@ -456,11 +506,13 @@ static const char *
 peer_reply(struct smtp_reply *r, const struct errbuf *why)
 {
     size_t first = strcspn(r->text, "\n");
-    char line[SMTP_LINE_MAX];
+    char line[SMTP_LINE_MAX * 4 + 8];
 
     if (r->code == 0)
         return why->text;
-    (void)snprintf(line, sizeof line, "%.*s", (int)first, r->text);
+    /* hostile text: escaped once, here, like an errbuf's */
+    log_esc_mem(line, sizeof line, r->text,
+                first < SMTP_LINE_MAX ? first : SMTP_LINE_MAX);
     (void)snprintf(r->text, sizeof r->text, "%d %s", r->code, line);
     return r->text;
 }
@@ -604,6 +656,16 @@ learn(struct pass *p, struct rcpt_work *w, const struct smtp_rcpt_result *res,
         w->caps = xstrdup(caps.text);
         choose(p, w, caps.text);
         if (!w->choice.parse_failed &&
+            strlen(caps.text) >= CAPCACHE_CAPS_MAX) {
+            char e[JOB_ADDR_MAX];
+
+            /* one entry is bounded like the queue's record of it */
+            log_info("job=%s rcpt=<%s> capability of %zu bytes not cached "
+                     "(entries hold at most %d bytes): the next session "
+                     "must send it again",
+                     p->j->id, log_esc(e, sizeof e, w->r->address),
+                     strlen(caps.text), CAPCACHE_CAPS_MAX - 1);
+        } else if (!w->choice.parse_failed &&
             cache_stale(p, w->r->address, caps.text) &&
             capcache_put(p->d->caps, w->r->address, caps.text, p->now_ms,
                          &why) == -1)
@@ -938,7 +1000,8 @@ direct_group(struct pass *p, struct rcpt_work **w, size_t n, char *cause,
 
 /* --- relay mode ----------------------------------------------------------- */
 
-static void
+/* Returns true when the smarthost answered (any reply code). */
+static bool
 relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
 {
     struct relay_result res;
@@ -958,10 +1021,15 @@ relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
         (m = compose(p, one, 1, &doc, &why)) == NULL) {
         settle(p, w, result_for(&why), why.text);
         free(doc.data);
-        return;
+        return false;
     }
-    if (relay_send(rl, p->cf->smtp.from, w->r->address, m, &res, &why) == 0)
-        settle(p, w, RCPT_RESULT_DELIVERED, res.text);
+    if (relay_send(rl, p->cf->smtp.from, w->r->address, m, &res, &why) ==
+        0) {
+        char esc[sizeof res.text * 4];
+
+        settle(p, w, RCPT_RESULT_DELIVERED,
+               log_esc(esc, sizeof esc, res.text));
+    }
     else {
         if (res.possible_duplicate) {
             stat_add(p->d, &p->d->stats.duplicates);
@@ -975,9 +1043,12 @@ relay_one(struct pass *p, struct relay *rl, struct rcpt_work *w)
     }
     mime_free(m);
     free(doc.data);
+    return res.code > 0;
 }
 
-static void
+/* DEST_OPENED when the smarthost answered at least once (its slots may
+ * then grow); a relay is never made dead (docs/delivery.md). */
+static enum dest_outcome
 relay_group(struct pass *p, struct rcpt_work **w, size_t n)
 {
     struct relay_opts o;
@@ -989,14 +1060,17 @@ relay_group(struct pass *p, struct rcpt_work **w, size_t n)
     o.transcript = notice_log_line;
     o.transcript_arg = &p->log;
     notice_log_reset(&p->log);
+    bool answered = false;
+
     rl = relay_open(&o, &why);
     if (rl == NULL) {
         settle_all(p, w, n, &why);
-        return;
+        return DEST_UNKNOWN;
     }
     for (i = 0; i < n; i++)
-        relay_one(p, rl, w[i]);
+        answered |= relay_one(p, rl, w[i]);
     relay_close(rl);
+    return answered ? DEST_OPENED : DEST_UNKNOWN;
 }
 
 /* --- notices ------------------------------------------------------------- */
@@ -1219,7 +1293,7 @@ dest_group(struct pass *p, struct rcpt_work **grp, size_t k)
         return;
     }
     if (grp[0]->r->mode == RCPT_MODE_RELAY)
-        relay_group(p, grp, k);
+        out = relay_group(p, grp, k);
     else
         out = direct_group(p, grp, k, cause, sizeof cause);
     dest_release(p->d->dests, grp[0]->key, out, cause,

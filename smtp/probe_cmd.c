@@ -129,7 +129,8 @@ print_lines(const char *label, const struct smtp_reply *r)
     for (;;) {
         size_t n = strcspn(p, "\n");
         log_esc_mem(esc, sizeof esc, p, n);
-        printf("  %d %s\n", r->code, esc);
+        /* as received: "250-" on every line but the last (RFC 5321 4.2) */
+        printf("  %d%c%s\n", r->code, p[n] == '\0' ? ' ' : '-', esc);
         if (p[n] == '\0')
             break;
         p += n + 1;
@@ -201,7 +202,10 @@ print_rcpt(const struct smtp_rcpt_result *res, unsigned ext,
     struct conneg_choice ch;
     struct errbuf why;
 
-    printf("rcpt: %d %s\n", res->code, res->status[0] ? res->status : "-");
+    if (res->status[0] != '\0')
+        printf("rcpt: %d %s\n", res->code, res->status);
+    else
+        printf("rcpt: %d (no enhanced status)\n", res->code);
     if (!(ext & SMTP_EXT_CONNEG))
         printf("conneg: not advertised\n");
     else if (res->conneg_refused)

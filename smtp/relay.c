@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -22,12 +24,37 @@ struct relay {
     char errtext[CURL_ERROR_SIZE];
     /* per message */
     struct mime_msg *msg;
-    bool body_done;    /* the read callback reached the end */
+    size_t body_size;  /* mime_size(msg): libcurl stops reading there */
+    size_t body_read;  /* bytes handed to libcurl */
+    bool body_done;    /* the whole body was handed to libcurl */
+    /* the step libcurl is in, from the commands it sends (debug callback)
+     * and the body reads; its deadline from the timeout table, checked by
+     * the progress callback (about once a second at least) */
+    enum smtp_step step;
+    int64_t deadline_ms;
+    enum smtp_step timed_out; /* the step that ran out, or SMTP_STEP_COUNT */
     int replies_after; /* complete replies since body_done */
     int cur_code;      /* reply being read, 0 between replies */
     char cur[RELAY_REPLY_MAX];
     struct relay_result last; /* last complete reply */
 };
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Enter a step: its own timeout from the table, as in direct delivery. */
+static void
+relay_enter(struct relay *r, enum smtp_step step)
+{
+    r->step = step;
+    r->deadline_ms = now_ms() + 1000 * (int64_t)r->o->timeouts->secs[step];
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT; /* curl_global_init */
 
@@ -90,6 +117,8 @@ reply_line(struct relay *r, const char *line, size_t n)
     r->cur_code = 0;
     if (code == 221) /* QUIT after a failure must not hide the failure */
         return;
+    if (r->step == SMTP_STEP_GREETING)
+        relay_enter(r, SMTP_STEP_EHLO); /* until libcurl says otherwise */
     r->last.code = code;
     (void)snprintf(r->last.text, sizeof r->last.text, "%d %s", code, r->cur);
     parse_status(r->last.status, sizeof r->last.status, code, r->cur);
@@ -119,9 +148,83 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
     struct relay *r = arg;
     size_t got = mime_read(r->msg, buf, size * nitems);
 
-    if (got == 0)
+    r->body_read += got;
+    /* libcurl stops at the size it was given: the last block is the end;
+     * from here on the wait is for the reply to "." */
+    if (got == 0 || r->body_read >= r->body_size) {
         r->body_done = true;
+        relay_enter(r, SMTP_STEP_DOT);
+    } else {
+        relay_enter(r, SMTP_STEP_BLOCK); /* each block has its own wait */
+    }
     return got;
+}
+
+/* The step of a command libcurl sends; SMTP_STEP_COUNT: not a command we
+ * time (AUTH and its exchanges use the EHLO timeout). */
+static enum smtp_step
+command_step(const char *c, size_t n, bool *secret)
+{
+    static const struct {
+        const char *verb;
+        enum smtp_step step;
+    } verbs[] = {{"EHLO", SMTP_STEP_EHLO},         {"HELO", SMTP_STEP_EHLO},
+                 {"STARTTLS", SMTP_STEP_STARTTLS}, {"MAIL", SMTP_STEP_MAIL},
+                 {"RCPT", SMTP_STEP_RCPT},         {"DATA", SMTP_STEP_DATA},
+                 {"RSET", SMTP_STEP_RSET},         {"QUIT", SMTP_STEP_QUIT},
+                 {"NOOP", SMTP_STEP_RSET}};
+
+    *secret = false;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        size_t k = strlen(verbs[i].verb);
+
+        if (n >= k && strncasecmp(c, verbs[i].verb, k) == 0 &&
+            (n == k || c[k] == ' ' || c[k] == '\r'))
+            return verbs[i].step;
+    }
+    *secret = true; /* AUTH and what follows a 334 carry credentials */
+    return SMTP_STEP_EHLO;
+}
+
+/* With CURLOPT_VERBOSE, libcurl hands us (never stderr) what it sends: the
+ * step starts with its command. AUTH lines are not transcribed. */
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
+{
+    struct relay *r = arg;
+    bool secret;
+    size_t k = n;
+
+    (void)h;
+    if (type == CURLINFO_TEXT && n > 12 && memcmp(data, "Connected to", 12) == 0)
+        relay_enter(r, SMTP_STEP_GREETING); /* TCP is up: the greeting next */
+    if (type != CURLINFO_HEADER_OUT)
+        return 0;
+    relay_enter(r, command_step(data, n, &secret));
+    while (k > 0 && (data[k - 1] == '\r' || data[k - 1] == '\n'))
+        k--;
+    if (k > RELAY_LINE_MAX)
+        k = RELAY_LINE_MAX;
+    if (secret)
+        relay_note(r, ">", "(AUTH exchange, not logged)", 27);
+    else
+        relay_note(r, ">", data, k);
+    return 0;
+}
+
+/* Abort the transfer when the step's own timeout has passed. */
+static int
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+            curl_off_t ulnow)
+{
+    struct relay *r = arg;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
+        r->timed_out = r->step;
+        return 1;
+    }
+    return 0;
 }
 
 static long
@@ -199,12 +302,19 @@ set_options(struct relay *r, struct errbuf *why)
     rc |= curl_easy_setopt(r->curl, CURLOPT_UPLOAD, 1L);
     rc |= curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT,
                            (long)t->secs[SMTP_STEP_CONNECT]);
+    /* libcurl has one reply timeout: a backstop over the longest step;
+     * each step's own timeout is enforced by progress_cb, which libcurl
+     * calls about once a second while it waits (docs/delivery.md) */
     rc |= curl_easy_setopt(r->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT,
-                           max_reply_timeout(t));
-    /* a data block that moves nothing for the BLOCK timeout (4.5.3.2.5) */
-    rc |= curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    rc |= curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME,
-                           (long)t->secs[SMTP_STEP_BLOCK]);
+                           max_reply_timeout(t) + 2);
+    rc |= curl_easy_setopt(r->curl, CURLOPT_NOPROGRESS, 0L);
+    rc |= curl_easy_setopt(r->curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    rc |= curl_easy_setopt(r->curl, CURLOPT_XFERINFODATA, r);
+    /* VERBOSE goes to debug_cb only, never to stderr: it tells us the
+     * command libcurl sends (the step); AUTH is never transcribed */
+    rc |= curl_easy_setopt(r->curl, CURLOPT_DEBUGFUNCTION, debug_cb);
+    rc |= curl_easy_setopt(r->curl, CURLOPT_DEBUGDATA, r);
+    rc |= curl_easy_setopt(r->curl, CURLOPT_VERBOSE, 1L);
     if (o->ca_file != NULL)
         rc |= curl_easy_setopt(r->curl, CURLOPT_CAINFO, o->ca_file);
     if (rc != CURLE_OK)
@@ -298,6 +408,12 @@ relay_send(struct relay *r, const char *from, const char *rcpt,
         return errbuf_set(why, ERR_TEMP, "", "out of memory");
     mime_rewind(msg);
     r->msg = msg;
+    r->body_size = mime_size(msg);
+    r->body_read = 0;
+    r->timed_out = SMTP_STEP_COUNT;
+    /* a new connection: connect, then (debug_cb) the greeting; a reused
+     * one starts with MAIL, which debug_cb announces */
+    relay_enter(r, SMTP_STEP_CONNECT);
     r->body_done = false;
     r->replies_after = 0;
     r->cur_code = 0;
@@ -319,6 +435,14 @@ relay_send(struct relay *r, const char *from, const char *rcpt,
     if (res->code >= 400)
         return errbuf_set(why, curl_class(rc, res->code), res->status,
                           "smarthost %s: %s", r->o->host, res->text);
+    if (r->timed_out != SMTP_STEP_COUNT)
+        return errbuf_set(why, ERR_TEMP,
+                          res->possible_duplicate ? "4.4.2" : "4.4.1",
+                          "smarthost %s %s: timeout (%d s)%s", r->o->host,
+                          config_smtp_step_name(r->timed_out),
+                          r->o->timeouts->secs[r->timed_out],
+                          res->possible_duplicate ? " after the final dot"
+                                                  : "");
     return errbuf_set(why, curl_class(rc, 0),
                       res->possible_duplicate ? "4.4.2" : "4.4.1",
                       "smarthost %s: %s%s", r->o->host,
@@ -331,7 +455,12 @@ relay_close(struct relay *r)
 {
     if (r == NULL)
         return;
-    if (r->curl != NULL)
+    if (r->curl != NULL) {
+        /* the QUIT libcurl sends at cleanup waits for its reply under the
+         * one reply timeout it has: make it the quit step's */
+        (void)curl_easy_setopt(r->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+                               (long)r->o->timeouts->secs[SMTP_STEP_QUIT]);
         curl_easy_cleanup(r->curl);
+    }
     free(r);
 }

@@ -61,9 +61,13 @@ smtp_transcript_stdio(void *arg, const char *line)
     fflush((FILE *)arg);
 }
 
-/* One transcript line: UTC time with milliseconds, direction, escaped text. */
+/* One transcript line: UTC time with milliseconds, direction, text
+ * escaped (bytes from the wire) or as is (our notes: printable, their
+ * far-end parts already escaped in an errbuf; escaping again would
+ * double them). */
 static void
-note_mem(struct smtp_session *s, char dir, const char *text, size_t n)
+note_line(struct smtp_session *s, char dir, const char *text, size_t n,
+          bool escape)
 {
     char esc[SMTP_LINE_MAX + 64], line[sizeof esc + 40];
     struct timespec ts;
@@ -73,11 +77,20 @@ note_mem(struct smtp_session *s, char dir, const char *text, size_t n)
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    log_esc_mem(esc, sizeof esc, text, n);
+    if (escape)
+        log_esc_mem(esc, sizeof esc, text, n);
+    else
+        (void)snprintf(esc, sizeof esc, "%.*s", (int)n, text);
     snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %c %s",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
              tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, dir, esc);
     s->o->transcript(s->o->transcript_arg, line);
+}
+
+static void
+note_mem(struct smtp_session *s, char dir, const char *text, size_t n)
+{
+    note_line(s, dir, text, n, true);
 }
 
 static void note(struct smtp_session *s, const char *fmt, ...)
@@ -95,7 +108,7 @@ note(struct smtp_session *s, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    note_mem(s, '*', buf, strlen(buf));
+    note_line(s, '*', buf, strlen(buf), false);
 }
 
 /* O2: the only writer of s->step; arms the step's deadline. */

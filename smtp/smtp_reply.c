@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "gateway/log.h"
+
 static int
 is_digit(char c)
 {
@@ -55,9 +57,18 @@ static int
 bad_line(struct smtp_reply *r, const char *line, size_t n, const char *what,
          struct errbuf *why)
 {
-    r->pending = 0; /* errbuf_set escapes the text itself */
-    return errbuf_set(why, ERR_TEMP, "4.5.0", "bad reply line (%s): \"%.*s\"",
-                      what, (int)(n < 60 ? n : 60), line);
+    size_t used;
+
+    r->pending = 0;
+    errbuf_set(why, ERR_TEMP, "4.5.0", "bad reply line (%s): ", what);
+    if (why == NULL)
+        return -1;
+    /* the line's bytes escaped once, here (a format would stop at a NUL
+     * and errbuf_set would escape them again) */
+    used = strlen(why->text);
+    log_esc_mem(why->text + used, sizeof why->text - used, line,
+                n < 60 ? n : 60);
+    return -1;
 }
 
 /* The enhanced status of the first line counts; it must match the class

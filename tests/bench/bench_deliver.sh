@@ -61,7 +61,8 @@ throughput() { # LABEL SINKPORT WORKERS SIZE CONNEG
     local label=$1 port=$2 n=$3 size=$4 d=$TMP/tp-$1-$3 t0 t1 t2 t3 gw src
     mkdir -p "$d"
     write_conf "$d/gw.conf" "$d/spool" \
-        "pinned = ( { domain = \"sink.test\"; host = \"127.0.0.1:$port\"; } );"
+        "pinned = ( { domain = \"sink.test\"; host = \"127.0.0.1:$port\"; } );
+  destination_concurrency = $n;"
     sed -i 's/log_level = "info"/log_level = "warn"/' "$d/gw.conf"
     "$IFAXGW_TOOLS/deliver_enqueue" "$d/spool" "$TMP/page.tif" --rcpt fax@sink.test \
         --count "$M" >/dev/null || { echo "enqueue failed"; rc=1; return; }

@@ -76,6 +76,8 @@ check "19 KB one-line capability: read, MMR sent" \
     [ "$(v big19 "v['info']['page'][0]['coding']")" = MMR ]
 check "19 KB capability recorded (its first 4096 bytes, JOB_REPLY_MAX)" \
     [ "$(m big19 "len(m['recipients'][0].get('capability') or '')")" = 4096 ]
+check "19 KB capability: not cached, and the log says why" \
+    grep -q 'rcpt=<fax@big19.test> capability of [0-9]* bytes not cached (entries hold at most 4095 bytes)' "$TMP/deliver.all"
 check "100 KB one-line: profile S (MH)" \
     [ "$(v big100 "v['info']['page'][0]['coding']")" = MH ]
 check "100 KB one-line: the second session asked no CONNEG" \

@@ -132,4 +132,24 @@ check "cached JBIG recipient no longer advertising CONNEG: profile S" \
 check "no CONNEG keyword: the cache entry is dropped" \
     bash -c "! grep -q 'fax@pana.test' '$SPOOL/caps.json'"
 
+# a stored page that already is the output (profile S) goes as it is: no
+# conversion file, and the device's own decoders accept it
+"$IFAXGW" convert "$TMP/page.tif" "$TMP/pageS.tif" --to S >/dev/null
+device plain2 --preset mh-only --no-conneg
+write_conf "$TMP/plain2.conf" "$SPOOL" \
+    "pinned = ( { domain = \"plain2.test\"; host = \"127.0.0.1:$plain2_PORT\"; } );"
+enqueue "$SPOOL" "$TMP/pageS.tif" --rcpt fax@plain2.test
+deliver "$TMP/plain2.conf"
+check "stored profile S page: delivered as profile S" \
+    [ "$(meta "$SPOOL" "$JOB" "'%s %s' % (m['recipients'][0]['state'], m['recipients'][0]['profile'][:4])")" = "delivered S MH" ]
+check "stored profile S page: sent as it is (no out-*.tif made)" \
+    [ -z "$(ls "$SPOOL/done/$JOB/" | grep '^out-' || true)" ]
+check "stored profile S page: the device's own checks pass" \
+    [ "$(verdict "$TMP/plain2.d/msg-1.json" "v['ok']")" = True ]
+check "stored profile S page: the bytes are the stored file's" \
+    "$PY" -c 'import sys,email,email.policy
+m = email.message_from_bytes(open(sys.argv[1],"rb").read(), policy=email.policy.default)
+tif = [p for p in m.walk() if p.get_content_type() == "image/tiff"][0].get_payload(decode=True)
+sys.exit(tif != open(sys.argv[2],"rb").read())' "$TMP/plain2.d/msg-1.eml" "$SPOOL/done/$JOB/pages.tif"
+
 finish

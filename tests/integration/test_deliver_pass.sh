@@ -8,7 +8,9 @@
 #     peer's command log is the witness, no clock is read);
 #  2. the reason in meta.json and the log is "<host>[addr]:port rcpt: ..."
 #     for a stall, a dropped connection and an endless line, not
-#     "connection to  lost".
+#     "connection to  lost";
+#  3. issue 16.6: garbage replies (one starting with a NUL byte) give exact
+#     texts, escaped once, the same in meta.json and the log.
 set -uo pipefail
 : "${IFAXGW:?}" "${IFAXGW_SRC:?}" "${IFAXGW_TOOLS:?}"
 TMP=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "TMP=$TMP"
@@ -70,6 +72,24 @@ for f in drop endless; do
     check "$f: reason is the first cause with the host" \
         [ "$(reason "$JOB")" = "127.0.0.1[127.0.0.1]:${!port_var} rcpt: $want" ]
 done
+# issue 16.6: hostile reply bytes escaped once (no \x5c), a NUL-first
+# line shown by its bytes, the log and meta.json agree
+for f in garbage nulgarbage; do
+    peer_start "$f" "$PY" "$FAULTY" --stage rcpt --fault "$f"
+    port_var=${f}_PORT
+    conf_for "$f" "${!port_var}"
+    enqueue "$SPOOL" "$TMP/page.tif" --rcpt "fax@$f.test"
+    deliver "$TMP/$f.conf"
+    case $f in
+    garbage) want='bad reply line (no code): this is not smtp \x00\xff' ;;
+    nulgarbage) want='bad reply line (no code): \x00\x01binary\xff\x22q\x22' ;;
+    esac
+    want="127.0.0.1[127.0.0.1]:${!port_var} rcpt: $want"
+    check "$f: exact reason in meta.json ($(reason "$JOB"))" [ "$(reason "$JOB")" = "$want" ]
+    check "$f: the log line carries the same text, escaped once" \
+        grep -qF "job=$JOB rcpt=<fax@$f.test> result=deferred state=deferred attempts=1 profile=\"\" reply=\"$want\"" "$TMP/deliver.all"
+done
+check "no text escaped twice (\\x5cx)" bash -c "! grep -rq 'x5cx' '$SPOOL' '$TMP/deliver.all'"
 check "no reason says 'connection to  lost'" \
     bash -c "! grep -rq 'connection to  lost' '$SPOOL' '$TMP/deliver.all' '$TMP/pass.err'"
 finish

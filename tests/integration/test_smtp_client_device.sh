@@ -117,7 +117,9 @@ device probe --preset mh-only
 echo $? >"$TMP/probe.rc"
 check "probe: exit 0" rc_is probe 0
 check "probe: extensions listed" has probe.out "extensions: CONNEG SIZE 8BITMIME ENHANCEDSTATUSCODES"
-check "probe: capability shown" has probe.out "250 CONNEG (image-coding=MH)(dpi=204)(dpi-xyratio=[204/98,204/196])"
+check "probe: capability shown with its continuation marks" has probe.out "  250-CONNEG (image-coding=MH)(dpi=204)(dpi-xyratio=[204/98,204/196])"
+check "probe: the last line of the reply without one" has probe.out "  250 CONNEG (paper-size=A4)(MRC-mode=0))"
+check "probe: no enhanced status said in words, not '250 -'" has probe.out "rcpt: 250 (no enhanced status)"
 check "probe: no message sent" test ! -e "$TMP/probe.d/msg-1.eml"
 check "probe: device saw RCPT with CONNEG" has probe.d/events.jsonl '"conneg": true'
 "$IFAXGW" probe nobody@reject.test --host "127.0.0.1:$probe_PORT" --timeout 20 >"$TMP/probe2.out" 2>&1

@@ -12,6 +12,7 @@ FAULT: refuse stall 4xx 5xx drop garbage endless
            at "block" the reply comes in the middle of the body, then close
   drop     close the connection instead of answering
   garbage  answer a line that is not SMTP
+  nulgarbage  the same, a binary line starting with a NUL byte
   endless  answer "250-" and then bytes without a line end, forever
 Until the stage, it behaves like a plain ESMTP server and accepts mail.
 With --no-ehlo it answers 502 to EHLO, like an RFC 821 server.
@@ -29,7 +30,8 @@ import socket
 import sys
 
 STAGES = ["connect", "greeting", "ehlo", "mail", "rcpt", "data", "block", "dot"]
-FAULTS = ["refuse", "stall", "4xx", "5xx", "drop", "garbage", "endless"]
+FAULTS = ["refuse", "stall", "4xx", "5xx", "drop", "garbage", "nulgarbage",
+          "endless"]
 ENDLESS_MAX = 64 << 20  # stop after 64 MiB whatever the client does
 
 
@@ -59,10 +61,12 @@ async def inject(a, stage, w):
         w.write(b"554 5.3.0 fault injected at " + stage.encode() + b"\r\n")
     elif f == "garbage":
         w.write(b"this is not smtp \x00\xff\r\n")
+    elif f == "nulgarbage":  # a binary line that starts with a NUL
+        w.write(b"\x00\x01binary\xff\"q\"\r\n")
     elif f == "endless":
         await endless(w)
     await w.drain()
-    if f in ("drop", "garbage") or stage in ("greeting", "block"):
+    if f in ("drop", "garbage", "nulgarbage") or stage in ("greeting", "block"):
         raise Fault()
 
 
