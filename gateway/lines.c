@@ -182,6 +182,21 @@ lines_note_call(struct lines_one *o, const struct callrec *rec,
     lines_count_call(o->owner->metrics, o->st.name, rec, ok);
 }
 
+/* Debug level: the call's AT exchange, one log line per modem line (the
+ * transcript is bounded and printable ASCII already). */
+static void
+lines_log_at(const struct lines_one *o, const char *id)
+{
+    const char *p = o->ls != NULL ? line_at_transcript(o->ls) : "";
+
+    while (*p != '\0') {
+        size_t n = strcspn(p, "\n");
+
+        log_debug("job=%s line=%s at %.*s", id, o->st.name, (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
 static void
 lines_on_job_end(void *arg, const struct callrec *rec)
 {
@@ -192,6 +207,7 @@ lines_on_job_end(void *arg, const struct callrec *rec)
     if (o->job == NULL)
         return;
     (void)snprintf(id, sizeof id, "%s", o->job->id);
+    lines_log_at(o, id);
     if (faxjob_end(o->owner->q, o->job, rec, &why) == -1) {
         bool keep = why.cls == ERR_TEMP && rec != NULL && rec->npages > 0 &&
                     o->job->state == JOB_INCOMING;

@@ -100,6 +100,11 @@ void line_set_status_handler(struct line_state *s, line_status_fn fn,
  * the configured rings have come but no caller ID yet, wait until it comes
  * or until LINE_CID_WAIT_RINGS rings. Only with a caller-ID command. */
 void line_set_cid_wait(struct line_state *s, bool wait);
+/* The AT exchange of the call being ended (commands, result lines, frames
+ * and data as byte counts; "+s.ms > AT+FTH=3" lines, printable ASCII, at
+ * most 400 lines, the rest counted). Valid in the job end handler; "" when
+ * there is none. */
+const char *line_at_transcript(const struct line_state *s);
 /* During each call: the record as it grows (CSID at phase B, each page
  * before it is confirmed; see faxrx_store_fn, whose -1 refuses a page). */
 void line_set_store_handler(struct line_state *s, faxrx_store_fn fn,
