@@ -11,7 +11,10 @@
  * hand the call record (t30/callrec) to the job handler. A modem that does
  * not answer AT, refuses +FCLASS=1, sends garbage or vanishes (unplugged,
  * pty closed) is closed and reopened with backoff (1 s doubling to 60 s),
- * and every state change goes to the status handler.
+ * and every state change goes to the status handler; the back-off starts
+ * over when an attempt gets further than the last (device back, modem
+ * answers). During a call, failed fax commands are retried paced (100 ms)
+ * and ERRORs in a row (T.31: on hook) end it as a hang-up at once.
  * Receive only. ECM when the line's config has ecm (the default): the DIS
  * offers it, and ECM image data (+FRM=<mod>, a raw HDLC bit stream, LSB
  * first) is deframed in software (SpanDSP hdlc_rx, 16-bit FCS) and each
