@@ -268,6 +268,21 @@ lines_note_call(struct lines_call *k, const struct callrec *rec,
     lines_log_call(k, rec, NULL, ok ? NULL : result, job);
 }
 
+/* Debug level: the call's AT exchange, one log line per modem line (the
+ * transcript is bounded and printable ASCII already). */
+static void
+lines_log_at(const struct lines_one *o, const char *id)
+{
+    const char *p = o->ls != NULL ? line_at_transcript(o->ls) : "";
+
+    while (*p != '\0') {
+        size_t n = strcspn(p, "\n");
+
+        log_debug("job=%s line=%s at %.*s", id, o->st.name, (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
 static void
 lines_on_job_end(void *arg, const struct callrec *rec)
 {
@@ -279,6 +294,7 @@ lines_on_job_end(void *arg, const struct callrec *rec)
     if (k->job == NULL)
         return;
     (void)snprintf(id, sizeof id, "%s", k->job->id);
+    lines_log_at(o, id);
     if (faxjob_end(o->owner->q, k->job, rec, &why) == -1) {
         bool keep = why.cls == ERR_TEMP && rec != NULL && rec->npages > 0 &&
                     k->job->state == JOB_INCOMING;

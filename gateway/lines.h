@@ -8,7 +8,9 @@
  * to the gateway: the answer decision to gateway/router (a route that says
  * reject leaves the call ringing), the job to gateway/faxjob (a job exists,
  * with its pages.tif writable, before the call is answered; the record and
- * transcript are committed when it ends) and the status to a table the web
+ * transcript are committed when it ends; meta.json is written at answer,
+ * at phase B and before each page is confirmed, and a page that cannot be
+ * stored is not confirmed) and the status to a table the web
  * page reads. lines_drain() stops answering new calls and waits for calls in
  * progress to end; lines_stop() then ends the threads. Each outcome is one
  * log line with the job id (this module's threads are thread owners).

@@ -9,7 +9,10 @@
  * recording behaves as the live call) end stalled calls; the call record
  * (t30/callrec.h) is handed to the record handler once, after the TIFF is
  * closed. The output path is checked writable in faxrx_init(), before
- * anything is answered. Knows nothing about the spool or SMTP.
+ * anything is answered. A store handler sees the record at phase B and
+ * each page before it is confirmed, and may refuse a page that is not
+ * durably stored (the sender then gets DCN, not MCF). Knows nothing about
+ * the spool or SMTP.
  * Errors: faxrx_init() returns NULL with *why; later failures end up in the
  * record. Threads: a session belongs to one thread; sessions are independent.
  */

@@ -8,6 +8,7 @@
 
 #include <spandsp.h>
 
+#include "gateway/log.h"
 #include "gateway/xalloc.h"
 #include "t30/class1.h"
 #include "t30/faxrx.h"
@@ -26,6 +27,10 @@
  * CONNECT or OK in between: the call is over whatever the modem says. */
 #define CALL_FAILS_MAX 12
 #define CMD_PACE_MS    100 /* pause after a failed fax command */
+/* The call's AT transcript (debug): lines kept, bytes per line. */
+#define AT_TRACE_LINES 400
+#define AT_TRACE_TEXT  80
+#define AT_TRACE_CAP   (AT_TRACE_LINES * (AT_TRACE_TEXT + 24) + 64)
 
 /* The modem operation in flight during a call (T.31 command sequences). */
 enum op {
@@ -76,6 +81,13 @@ struct line_state {
     faxrx_store_fn store_fn;
     void *store_arg;
     bool cid_wait; /* the answer depends on caller ID: wait for it */
+    /* the call's AT exchange, bounded (line_at_transcript) */
+    char *at_trace;
+    size_t at_len;
+    int at_lines, at_dropped;
+    bool at_on;       /* a call is being traced */
+    int64_t at_t0;    /* mono ms at the call's start */
+    size_t at_data;   /* data bytes since the last line */
     /* port */
     int fd;
     struct class1_parser parser;
@@ -155,6 +167,40 @@ stopping(const struct line_state *s)
     return atomic_load(s->stop) != 0;
 }
 
+/* One line of the call's AT transcript: "+1.234 > AT+FTH=3". Bounded:
+ * past AT_TRACE_LINES only counted. */
+static void
+at_trace(struct line_state *s, char dir, const char *text)
+{
+    char esc[AT_TRACE_TEXT];
+    int64_t t = mono_ms() - s->at_t0;
+    int n;
+
+    if (!s->at_on)
+        return;
+    if (s->at_lines >= AT_TRACE_LINES) {
+        s->at_dropped++;
+        return;
+    }
+    n = snprintf(s->at_trace + s->at_len, AT_TRACE_CAP - s->at_len,
+                 "+%lld.%03d %c %s\n", (long long)(t / 1000), (int)(t % 1000),
+                 dir, log_esc(esc, sizeof esc, text));
+    if (n > 0 && (size_t)n < AT_TRACE_CAP - s->at_len) {
+        s->at_len += (size_t)n;
+        s->at_lines++;
+    }
+}
+
+/* Modem data (frames, page data) is summarised, not copied. */
+static void
+at_trace_bytes(struct line_state *s, char dir, const char *what, size_t n)
+{
+    char text[64];
+
+    (void)snprintf(text, sizeof text, "<%s %zu bytes>", what, n);
+    at_trace(s, dir, text);
+}
+
 static int
 send_str(struct line_state *s, const char *at)
 {
@@ -163,6 +209,7 @@ send_str(struct line_state *s, const char *at)
 
     if (n < 0 || (size_t)n >= sizeof buf)
         return errbuf_set(&s->why, ERR_PERM, "", "AT command too long");
+    at_trace(s, '>', at);
     return serial_write(s->fd, buf, (size_t)n, 2000, &s->why);
 }
 
@@ -571,20 +618,25 @@ on_call_event(void *arg, const struct class1_event *ev)
 
     switch (ev->ev) {
     case CLASS1_EV_LINE:
+        at_trace(s, '<', ev->text);
         return on_result(s, class1_result_parse(ev->text));
     case CLASS1_EV_FRAME:
+        at_trace_bytes(s, '<', "frame", ev->len);
         s->frame_len = ev->len;
         memcpy(s->frame, ev->data, ev->len);
         s->frame_have = true;
         s->frame_bad = ev->overflow;
         break;
     case CLASS1_EV_DATA:
+        s->at_data += ev->len;
         if (t != NULL && s->op == OP_DATA_RX && s->active.hdlc)
             ecm_data(s, ev->data, ev->len);
         else if (t != NULL && s->op == OP_DATA_RX)
             t30_non_ecm_put_chunk(t, ev->data, (int)ev->len);
         break;
     case CLASS1_EV_END:
+        at_trace_bytes(s, '<', "data", s->at_data);
+        s->at_data = 0;
         break; /* NO CARRIER follows */
     }
     return CLASS1_MODE_LINES;
@@ -622,6 +674,7 @@ tx_next(struct line_state *s)
     switch (it->kind) {
     case TX_FRAME:
         n = class1_frame_stuff(it->msg, it->len, buf, sizeof buf);
+        at_trace_bytes(s, '>', "frame", it->len);
         set_op(s, OP_HDLC_TX, STEP_TIMEOUT_MS);
         if (serial_write(s->fd, buf, n, 2000, &s->why) < 0)
             s->gone = true;
@@ -706,6 +759,7 @@ drive(struct line_state *s)
         uint8_t can = CLASS1_CAN;
 
         set_op(s, OP_ABORT, STEP_TIMEOUT_MS);
+        at_trace(s, '>', "<CAN>");
         if (serial_write(s->fd, &can, 1, 2000, &s->why) < 0)
             s->gone = true;
         return;
@@ -759,6 +813,12 @@ call_start(struct line_state *s, const struct line_call *c)
                                 .send_hdlc = fe_send_hdlc,
                                 .arg = s};
 
+    s->at_len = 0;
+    s->at_trace[0] = '\0';
+    s->at_lines = s->at_dropped = 0;
+    s->at_data = 0;
+    s->at_t0 = mono_ms();
+    s->at_on = true;
     s->fifo_head = s->fifo_n = 0;
     s->rx_pending = false;
     s->tx_ready = false;
@@ -826,6 +886,14 @@ call_finish(struct line_state *s)
 {
     char text[64];
 
+    if (s->at_dropped > 0) {
+        (void)snprintf(text, sizeof text, "(%d more lines not kept)",
+                       s->at_dropped);
+        s->at_dropped = 0;
+        s->at_lines--; /* room for the note */
+        at_trace(s, '-', text);
+    }
+    s->at_on = false;
     rxcall_end(s->call, text, sizeof text); /* the record to the job */
     s->call = NULL;
     s->rx = NULL;
@@ -951,6 +1019,7 @@ line_init(struct line_state *s, const struct config_line *cl,
     }
     s = xcalloc(1, sizeof *s);
     s->fd = -1;
+    s->at_trace = xcalloc(1, AT_TRACE_CAP);
     s->name = xstrdup(cl->name ? cl->name : "modem");
     s->device = xstrdup(cl->device);
     s->cid_enable = xstrdup(cl->cid_enable ? cl->cid_enable : "");
@@ -989,6 +1058,12 @@ line_set_status_handler(struct line_state *s, line_status_fn fn, void *arg)
 {
     s->status_fn = fn;
     s->status_arg = arg;
+}
+
+const char *
+line_at_transcript(const struct line_state *s)
+{
+    return s->at_trace != NULL ? s->at_trace : "";
 }
 
 void
@@ -1054,6 +1129,8 @@ line_release(struct line_state *s)
     free(s->init);
     s->init = NULL;
     s->n_init = 0;
+    free(s->at_trace);
+    s->at_trace = NULL;
     free(s->name);
     free(s->device);
     free(s->cid_enable);

@@ -11,7 +11,10 @@
  * hand the call record (t30/callrec) to the job handler. A modem that does
  * not answer AT, refuses +FCLASS=1, sends garbage or vanishes (unplugged,
  * pty closed) is closed and reopened with backoff (1 s doubling to 60 s),
- * and every state change goes to the status handler.
+ * and every state change goes to the status handler; the back-off starts
+ * over when an attempt gets further than the last (device back, modem
+ * answers). During a call, failed fax commands are retried paced (100 ms)
+ * and ERRORs in a row (T.31: on hook) end it as a hang-up at once.
  * Receive only. ECM when the line's config has ecm (the default): the DIS
  * offers it, and ECM image data (+FRM=<mod>, a raw HDLC bit stream, LSB
  * first) is deframed in software (SpanDSP hdlc_rx, 16-bit FCS) and each
@@ -102,6 +105,11 @@ void line_set_status_handler(struct line_state *s, line_status_fn fn,
  * the configured rings have come but no caller ID yet, wait until it comes
  * or until LINE_CID_WAIT_RINGS rings. Only with a caller-ID command. */
 void line_set_cid_wait(struct line_state *s, bool wait);
+/* The AT exchange of the call being ended (commands, result lines, frames
+ * and data as byte counts; "+s.ms > AT+FTH=3" lines, printable ASCII, at
+ * most 400 lines, the rest counted). Valid in the job end handler; "" when
+ * there is none. */
+const char *line_at_transcript(const struct line_state *s);
 /* During each call: the record as it grows (CSID at phase B, each page
  * before it is confirmed; see faxrx_store_fn, whose -1 refuses a page). */
 void line_set_store_handler(struct line_state *s, faxrx_store_fn fn,

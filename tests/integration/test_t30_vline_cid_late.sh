@@ -8,7 +8,8 @@
 #  1. a blocked caller is never answered (it used to be answered at ring 1
 #     with no caller ID, so the block never matched);
 #  2. another caller is answered once its caller ID is there: the record
-#     holds the caller ID and the caller name.
+#     holds the caller ID and the caller name; the call's AT transcript
+#     (line_at_transcript, issue 15.6) has the exchange, bounded.
 set -euo pipefail
 . "${IFAXGW_SRC:?}/tests/integration/t30_common.sh"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -56,4 +57,12 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["caller_id"] == "5550777" and r["caller_name"] == "Acme GmbH", r
 PY
+# 15.6: the call's AT transcript is kept, bounded
+at=$tmp/out2/call1/at.log
+head -5 "$at"
+grep -q '> ATA$' "$at" || fail "at.log: no ATA"
+grep -q '< CONNECT$' "$at" || fail "at.log: no CONNECT"
+grep -q '> AT+FRM=' "$at" || fail "at.log: no AT+FRM"
+grep -q '< <data [0-9]* bytes>$' "$at" || fail "at.log: page data not summarised"
+[ "$(wc -l <"$at")" -le 401 ] || fail "at.log not bounded"
 echo "test_t30_vline_cid_late: ok"

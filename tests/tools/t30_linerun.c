@@ -4,7 +4,7 @@
  *   t30_linerun -d DEVICE -o DIR [-c CALLS] [-r RINGS] [-s STATION]
  *               [-x REJECT_CALLER] [-n CID_CMD] [-t IDLE_S] [-e]
  * Every answered call gets DIR/callN/pages.tif, meta.json (the call
- * record) and t30.log; each status change prints one line on stdout:
+ * record), t30.log and at.log (line_at_transcript); each status change prints one line on stdout:
  *   status=<name> page=N bit_rate=R text="..."
  * and each call end prints "call=N result=... pages=N csid=\"...\"
  * caller=\"...\" ecm=0|1 bit_rate=R". -e: the line offers ECM (and T.6).
@@ -30,6 +30,7 @@
 static atomic_int stop_flag;
 
 struct run {
+    struct line_state *ls;
     const char *dir;
     const char *reject;
     int calls, done;
@@ -109,6 +110,11 @@ on_end(void *arg, const struct callrec *rec)
             fclose(f);
         }
         free(log);
+        snprintf(path, sizeof path, "%s/at.log", run->cur);
+        if ((f = fopen(path, "w")) != NULL) {
+            fputs(line_at_transcript(run->ls), f);
+            fclose(f);
+        }
         printf("call=%d result=%s pages=%zu csid=\"%s\" caller=\"%s\" "
                "ecm=%d bit_rate=%d\n",
                run->done, callrec_result_name(rec->result), rec->npages,
@@ -189,6 +195,7 @@ main(int argc, char **argv)
         fprintf(stderr, "t30_linerun: %s\n", why.text);
         return 1;
     }
+    run.ls = ls;
     line_set_status_handler(ls, on_status, &run);
     line_set_answer_handler(ls, on_answer, &run);
     line_set_job_handler(ls, on_start, on_end, &run);

@@ -27,6 +27,11 @@ struct call {
     const char *csid;  /* sender TSI, default SENDER_CSID */
     int call_timeout_s, idle_timeout_s;
     bool silent_sender; /* feed silence instead of a sender */
+    int refuse_page;    /* the store handler refuses this page (1-based) */
+    /* results */
+    int confirmed;      /* MCF/RTP the sender heard */
+    int dcn_heard;
+    int stores;         /* store handler calls (pages) */
     /* results */
     int sender_code;
     bool sender_done;
@@ -66,6 +71,36 @@ on_record(void *arg, const struct callrec *rec)
     c->nframes = rec->nframes;
 }
 
+static void
+on_sender_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
+                int len)
+{
+    struct call *c = arg;
+
+    (void)t30;
+    if (!incoming || len < 3)
+        return;
+    if ((msg[2] & 0xfe) == T30_MCF || (msg[2] & 0xfe) == T30_RTP)
+        c->confirmed++;
+    if ((msg[2] & 0xfe) == T30_DCN)
+        c->dcn_heard++;
+}
+
+/* The gateway's part, played: refuse c->refuse_page as not stored. */
+static int
+on_store(void *arg, const struct callrec *rec, enum faxrx_store_event ev,
+         struct errbuf *why)
+{
+    struct call *c = arg;
+
+    if (ev != FAXRX_STORE_PAGE)
+        return 0;
+    c->stores++;
+    if ((int)rec->npages == c->refuse_page)
+        return errbuf_set(why, ERR_TEMP, "", "disk full (test)");
+    return 0;
+}
+
 static fax_state_t *
 sender_new(struct call *c)
 {
@@ -87,6 +122,7 @@ sender_new(struct call *c)
     t30_set_supported_compressions(t30, sc);
     t30_set_tx_file(t30, doc_path, 0, c->last_page);
     t30_set_phase_e_handler(t30, on_sender_e, c);
+    t30_set_real_time_frame_handler(t30, on_sender_frame, c);
     return fax;
 }
 
@@ -116,6 +152,7 @@ run_call(struct call *c)
     assert_non_null(rx);
     faxrx_set_caller(rx, "5551234", "5550199");
     faxrx_set_record_handler(rx, on_record, c);
+    faxrx_set_store_handler(rx, on_store, c);
     if (!c->silent_sender)
         snd = sender_new(c);
     /* at most 40 min of audio: a hung loop fails, never spins forever */
@@ -312,6 +349,66 @@ drop_during_page2(bool ecm)
     cleanup(&c);
 }
 
+/* 19.1: a page the store handler refuses is not confirmed: the sender
+ * hears DCN instead of MCF and keeps it; the pages before it stay. */
+static void
+refuse_page2(bool ecm)
+{
+    struct call c = {.modems = FAXRX_V17,
+                     .ecm = ecm,
+                     .codings = ecm ? MR | FAXRX_T6 : MR,
+                     .last_page = 2,
+                     .refuse_page = 2};
+
+    run_call(&c);
+    assert_int_equal(c.confirmed, 1); /* page 1 only */
+    assert_true(c.dcn_heard >= 1);
+    assert_int_not_equal(c.sender_code, T30_ERR_OK);
+    assert_int_equal(c.npages, 1);
+    assert_int_equal(c.rec.refused_page, 2);
+    assert_string_equal(c.rec.store_error, "disk full (test)");
+    assert_int_equal(c.rec.result, CALLREC_PARTIAL);
+    assert_int_equal(c.rec.end, CALLREC_END_LOCAL);
+    assert_false(c.rec.complete);
+    cleanup(&c);
+}
+
+static void
+test_faxrx_refused_page_not_confirmed(void **st)
+{
+    (void)st;
+    refuse_page2(false);
+}
+
+static void
+test_faxrx_refused_page_not_confirmed_ecm(void **st)
+{
+    (void)st;
+    refuse_page2(true);
+}
+
+/* 15.5: what T.30 confirmed is recorded per page, and the document is
+ * complete once the EOP page was answered. */
+static void
+test_faxrx_confirmed_complete(void **st)
+{
+    struct call c = {
+        .modems = FAXRX_V17, .ecm = false, .codings = MR, .last_page = 1};
+
+    (void)st;
+    run_call(&c);
+    assert_int_equal(c.npages, 2);
+    assert_int_equal(c.stores, 2);
+    assert_int_equal(c.pages[0].ppm, T30_MPS);
+    assert_int_equal(c.pages[1].ppm, T30_EOP);
+    assert_int_equal(c.pages[0].confirm, T30_MCF);
+    assert_int_equal(c.pages[1].confirm, T30_MCF);
+    assert_true(c.rec.complete);
+    assert_int_equal(c.rec.result, CALLREC_OK);
+    assert_false(callrec_page_poor(&c.pages[0]));
+    cleanup(&c);
+}
+
 static void
 test_faxrx_drop_page2_partial(void **st)
 {
@@ -450,6 +547,9 @@ main(void)
         cmocka_unit_test(test_v27ter_ecm1_mmr),
         cmocka_unit_test(test_faxrx_t6_needs_ecm),
         cmocka_unit_test(test_faxrx_drop_page2_partial),
+        cmocka_unit_test(test_faxrx_refused_page_not_confirmed),
+        cmocka_unit_test(test_faxrx_refused_page_not_confirmed_ecm),
+        cmocka_unit_test(test_faxrx_confirmed_complete),
         cmocka_unit_test(test_faxrx_drop_page2_partial_ecm),
         cmocka_unit_test(test_faxrx_watchdog_silence),
         cmocka_unit_test(test_faxrx_watchdog_spares_long_page),
