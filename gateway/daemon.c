@@ -64,7 +64,8 @@ daemon_on_recover(void *arg, enum queue_recovery what, const char *id,
 
     (void)arg;
     log_esc(e, sizeof e, detail);
-    if (what == QUEUE_RECOVER_DISCARDED || what == QUEUE_RECOVER_BROKEN)
+    if (what == QUEUE_RECOVER_DISCARDED || what == QUEUE_RECOVER_BROKEN ||
+        what == QUEUE_RECOVER_HELD)
         log_warn("job=%s recovery=%s detail=\"%s\"", id,
                  queue_recovery_name(what), e);
     else

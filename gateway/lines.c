@@ -24,8 +24,6 @@ struct lines_one {
     pthread_t thread;
     bool started;
     struct job *job;        /* the call in progress; line thread only */
-    struct job *pending;    /* a call's job the full spool did not take
-                               yet; line thread only (then lines_stop) */
     struct lines_status st; /* guarded by owner->mu */
 };
 
@@ -75,29 +73,6 @@ lines_on_answer(void *arg, const struct line_call *c)
     return yes;
 }
 
-/* Commit the job a full spool refused at the end of an earlier call. -1
- * with why while it still cannot be committed. */
-static int
-lines_commit_pending(struct lines_one *o, struct errbuf *why)
-{
-    if (o->pending == NULL)
-        return 0;
-    if (queue_commit(o->owner->q, o->pending, why) == -1) {
-        if (why->cls == ERR_TEMP)
-            return -1;
-        /* never for want of space: recovery at the next start decides */
-        log_error("job=%s line=%s commit failed, left in incoming/: %s",
-                  o->pending->id, o->st.name, why->text);
-    } else {
-        log_info("job=%s line=%s pages=%d partial=%d committed after the "
-                 "spool had room again",
-                 o->pending->id, o->st.name, o->pending->pages,
-                 o->pending->partial ? 1 : 0);
-    }
-    o->pending = job_free(o->pending);
-    return 0;
-}
-
 static int
 lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
                    struct errbuf *why)
@@ -105,12 +80,6 @@ lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
     struct lines_one *o = arg;
 
     (void)c;
-    if (lines_commit_pending(o, why) == -1) {
-        log_error("line=%s call not answered: job %s still waits for the "
-                  "spool: %s",
-                  o->st.name, o->pending->id, why->text);
-        return -1;
-    }
     o->job = faxjob_begin(o->owner->q, path, n, why);
     if (o->job == NULL) {
         log_error("line=%s call not answered: %s", o->st.name, why->text);
@@ -167,17 +136,26 @@ lines_on_job_end(void *arg, const struct callrec *rec)
         return;
     (void)snprintf(id, sizeof id, "%s", o->job->id);
     if (faxjob_end(o->owner->q, o->job, rec, &why) == -1) {
-        bool keep = why.cls == ERR_TEMP && rec != NULL && rec->npages > 0 &&
+        bool received = rec != NULL && rec->npages > 0;
+        bool keep = why.cls == ERR_TEMP && received &&
                     o->job->state == JOB_INCOMING;
 
-        log_warn("job=%s line=%s csid=\"%s\" call failed: %s%s", id, o->st.name,
-                 log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""), why.text,
-                 keep ? "; pages kept in incoming/, committed before the "
-                        "next call is answered"
-                      : "");
+        if (!received) /* the call itself failed: nothing to keep */
+            log_warn("job=%s line=%s csid=\"%s\" call failed: %s", id,
+                     o->st.name,
+                     log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""),
+                     why.text);
+        else /* the call went well; storing it did not (yet) */
+            log_warn("job=%s line=%s csid=\"%s\" pages=%zu received, commit "
+                     "failed: %s%s",
+                     id, o->st.name, log_esc(e1, sizeof e1, rec->remote_csid),
+                     rec->npages, why.text,
+                     keep ? "; pages kept in incoming/, committed as soon as "
+                            "the spool has room"
+                          : "; left in incoming/");
         lines_note_call(o, rec, why.text, keep ? id : "", false);
         if (keep) {
-            o->pending = o->job;
+            queue_commit_later(o->owner->q, o->job, &why);
             o->job = NULL;
         }
     } else if (o->job->state == JOB_FAILED) { /* kept for the operator */
@@ -235,14 +213,6 @@ lines_thread(void *arg)
 static void
 lines_one_free(struct lines_one *o)
 {
-    struct errbuf why;
-
-    if (lines_commit_pending(o, &why) == -1) {
-        log_warn("job=%s line=%s not committed (%s): left in incoming/ for "
-                 "recovery at the next start",
-                 o->pending->id, o->st.name, why.text);
-        o->pending = job_free(o->pending);
-    }
     line_free(o->ls);
     audioline_free(o->al);
     o->ls = NULL;
