@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/farend.h"
 #include "gateway/faxjob.h"
 #include "gateway/log.h"
 #include "gateway/router.h"
@@ -114,10 +115,10 @@ lines_note_call(struct lines_one *o, const struct callrec *rec,
     o->st.failures += ok ? 0 : 1;
     o->st.pages += rec ? rec->npages : 0;
     o->st.last_start_ms = rec ? rec->start_ms : lines_now_ms();
-    (void)snprintf(o->st.last_csid, sizeof o->st.last_csid, "%s",
-                   rec ? rec->remote_csid : "");
-    (void)snprintf(o->st.last_caller, sizeof o->st.last_caller, "%s",
-                   rec ? rec->caller_id : "");
+    farend_utf8(rec ? rec->remote_csid : "", o->st.last_csid,
+                sizeof o->st.last_csid);
+    farend_utf8(rec ? rec->caller_id : "", o->st.last_caller,
+                sizeof o->st.last_caller);
     o->st.last_pages = rec ? (int)rec->npages : 0;
     (void)snprintf(o->st.last_result, sizeof o->st.last_result, "%s", result);
     (void)snprintf(o->st.last_job, sizeof o->st.last_job, "%s", job);
