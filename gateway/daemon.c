@@ -23,6 +23,7 @@
 #include "gateway/metrics.h"
 #include "gateway/panel.h"
 #include "gateway/router.h"
+#include "gateway/tifflog.h"
 #include "gateway/web.h"
 #include "gateway/web_queue.h"
 #include "smtp/deliver.h"
@@ -375,6 +376,7 @@ daemon_cmd_main(int argc, char **argv)
     if (cf == NULL)
         return 1;
     log_set_level(cf->gateway.log_level);
+    tifflog_install(); /* libtiff's messages with their job, not bare */
     /* Signals are taken by the main thread only: block them before any
      * thread starts, so every thread inherits the mask. */
     sigemptyset(&set);

@@ -18,7 +18,9 @@
 #  4. a crash while a commit waits (kill -9, the disk still full): after
 #     the restart the job is held (not "broken"), shown as waiting, and once
 #     space returns, again with no call, committed and delivered;
-#  5. every job in queue/ and done/ at each step: meta.json parses and
+#  5. libtiff's write errors are in the log with the job id, nothing
+#     unlabelled reaches stderr;
+#  6. every job in queue/ and done/ at each step: meta.json parses and
 #     tiffinfo reads pages.tif with meta's page count; failed/ stays empty.
 set -euo pipefail
 : "${IFAXGW:?}" "${IFAXGW_TOOLS:?}" "${IFAXGW_SRC:?}"
@@ -124,6 +126,10 @@ check "filled mid-call: the log says the pages were received, kept for a commit"
     grep -q "job=$kept line=a0 .*received, commit failed: .*; pages kept in incoming/" "$TMP/gw.log"
 check "filled mid-call: logged as a failed commit, not a failed call" \
     bash -c "! grep -q 'job=$kept .*call failed' '$TMP/gw.log'"
+check "filled mid-call: libtiff's write errors are logged with the job" \
+    grep -q "job=$kept libtiff error: " "$TMP/gw.log"
+check "filled mid-call: nothing unlabelled on stderr" \
+    bash -c "! grep -v '^<[0-7]>ifaxgw: \|^=== start' '$TMP/gw.log'"
 check "filled mid-call: the job stays in incoming/" test -d "$spool/incoming/$kept"
 check "filled mid-call: nothing reached queue/" test -z "$(jobs_in queue)$(jobs_in done)"
 check "filled mid-call: CLI and web JSON say the commit waits for space" shown_waiting "$kept"
