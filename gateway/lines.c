@@ -98,7 +98,7 @@ lines_count_call(struct metrics *m, const char *line,
     metrics_add(m, METRICS_CALLS, line,
                 rec ? callrec_result_name(rec->result) : "failed", 1);
     if (ok && rec != NULL)
-        metrics_add(m, METRICS_PAGES, "received", NULL, rec->npages);
+        metrics_add(m, METRICS_PAGES, "fax", NULL, rec->npages);
     if (!ok)
         metrics_add(m, METRICS_FAILURES, "spool", NULL, 1);
     else if (rec != NULL && rec->result != CALLREC_OK)

@@ -54,6 +54,9 @@ j = json.load(open(sys.argv[1], encoding="utf-8"))
 j = j.get("job", j)
 assert j["csid"] == "M\u00fcller GmbH", j
 PY
+curl -s "http://127.0.0.1:$port/metrics" >"$TMP/metrics.txt"
+check "metrics: the page counted with source=\"fax\" (docs/web-api.md)" \
+    grep -q '^ifaxgw_pages_total{source="fax"} 1$' "$TMP/metrics.txt"
 gw_stop
 check "the daemon exits 0 on SIGTERM" test "$GW_RC" -eq 0
 finish
