@@ -197,8 +197,7 @@ job_set_line(struct job *j, const char *line, struct errbuf *why)
 /* Far-end text: stored as UTF-8 by gateway/farend's rule, so meta.json
  * (jansson) never drops it. */
 static int
-set_farend(char **slot, const char *text, const char *what,
-           struct errbuf *why)
+set_farend(char **slot, const char *text, const char *what, struct errbuf *why)
 {
     char buf[FAREND_UTF8_SIZE(JOB_TEXT_MAX)];
 

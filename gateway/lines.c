@@ -31,9 +31,9 @@ struct lines_one {
 struct lines {
     struct queue *q;
     struct metrics *metrics; /* borrowed; may be NULL */
-    atomic_int stop;      /* line_run() returns when set */
-    atomic_bool draining; /* no new call is answered */
-    pthread_mutex_t mu;   /* guards every one[].st */
+    atomic_int stop;         /* line_run() returns when set */
+    atomic_bool draining;    /* no new call is answered */
+    pthread_mutex_t mu;      /* guards every one[].st */
     size_t n;
     struct lines_one one[LINES_MAX];
 };
@@ -138,14 +138,13 @@ lines_on_job_end(void *arg, const struct callrec *rec)
     (void)snprintf(id, sizeof id, "%s", o->job->id);
     if (faxjob_end(o->owner->q, o->job, rec, &why) == -1) {
         bool received = rec != NULL && rec->npages > 0;
-        bool keep = why.cls == ERR_TEMP && received &&
-                    o->job->state == JOB_INCOMING;
+        bool keep =
+            why.cls == ERR_TEMP && received && o->job->state == JOB_INCOMING;
 
         if (!received) /* the call itself failed: nothing to keep */
-            log_warn("job=%s line=%s csid=\"%s\" call failed: %s", id,
-                     o->st.name,
-                     log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""),
-                     why.text);
+            log_warn(
+                "job=%s line=%s csid=\"%s\" call failed: %s", id, o->st.name,
+                log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""), why.text);
         else /* the call went well; storing it did not (yet) */
             log_warn("job=%s line=%s csid=\"%s\" pages=%zu received, commit "
                      "failed: %s%s",

@@ -449,8 +449,9 @@ recover_incoming_one(struct queue *q, const char *id)
                  why.text);
         report(q, QUEUE_RECOVER_BROKEN, id, detail);
     } else {
-        snprintf(detail, sizeof detail, "%d page%s", j->pages,
-                 j->pages == 1 ? "" : "s");
+        snprintf(detail, sizeof detail, "%d page%s%s", j->pages,
+                 j->pages == 1 ? "" : "s",
+                 j->state == JOB_FAILED ? ", no route: kept in failed/" : "");
         report(q, finishing ? QUEUE_RECOVER_FINISHED : QUEUE_RECOVER_COMMITTED,
                id, detail);
     }
@@ -622,10 +623,13 @@ queue_create(struct queue *q, const char *source, struct errbuf *why)
     j->source = xstrdup(source != NULL ? source : "unknown");
     j->created_ms = now;
     /* Held until the commit moves the job or the handle is freed: the CLI
-     * tells a job being received from a leftover by this lock. */
-    j->lock_fd = spool_lock_dir(q->dfd[JOB_INCOMING], id, why);
-    if (j->lock_fd == -1) {
+     * tells a job being received from a leftover by this lock. Blocking:
+     * a listing may probe the new directory's lock for a moment. */
+    j->lock_fd =
+        openat(q->dfd[JOB_INCOMING], id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (j->lock_fd == -1 || flock(j->lock_fd, LOCK_EX) == -1) {
         struct errbuf rw;
+        errbuf_errno(why, "lock %s/incoming/%s", q->spool, id);
         (void)spool_rmtree(q->dfd[JOB_INCOMING], id, &rw);
         return job_free(j);
     }
@@ -691,8 +695,8 @@ commit_locked_job(struct queue *q, struct job *j, int jobdfd,
     int moved = move_dir(q, JOB_INCOMING, to, j->id, false, why);
     if (moved == -1)
         return -1;
-    job_move(j, to); /* -2: moved but maybe not durable: index it, a
-                        repeat is better than a loss */
+    job_move(j, to);        /* -2: moved but maybe not durable: index it, a
+                               repeat is better than a loss */
     if (j->lock_fd != -1) { /* the incoming lock; workers take their own */
         close(j->lock_fd);
         j->lock_fd = -1;
@@ -754,8 +758,7 @@ queue_commit_later(struct queue *q, struct job *j, const struct errbuf *why)
 
     if (j->state != JOB_INCOMING || j->q != q)
         IFX_BUG("queue_commit_later of job %s not incoming", j->id);
-    snprintf(note, sizeof note, "commit waits for spool space: %s",
-             why->text);
+    snprintf(note, sizeof note, "commit waits for spool space: %s", why->text);
     free(j->note);
     j->note = xstrdup(note);
     pthread_mutex_lock(&q->mu);
@@ -796,7 +799,8 @@ retry_held(struct queue *q, bool last)
             pthread_mutex_unlock(&q->mu);
             continue;
         } else {
-            snprintf(detail, sizeof detail, "not committed, left in incoming%s: %s",
+            snprintf(detail, sizeof detail,
+                     "not committed, left in incoming%s: %s",
                      last && why.cls == ERR_TEMP ? " for the next start" : "",
                      why.text);
             report(q, QUEUE_RECOVER_BROKEN, j->id, detail);

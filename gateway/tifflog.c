@@ -2,6 +2,7 @@
 #include "gateway/tifflog.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,9 +52,13 @@ tifflog_job(thandle_t h, char *job, size_t n)
     tifflog_job_of(path, job, n);
 }
 
+static void tifflog_emit(const char *kind, thandle_t h, const char *module,
+                         const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
-tifflog_emit(const char *kind, thandle_t h, const char *module,
-             const char *fmt, va_list ap)
+tifflog_emit(const char *kind, thandle_t h, const char *module, const char *fmt,
+             va_list ap)
 {
     char text[TIFFLOG_TEXT_MAX], esc[4 * TIFFLOG_TEXT_MAX], mod[128];
     char job[64];
@@ -64,19 +69,28 @@ tifflog_emit(const char *kind, thandle_t h, const char *module,
     log_esc(esc, sizeof esc, text);
     /* warnings (unknown tags and the like) were silenced where they are
      * expected (smtp/deliver): debug only; errors always show */
-    void (*out)(const char *, ...) = strcmp(kind, "error") == 0 ? log_warn
-                                                                 : log_debug;
-    if (job[0] != '\0')
-        out("job=%s libtiff %s: %s: %s", job, kind, mod, esc);
+    bool error = strcmp(kind, "error") == 0;
+    const char *sep = job[0] != '\0' ? " " : "";
+
+    if (error)
+        log_warn("%s%s%slibtiff %s: %s: %s", job[0] ? "job=" : "", job, sep,
+                 kind, mod, esc);
     else
-        out("libtiff %s: %s: %s", kind, mod, esc);
+        log_debug("%s%s%slibtiff %s: %s: %s", job[0] ? "job=" : "", job, sep,
+                  kind, mod, esc);
 }
+
+static void tifflog_error(thandle_t h, const char *module, const char *fmt,
+                          va_list ap) __attribute__((format(printf, 3, 0)));
 
 static void
 tifflog_error(thandle_t h, const char *module, const char *fmt, va_list ap)
 {
     tifflog_emit("error", h, module, fmt, ap);
 }
+
+static void tifflog_warning(thandle_t h, const char *module, const char *fmt,
+                            va_list ap) __attribute__((format(printf, 3, 0)));
 
 static void
 tifflog_warning(thandle_t h, const char *module, const char *fmt, va_list ap)

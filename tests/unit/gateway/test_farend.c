@@ -17,9 +17,9 @@ test_farend_utf8_kept(void **state)
     (void)state;
     assert_string_equal(farend_utf8("+49 30 1234", out, sizeof out),
                         "+49 30 1234");
-    assert_string_equal(farend_utf8("M\xc3\xbcller \xe2\x9c\x93", out,
-                                    sizeof out),
-                        "M\xc3\xbcller \xe2\x9c\x93");
+    assert_string_equal(
+        farend_utf8("M\xc3\xbcller \xe2\x9c\x93", out, sizeof out),
+        "M\xc3\xbcller \xe2\x9c\x93");
     assert_true(farend_is_utf8(""));
 }
 
@@ -48,8 +48,7 @@ test_farend_cut_at_whole_characters(void **state)
 
     (void)state;
     /* "M" + "ü" (2) + "ü" would need 6 bytes: the second ü is left out */
-    assert_string_equal(farend_utf8("M\xfc\xfc", out, sizeof out),
-                        "M\xc3\xbc");
+    assert_string_equal(farend_utf8("M\xfc\xfc", out, sizeof out), "M\xc3\xbc");
     assert_string_equal(farend_utf8("ab\xc3\xbc\xc3\xbc", out, sizeof out),
                         "ab\xc3\xbc");
     assert_true(farend_is_utf8(out));

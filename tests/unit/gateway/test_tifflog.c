@@ -14,11 +14,10 @@ test_tifflog_job_of_paths(void **state)
     char b[64];
 
     (void)state;
-    assert_string_equal(
-        tifflog_job_of("/var/spool/ifaxgw/incoming/"
-                       "20261203T140011.703-348cbc9f/pages.tif",
-                       b, sizeof b),
-        "20261203T140011.703-348cbc9f");
+    assert_string_equal(tifflog_job_of("/var/spool/ifaxgw/incoming/"
+                                       "20261203T140011.703-348cbc9f/pages.tif",
+                                       b, sizeof b),
+                        "20261203T140011.703-348cbc9f");
     assert_string_equal(tifflog_job_of("/tmp/x/pages.tif", b, sizeof b), "x");
     assert_string_equal(tifflog_job_of("/tmp/a b/pages.tif", b, sizeof b), "");
     assert_string_equal(tifflog_job_of("pages.tif", b, sizeof b), "");
