@@ -1231,6 +1231,15 @@ incoming_note(struct queue *q, struct job *j)
             j->note = xstrdup(QUEUE_NOTE_HELD);
     }
     if (!j->meta_ok) { /* no meta.json yet: the pages tell what it holds */
+        struct tm tm = {0};
+        int ms = 0;
+        if (sscanf(j->id, "%4d%2d%2dT%2d%2d%2d.%3d", &tm.tm_year, &tm.tm_mon,
+                   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+                   &ms) == 7) { /* the id starts with its creation time */
+            tm.tm_year -= 1900;
+            tm.tm_mon -= 1;
+            j->created_ms = (int64_t)timegm(&tm) * 1000 + ms;
+        }
         char path[4096];
         int n = job_path(j, PAGES, path, sizeof path) != NULL
                     ? job_count_pages(path, &lw)

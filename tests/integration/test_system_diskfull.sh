@@ -86,7 +86,7 @@ j = [j for j in jobs if j["id"] == sys.argv[2]][0]
 assert j["state"] == "incoming" and "broken" not in j, j
 assert j["note"].startswith("commit waits for spool space:"), j
 assert "No space left on device" in j["note"], j
-assert j["pages"] >= 1, j
+assert j["pages"] >= 1 and j["time"] > 1700000000 and j["csid"] == "", j
 PY
 }
 fill_mid_call() { # CALLER: a call that fills the disk once page 1 is stored; sets kept
