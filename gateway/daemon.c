@@ -27,6 +27,7 @@
 #include "gateway/metrics.h"
 #include "gateway/panel.h"
 #include "gateway/router.h"
+#include "gateway/tifflog.h"
 #include "gateway/web.h"
 #include "gateway/web_calls.h"
 #include "gateway/web_queue.h"
@@ -72,7 +73,8 @@ daemon_on_recover(void *arg, enum queue_recovery what, const char *id,
 
     (void)arg;
     log_esc(e, sizeof e, detail);
-    if (what == QUEUE_RECOVER_DISCARDED || what == QUEUE_RECOVER_BROKEN)
+    if (what == QUEUE_RECOVER_DISCARDED || what == QUEUE_RECOVER_BROKEN ||
+        what == QUEUE_RECOVER_HELD)
         log_warn("job=%s recovery=%s detail=\"%s\"", id,
                  queue_recovery_name(what), e);
     else
@@ -516,6 +518,7 @@ daemon_cmd_main(int argc, char **argv)
         return 1;
     log_set_level(cf->gateway.log_level);
     log_set_format(cf->gateway.log_format);
+    tifflog_install(); /* libtiff's messages with their job, not bare */
     /* Signals are taken by the main thread only: block them before any
      * thread starts, so every thread inherits the mask. */
     sigemptyset(&set);

@@ -12,6 +12,7 @@
 
 #include <tiffio.h>
 
+#include "gateway/farend.h"
 #include "gateway/xalloc.h"
 
 #define META_VERSION 1
@@ -192,22 +193,38 @@ job_set_line(struct job *j, const char *line, struct errbuf *why)
     return set_text(&j->line, line, JOB_TEXT_MAX, "line", why);
 }
 
+#define FAREND_MAX (FAREND_UTF8_SIZE(JOB_TEXT_MAX) - 1)
+
+/* Far-end text: stored as UTF-8 by gateway/farend's rule, so meta.json
+ * (jansson) never drops it. */
+static int
+set_farend(char **slot, const char *text, const char *what, struct errbuf *why)
+{
+    char buf[FAREND_UTF8_SIZE(JOB_TEXT_MAX)];
+
+    if (text != NULL && strlen(text) > JOB_TEXT_MAX)
+        return errbuf_set(why, ERR_PERM, "", "%s longer than %d bytes", what,
+                          JOB_TEXT_MAX);
+    return set_text(slot, text ? farend_utf8(text, buf, sizeof buf) : NULL,
+                    sizeof buf, what, why);
+}
+
 int
 job_set_csid(struct job *j, const char *csid, struct errbuf *why)
 {
-    return set_text(&j->csid, csid, JOB_TEXT_MAX, "csid", why);
+    return set_farend(&j->csid, csid, "csid", why);
 }
 
 int
 job_set_caller(struct job *j, const char *caller, struct errbuf *why)
 {
-    return set_text(&j->caller, caller, JOB_TEXT_MAX, "caller", why);
+    return set_farend(&j->caller, caller, "caller", why);
 }
 
 int
 job_set_called(struct job *j, const char *called, struct errbuf *why)
 {
-    return set_text(&j->called, called, JOB_TEXT_MAX, "called", why);
+    return set_farend(&j->called, called, "called", why);
 }
 
 int
@@ -572,9 +589,9 @@ job_from_json(struct job *j, const json_t *o, struct errbuf *why)
         return errbuf_set(why, ERR_PERM, "", "meta.json: not an object");
     if (get_str(o, "source", JOB_TEXT_MAX, &j->source, why) ||
         get_str(o, "line", JOB_TEXT_MAX, &j->line, why) ||
-        get_str(o, "csid", JOB_TEXT_MAX, &j->csid, why) ||
-        get_str(o, "caller", JOB_TEXT_MAX, &j->caller, why) ||
-        get_str(o, "called", JOB_TEXT_MAX, &j->called, why) ||
+        get_str(o, "csid", FAREND_MAX, &j->csid, why) ||
+        get_str(o, "caller", FAREND_MAX, &j->caller, why) ||
+        get_str(o, "called", FAREND_MAX, &j->called, why) ||
         get_str(o, "partial_reason", JOB_TEXT_MAX, &j->partial_reason, why) ||
         get_str(o, "failed_reason", JOB_TEXT_MAX, &j->failed_reason, why) ||
         get_str(o, "message_id", JOB_MSGID_MAX, &j->message_id, why) ||

@@ -172,7 +172,9 @@ struct job *job_free(struct job *j);
 const char *job_path(const struct job *j, const char *file, char *buf,
                      size_t n);
 
-/* Setters: copy the text (NULL clears); over JOB_TEXT_MAX is -1 ERR_PERM. */
+/* Setters: copy the text (NULL clears); over JOB_TEXT_MAX is -1 ERR_PERM.
+ * csid, caller and called are far-end text: stored as UTF-8 by
+ * gateway/farend's rule (not UTF-8: read as Latin-1). */
 int job_set_line(struct job *j, const char *line, struct errbuf *why);
 int job_set_csid(struct job *j, const char *csid, struct errbuf *why);
 int job_set_caller(struct job *j, const char *caller, struct errbuf *why);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "gateway/calllog.h"
+#include "gateway/farend.h"
 #include "gateway/faxjob.h"
 #include "gateway/log.h"
 #include "gateway/router.h"
@@ -36,18 +37,15 @@ struct lines_one {
     pthread_t thread;
     bool started;
     struct lines_call call; /* the call of a one-call line */
-    pthread_mutex_t pmu;    /* pending, with a line of many calls */
-    struct job *pending;    /* a call's job the full spool did not take
-                               yet; under pmu (then lines_stop) */
     struct lines_status st; /* guarded by owner->mu */
 };
 
 struct lines {
     struct queue *q;
     struct metrics *metrics; /* borrowed; may be NULL */
-    atomic_int stop;      /* line_run() returns when set */
-    atomic_bool draining; /* no new call is answered */
-    pthread_mutex_t mu;   /* guards every one[].st */
+    atomic_int stop;         /* line_run() returns when set */
+    atomic_bool draining;    /* no new call is answered */
+    pthread_mutex_t mu;      /* guards every one[].st */
     size_t n;
     struct lines_one one[LINES_MAX];
 };
@@ -149,48 +147,13 @@ lines_on_answer(void *arg, const struct line_call *c)
     return yes;
 }
 
-/* Commit the job a full spool refused at the end of an earlier call. -1
- * with why while it still cannot be committed. */
-static int
-lines_commit_pending(struct lines_one *o, struct errbuf *why)
-{
-    if (o->pending == NULL)
-        return 0;
-    if (queue_commit(o->owner->q, o->pending, why) == -1) {
-        if (why->cls == ERR_TEMP)
-            return -1;
-        /* never for want of space: recovery at the next start decides */
-        log_error("job=%s line=%s commit failed, left in incoming/: %s",
-                  o->pending->id, o->st.name, why->text);
-    } else {
-        log_info("job=%s line=%s pages=%d partial=%d committed after the "
-                 "spool had room again",
-                 o->pending->id, o->st.name, o->pending->pages,
-                 o->pending->partial ? 1 : 0);
-    }
-    o->pending = job_free(o->pending);
-    return 0;
-}
-
 static int
 lines_on_job_start(void *arg, const struct line_call *c, char *path, size_t n,
                    struct errbuf *why)
 {
     struct lines_call *k = arg;
     struct lines_one *o = k->o;
-    int busy;
 
-    pthread_mutex_lock(&o->pmu);
-    busy = lines_commit_pending(o, why);
-    if (busy == -1)
-        log_error("line=%s call not answered: job %s still waits for the "
-                  "spool: %s",
-                  o->st.name, o->pending->id, why->text);
-    pthread_mutex_unlock(&o->pmu);
-    if (busy == -1) {
-        lines_log_call(k, NULL, c, why->text, NULL);
-        return -1;
-    }
     k->job = faxjob_begin(o->owner->q, path, n, why);
     if (k->job == NULL) {
         log_error("line=%s call not answered: %s", o->st.name, why->text);
@@ -237,7 +200,7 @@ lines_count_call(struct metrics *m, const char *line,
     metrics_add(m, METRICS_CALLS, line,
                 rec ? callrec_result_name(rec->result) : "failed", 1);
     if (ok && rec != NULL)
-        metrics_add(m, METRICS_PAGES, "received", NULL, rec->npages);
+        metrics_add(m, METRICS_PAGES, "fax", NULL, rec->npages);
     if (!ok)
         metrics_add(m, METRICS_FAILURES, "spool", NULL, 1);
     else if (rec != NULL && rec->result != CALLREC_OK)
@@ -256,10 +219,10 @@ lines_note_call(struct lines_call *k, const struct callrec *rec,
     o->st.failures += ok ? 0 : 1;
     o->st.pages += rec ? rec->npages : 0;
     o->st.last_start_ms = rec ? rec->start_ms : lines_now_ms();
-    (void)snprintf(o->st.last_csid, sizeof o->st.last_csid, "%s",
-                   rec ? rec->remote_csid : "");
-    (void)snprintf(o->st.last_caller, sizeof o->st.last_caller, "%s",
-                   rec ? rec->caller_id : "");
+    farend_utf8(rec ? rec->remote_csid : "", o->st.last_csid,
+                sizeof o->st.last_csid);
+    farend_utf8(rec ? rec->caller_id : "", o->st.last_caller,
+                sizeof o->st.last_caller);
     o->st.last_pages = rec ? (int)rec->npages : 0;
     (void)snprintf(o->st.last_result, sizeof o->st.last_result, "%s", result);
     (void)snprintf(o->st.last_job, sizeof o->st.last_job, "%s", job);
@@ -296,22 +259,26 @@ lines_on_job_end(void *arg, const struct callrec *rec)
     (void)snprintf(id, sizeof id, "%s", k->job->id);
     lines_log_at(o, id);
     if (faxjob_end(o->owner->q, k->job, rec, &why) == -1) {
-        bool keep = why.cls == ERR_TEMP && rec != NULL && rec->npages > 0 &&
-                    k->job->state == JOB_INCOMING;
+        bool received = rec != NULL && rec->npages > 0;
+        bool keep =
+            why.cls == ERR_TEMP && received && k->job->state == JOB_INCOMING;
 
-        log_warn("job=%s line=%s csid=\"%s\" call failed: %s%s", id, o->st.name,
-                 log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""), why.text,
-                 keep ? "; pages kept in incoming/, committed before the "
-                        "next call is answered"
-                      : "");
+        if (!received) /* the call itself failed: nothing to keep */
+            log_warn(
+                "job=%s line=%s csid=\"%s\" call failed: %s", id, o->st.name,
+                log_esc(e1, sizeof e1, rec ? rec->remote_csid : ""), why.text);
+        else /* the call went well; storing it did not (yet) */
+            log_warn("job=%s line=%s csid=\"%s\" pages=%zu received, commit "
+                     "failed: %s%s",
+                     id, o->st.name, log_esc(e1, sizeof e1, rec->remote_csid),
+                     rec->npages, why.text,
+                     keep ? "; pages kept in incoming/, committed as soon as "
+                            "the spool has room"
+                          : "; left in incoming/");
         lines_note_call(k, rec, why.text, keep ? id : "", false);
         if (keep) {
-            pthread_mutex_lock(&o->pmu);
-            if (o->pending == NULL) { /* else: recovery at the next start */
-                o->pending = k->job;
-                k->job = NULL;
-            }
-            pthread_mutex_unlock(&o->pmu);
+            queue_commit_later(o->owner->q, k->job, &why);
+            k->job = NULL;
         }
     } else if (k->job->state == JOB_FAILED) { /* kept for the operator */
         log_warn("job=%s line=%s csid=\"%s\" caller=\"%s\" pages=%d "
@@ -380,21 +347,12 @@ lines_thread(void *arg)
 static void
 lines_one_free(struct lines_one *o)
 {
-    struct errbuf why;
-
-    if (lines_commit_pending(o, &why) == -1) {
-        log_warn("job=%s line=%s not committed (%s): left in incoming/ for "
-                 "recovery at the next start",
-                 o->pending->id, o->st.name, why.text);
-        o->pending = job_free(o->pending);
-    }
     line_free(o->ls);
     audioline_free(o->al);
     audiosocket_free(o->as);
     o->ls = NULL;
     o->al = NULL;
     o->as = NULL;
-    pthread_mutex_destroy(&o->pmu);
 }
 
 /* An AudioSocket line's call: its own job and caller name. */
@@ -492,7 +450,6 @@ lines_start_one(struct lines *l, const struct config *cf,
     struct lines_one *o = &l->one[l->n];
 
     o->owner = l;
-    pthread_mutex_init(&o->pmu, NULL);
     (void)snprintf(o->st.name, sizeof o->st.name, "%s", cl->name);
     if (lines_init_one(o, cf, cl, why) == -1)
         return errbuf_prefix(why, "line %s", cl->name);

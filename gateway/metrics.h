@@ -23,7 +23,8 @@
 
 enum metrics_family {
     METRICS_CALLS,      /* ifaxgw_calls_total{line,result} */
-    METRICS_PAGES,      /* ifaxgw_pages_total{source} (received, scanned) */
+    METRICS_PAGES,      /* ifaxgw_pages_total{source} (fax, scan: as the
+                           job's source in meta.json) */
     METRICS_FAILURES,   /* ifaxgw_failures_total{cause} */
     METRICS_DELIVERIES, /* ifaxgw_deliveries_total{outcome,profile} */
     METRICS_FAMILY_COUNT

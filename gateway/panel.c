@@ -148,7 +148,7 @@ panel_scan_done(struct panel *p, int rc, const struct scanjob_result *res,
     p->scanning = false;
     pthread_cond_broadcast(&p->done);
     pthread_mutex_unlock(&p->mu);
-    metrics_add(p->metrics, METRICS_PAGES, "scanned", NULL,
+    metrics_add(p->metrics, METRICS_PAGES, "scan", NULL,
                 (uint64_t)res->pages);
     if (rc != 0)
         metrics_add(p->metrics, METRICS_FAILURES,

@@ -69,6 +69,9 @@ struct queue {
     struct timespec kick; /* ctl/kick mtime last acted on */
     int64_t kick_seen_ms; /* when we last acted on a kick */
     unsigned counter;     /* id uniqueness inside one millisecond */
+    struct job **held;    /* incoming jobs whose commit waits for space;
+                             each note says why (queue_commit_later) */
+    size_t n_held, cap_held;
 };
 
 const char *
@@ -85,6 +88,10 @@ queue_recovery_name(enum queue_recovery what)
         return "broken";
     case QUEUE_RECOVER_TEMPFILE:
         return "tempfile-removed";
+    case QUEUE_RECOVER_HELD:
+        return "commit-held";
+    case QUEUE_RECOVER_RETRIED:
+        return "commit-retried";
     }
     return "?";
 }
@@ -454,13 +461,18 @@ recover_incoming_one(struct queue *q, const char *id)
         (void)job_set_partial(j, "recovered after crash", &why);
     if (j->created_ms == 0)
         j->created_ms = spool_now_ms();
-    if (commit_locked_job(q, j, fd, &why) == -1) {
+    if (commit_locked_job(q, j, fd, &why) == -1 && why.cls == ERR_TEMP) {
+        j->lock_fd = fd; /* held: retried as space returns */
+        queue_commit_later(q, j, &why);
+        return;
+    } else if (j->state == JOB_INCOMING) {
         snprintf(detail, sizeof detail, "commit failed, left in incoming: %s",
                  why.text);
         report(q, QUEUE_RECOVER_BROKEN, id, detail);
     } else {
-        snprintf(detail, sizeof detail, "%d page%s", j->pages,
-                 j->pages == 1 ? "" : "s");
+        snprintf(detail, sizeof detail, "%d page%s%s", j->pages,
+                 j->pages == 1 ? "" : "s",
+                 j->state == JOB_FAILED ? ", no route: kept in failed/" : "");
         report(q, finishing ? QUEUE_RECOVER_FINISHED : QUEUE_RECOVER_COMMITTED,
                id, detail);
     }
@@ -550,11 +562,16 @@ fail:
     return NULL;
 }
 
+static void retry_held(struct queue *q, bool last);
+
 void
 queue_close(struct queue *q)
 {
     if (q == NULL)
         return;
+    if (q->n_held > 0)
+        retry_held(q, true);
+    free(q->held);
     for (int i = 0; i < DIR_COUNT; i++)
         if (q->dfd[i] != -1)
             close(q->dfd[i]);
@@ -629,10 +646,13 @@ queue_create(struct queue *q, const char *source, struct errbuf *why)
     j->source = xstrdup(source != NULL ? source : "unknown");
     j->created_ms = now;
     /* Held until the commit moves the job or the handle is freed: the CLI
-     * tells a job being received from a leftover by this lock. */
-    j->lock_fd = spool_lock_dir(q->dfd[JOB_INCOMING], id, why);
-    if (j->lock_fd == -1) {
+     * tells a job being received from a leftover by this lock. Blocking:
+     * a listing may probe the new directory's lock for a moment. */
+    j->lock_fd =
+        openat(q->dfd[JOB_INCOMING], id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (j->lock_fd == -1 || flock(j->lock_fd, LOCK_EX) == -1) {
         struct errbuf rw;
+        errbuf_errno(why, "lock %s/incoming/%s", q->spool, id);
         (void)spool_rmtree(q->dfd[JOB_INCOMING], id, &rw);
         return job_free(j);
     }
@@ -698,8 +718,8 @@ commit_locked_job(struct queue *q, struct job *j, int jobdfd,
     int moved = move_dir(q, JOB_INCOMING, to, j->id, false, why);
     if (moved == -1)
         return -1;
-    job_move(j, to); /* -2: moved but maybe not durable: index it, a
-                        repeat is better than a loss */
+    job_move(j, to);        /* -2: moved but maybe not durable: index it, a
+                               repeat is better than a loss */
     if (j->lock_fd != -1) { /* the incoming lock; workers take their own */
         close(j->lock_fd);
         j->lock_fd = -1;
@@ -742,6 +762,75 @@ queue_commit(struct queue *q, struct job *j, struct errbuf *why)
         j->finished_ms = 0;
     }
     return rc;
+}
+
+static void
+hold_locked(struct queue *q, struct job *j)
+{
+    if (q->n_held == q->cap_held) {
+        q->cap_held = q->cap_held ? 2 * q->cap_held : 8;
+        q->held = xrealloc(q->held, q->cap_held * sizeof *q->held);
+    }
+    q->held[q->n_held++] = j;
+}
+
+void
+queue_commit_later(struct queue *q, struct job *j, const struct errbuf *why)
+{
+    char note[ERRBUF_TEXT_MAX + 64];
+
+    if (j->state != JOB_INCOMING || j->q != q)
+        IFX_BUG("queue_commit_later of job %s not incoming", j->id);
+    snprintf(note, sizeof note, "commit waits for spool space: %s", why->text);
+    free(j->note);
+    j->note = xstrdup(note);
+    pthread_mutex_lock(&q->mu);
+    hold_locked(q, j);
+    pthread_mutex_unlock(&q->mu);
+    report(q, QUEUE_RECOVER_HELD, j->id, why->text);
+}
+
+/* Commit the held jobs where there is space now. last (queue_close): what
+ * still fails stays in incoming/ for start-up recovery. */
+static void
+retry_held(struct queue *q, bool last)
+{
+    pthread_mutex_lock(&q->mu);
+    struct job **list = q->held;
+    size_t n = q->n_held;
+    q->held = NULL;
+    q->n_held = q->cap_held = 0;
+    pthread_mutex_unlock(&q->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct job *j = list[i];
+        struct errbuf why;
+        char detail[ERRBUF_TEXT_MAX + 64];
+
+        if (queue_commit(q, j, &why) == 0) {
+            snprintf(detail, sizeof detail, "%d page%s%s", j->pages,
+                     j->pages == 1 ? "" : "s",
+                     j->state == JOB_FAILED ? ", no route: kept in failed/"
+                                            : "");
+            report(q, QUEUE_RECOVER_RETRIED, j->id, detail);
+        } else if (why.cls == ERR_TEMP && !last) {
+            snprintf(detail, sizeof detail, "commit waits for spool space: %s",
+                     why.text);
+            free(j->note);
+            j->note = xstrdup(detail);
+            pthread_mutex_lock(&q->mu);
+            hold_locked(q, j);
+            pthread_mutex_unlock(&q->mu);
+            continue;
+        } else {
+            snprintf(detail, sizeof detail,
+                     "not committed, left in incoming%s: %s",
+                     last && why.cls == ERR_TEMP ? " for the next start" : "",
+                     why.text);
+            report(q, QUEUE_RECOVER_BROKEN, j->id, detail);
+        }
+        job_free(j);
+    }
+    free(list);
 }
 
 int
@@ -1261,9 +1350,24 @@ incoming_note(struct queue *q, struct job *j)
         close(fd);
         j->note = xstrdup(QUEUE_NOTE_LEFTOVER);
     } else if (lw.cls == ERR_TEMP) {
-        j->note = xstrdup(QUEUE_NOTE_HELD);
+        pthread_mutex_lock(&q->mu); /* held here: the daemon knows why */
+        for (size_t i = 0; i < q->n_held && j->note == NULL; i++)
+            if (strcmp(q->held[i]->id, j->id) == 0)
+                j->note = xstrdup(q->held[i]->note);
+        pthread_mutex_unlock(&q->mu);
+        if (j->note == NULL)
+            j->note = xstrdup(QUEUE_NOTE_HELD);
     }
     if (!j->meta_ok) { /* no meta.json yet: the pages tell what it holds */
+        struct tm tm = {0};
+        int ms = 0;
+        if (sscanf(j->id, "%4d%2d%2dT%2d%2d%2d.%3d", &tm.tm_year, &tm.tm_mon,
+                   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+                   &ms) == 7) { /* the id starts with its creation time */
+            tm.tm_year -= 1900;
+            tm.tm_mon -= 1;
+            j->created_ms = (int64_t)timegm(&tm) * 1000 + ms;
+        }
         char path[4096];
         int n = job_path(j, PAGES, path, sizeof path) != NULL
                     ? job_count_pages(path, &lw)
@@ -1585,6 +1689,11 @@ queue_rescan(struct queue *q, bool force, struct errbuf *why)
 
     if (!q->daemon)
         return 0;
+    pthread_mutex_lock(&q->mu);
+    bool held = q->n_held > 0;
+    pthread_mutex_unlock(&q->mu);
+    if (held)
+        retry_held(q, false);
     bool kicked = fstatat(q->dfd[DIR_CTL], "kick", &st, 0) == 0 &&
                   (st.st_mtim.tv_sec != q->kick.tv_sec ||
                    st.st_mtim.tv_nsec != q->kick.tv_nsec);

@@ -48,7 +48,10 @@ enum queue_recovery {
     QUEUE_RECOVER_DISCARDED, /* incoming job without a page: removed */
     QUEUE_RECOVER_BROKEN,    /* could not be dealt with (detail says why);
                                 left in place for the operator */
-    QUEUE_RECOVER_TEMPFILE   /* stray temporary file removed */
+    QUEUE_RECOVER_TEMPFILE,  /* stray temporary file removed */
+    QUEUE_RECOVER_HELD,      /* incoming job whose commit failed for want of
+                                space: held, retried at each queue_rescan() */
+    QUEUE_RECOVER_RETRIED    /* a held job committed once space returned */
 };
 const char *queue_recovery_name(enum queue_recovery what);
 
@@ -116,6 +119,20 @@ struct job *queue_create(struct queue *q, const char *source,
  * caller's (job_free()).
  */
 int queue_commit(struct queue *q, struct job *j, struct errbuf *why);
+
+/*
+ * Hand over an incoming job whose queue_commit() failed with ERR_TEMP (the
+ * disk is full): the queue owns the handle from now on, keeps its directory
+ * locked, and retries the commit at every queue_rescan() on its own, so the
+ * job is accepted as soon as there is space again, without waiting for a
+ * call or a restart. Each outcome is reported through on_recover: HELD now
+ * (detail: why), RETRIED when committed, BROKEN when the commit can never
+ * succeed (left in incoming/ for the operator). queue_close() tries once
+ * more and leaves what still fails for start-up recovery. Listings show a
+ * held job's note "commit waits for spool space: <why>". Daemon mode.
+ */
+void queue_commit_later(struct queue *q, struct job *j,
+                        const struct errbuf *why);
 
 /* Write meta.json of an uncommitted job now (e.g. once the CSID is known),
  * so start-up recovery of an interrupted call keeps the metadata. Optional:
@@ -263,7 +280,8 @@ void queue_counts(struct queue *q, int64_t now_ms, struct queue_counts *c);
 /*
  * Pick up changes made by another process (CLI retry/delete touch
  * spool/ctl/kick): when kick changed since the last call, or force, re-read
- * queue/ and update the index. The daemon calls this every few seconds.
+ * queue/ and update the index. First retries the held commits
+ * (queue_commit_later()). The daemon calls this every few seconds.
  * Returns 1 when something changed (workers were woken), 0 if not, -1.
  */
 int queue_rescan(struct queue *q, bool force, struct errbuf *why);

@@ -117,12 +117,7 @@ web_queue_job_json(const struct job *j)
     json_object_set_new(o, "state", json_string(job_state_name(j->state)));
     if (j->note != NULL)
         json_object_set_new(o, "note", json_string(j->note));
-    if (!j->meta_ok && j->state == JOB_INCOMING) { /* not written yet */
-        json_object_set_new(o, "pages", json_integer(j->pages));
-        json_object_set_new(o, "recipients", rc);
-        return o;
-    }
-    if (!j->meta_ok) {
+    if (!j->meta_ok && j->state != JOB_INCOMING) {
         json_object_set_new(o, "broken", json_true());
         json_object_set_new(o, "recipients", rc);
         return o;

@@ -477,8 +477,10 @@ common_headers(struct sb *b, const char *from, const char *from_name,
     mime_date(date, sizeof date, date_s);
     sb_printf(b, "Date: %s\r\n", date);
     sb_printf(b, "Message-ID: <%s>\r\n", msgid);
-    if (subject != NULL)
-        header_text(b, "Subject", subject);
+    /* never a message without a Subject (RFC 5322 3.6.5 allows it, but
+     * readers and filters expect one) */
+    header_text(b, "Subject",
+                subject != NULL && subject[0] != '\0' ? subject : "Fax");
     sb_puts(b, "MIME-Version: 1.0\r\n");
 }
 

@@ -17,5 +17,28 @@ fi
 if ! /usr/bin/python3 contrib/man/mkconfman.py docs/config.md | cmp -s - contrib/man/ifaxgw.conf.5; then
     echo "lint: contrib/man/ifaxgw.conf.5 is stale: run contrib/man/mkconfman.py docs/config.md"; rc=1
 fi
+# docs/web-api.md repeats the web section's defaults: they must be
+# docs/config.md's (which are checked against the code by check-config).
+if ! /usr/bin/python3 - <<'PY'
+import re, sys
+def table(path, section, col):
+    text = open(path).read().split(section, 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.fullmatch(r"`(\w+)`", cells[0]) if len(cells) > col else None
+        if m:
+            rows[m.group(1)] = re.sub(r'[`"]', "", cells[col])
+    return rows
+conf = table("docs/config.md", "## `web`", 2)
+api = table("docs/web-api.md", "## Configuration", 1)
+bad = ["%s: web-api.md %s, config.md %s" % (k, api[k], conf[k])
+       for k in api if k in conf and api[k] != conf[k]]
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+then
+    echo "lint: docs/web-api.md's web defaults differ from docs/config.md"; rc=1
+fi
 [ $rc -eq 0 ] && echo "lint: ok"
 exit $rc

@@ -112,7 +112,7 @@ function rcptList(job) {
 function firstReply(job, state) {
   for (const r of job.recipients || [])
     if (!state || r.state === state) return r.reply || '';
-  return '';
+  return job.failed_reason || ''; // no recipient: no route took it
 }
 
 function nextTry(job) {

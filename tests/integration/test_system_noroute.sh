@@ -47,6 +47,14 @@ Q list >"$TMP/list1.txt"
 check "queue list shows it in failed/" grep -q "^$id *failed .* 3 0/0 .*no recipient" "$TMP/list1.txt"
 Q show "$id" >"$TMP/show1.txt"
 check "queue show says why" grep -q "^failed  *route: no route matched" "$TMP/show1.txt"
+port=$(sed -n 's|.*web: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/gw.log" | tail -1)
+curl -s "http://127.0.0.1:$port/api/jobs?state=failed" >"$TMP/failed.json"
+check "web JSON: the failed job with its reason" "$SYS_PY" - "$TMP/failed.json" "$id" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+j = [j for j in d["jobs"] if j["id"] == sys.argv[2]][0]
+assert j["failed_reason"].startswith("route: no route matched") and j["pages"] == 3, j
+PY
 
 # 2. a leftover in incoming/: pages without meta.json
 left=20200101T000000.000-0badc0de

@@ -106,8 +106,8 @@ assert sorted(m["source"] for m in done) == ["fax", "scan"], done
 PY
 curl -s "$base/metrics" >"$TMP/metrics.txt"
 check "metrics: the call counted" grep -q '^ifaxgw_calls_total{line="a0",result="ok"} 1$' "$TMP/metrics.txt"
-check "metrics: pages received" grep -q '^ifaxgw_pages_total{source="received"} 1$' "$TMP/metrics.txt"
-check "metrics: pages scanned" grep -q '^ifaxgw_pages_total{source="scanned"} 10$' "$TMP/metrics.txt"
+check "metrics: pages received" grep -q '^ifaxgw_pages_total{source="fax"} 1$' "$TMP/metrics.txt"
+check "metrics: pages scanned" grep -q '^ifaxgw_pages_total{source="scan"} 10$' "$TMP/metrics.txt"
 check "metrics: two deliveries in profile J" \
     grep -q '^ifaxgw_deliveries_total{outcome="delivered",profile="J"} 2$' "$TMP/metrics.txt"
 # a new token on SIGHUP: in force at once, the old one and its sessions out

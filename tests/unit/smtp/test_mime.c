@@ -218,6 +218,32 @@ test_mime_hostile_strings_cannot_add_headers(void **state)
     free(d);
 }
 
+/* A job without a subject (none from its route, or lost) still gets one. */
+static void
+test_mime_never_without_subject(void **state)
+{
+    unsigned char *d = fake_doc(10);
+    struct mime_fax f = base_fax(d, 10);
+    struct errbuf why;
+    const char *none[] = {NULL, ""};
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        struct mime_msg *m;
+        size_t len;
+        char *s;
+
+        f.subject = none[i];
+        m = mime_fax_new(&f, &why);
+        assert_non_null(m);
+        s = mime_compose(m, &len);
+        assert_non_null(strstr(s, "\r\nSubject: Fax\r\n"));
+        free(s);
+        mime_free(m);
+    }
+    free(d);
+}
+
 static void
 test_mime_utf8_subject_folded_and_decoded(void **state)
 {
@@ -429,6 +455,7 @@ main(void)
         cmocka_unit_test(test_mime_fax_parses_in_python),
         cmocka_unit_test(test_mime_hostile_strings_cannot_add_headers),
         cmocka_unit_test(test_mime_utf8_subject_folded_and_decoded),
+        cmocka_unit_test(test_mime_never_without_subject),
         cmocka_unit_test(test_mime_chunked_read_equals_compose),
         cmocka_unit_test(test_mime_mdn_and_tiff_fx),
         cmocka_unit_test(test_mime_same_id_same_bytes),
