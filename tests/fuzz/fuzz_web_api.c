@@ -49,11 +49,13 @@ fz_ok(void *arg, const char *id, struct errbuf *why)
 }
 
 static int
-fz_resend(void *arg, const char *id, const char *to, struct errbuf *why)
+fz_resend(void *arg, const char *id, const char *to, char *new_id,
+          struct errbuf *why)
 {
     (void)arg;
     (void)id;
     (void)to;
+    (void)new_id;
     return errbuf_set(why, ERR_PERM, "", "refused");
 }
 
