@@ -19,6 +19,17 @@
     return e;
   }
 
+  // A wide table scrolls in a box of its own (phone width), which the
+  // keyboard can reach and scroll, as the page's other tables (.tw).
+  function scrollBox(table, label) {
+    const w = mk('div', null, 'tw');
+    w.tabIndex = 0;
+    w.setAttribute('role', 'region');
+    w.setAttribute('aria-label', label);
+    w.appendChild(table);
+    return w;
+  }
+
   // One time format: local time, UTC on hover.
   function timeCell(ms) {
     const td = mk('td');
@@ -85,7 +96,7 @@
     ui.rows = mk('tbody');
     ui.rows.id = 'calls';
     t.append(th, ui.rows);
-    box.appendChild(t);
+    box.appendChild(scrollBox(t, 'Call log'));
 
     const pg = mk('div', null, 'calls-pager');
     ui.prev = mk('button', 'Newer');
@@ -254,7 +265,7 @@
     const tb = mk('tbody');
     for (const s of c.ladder.steps) tb.appendChild(stepRow(s, c.start_ms));
     t.append(th, tb);
-    d.appendChild(t);
+    d.appendChild(scrollBox(t, 'T.30 ladder'));
     const det = mk('details');
     det.appendChild(mk('summary', 'Raw T.30 transcript'));
     det.appendChild(mk('pre', c.transcript || '(none)'));
