@@ -46,6 +46,6 @@ cli_queue_open(const struct config *cf, const char *spool_override, bool daemon)
     struct queue *q = queue_open(spool, &o, &why);
 
     if (q == NULL)
-        fprintf(stderr, "ifaxgw: spool %s: %s\n", spool, why.text);
+        fprintf(stderr, "ifaxgw: %s\n", why.text); /* names the spool */
     return q;
 }

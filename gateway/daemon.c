@@ -106,7 +106,7 @@ daemon_open_queue(struct daemon *d, const struct config *cf)
     }
     d->q = queue_open(cf->gateway.spool, &o, &why);
     if (d->q == NULL) {
-        log_error("spool %s: %s", cf->gateway.spool, why.text);
+        log_error("%s", why.text); /* queue_open names the spool */
         return -1;
     }
     return 0;

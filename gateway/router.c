@@ -175,8 +175,7 @@ router_route_job(void *arg, struct job *j, struct errbuf *why)
     r = router_find(cf, j, explain, sizeof explain);
     if (r == NULL) {
         snapshot_put(cf);
-        return errbuf_set(why, ERR_PERM, NULL, "no route matched: %s",
-                          explain);
+        return errbuf_set(why, ERR_PERM, NULL, "%s", explain); /* "no route matched [...]" */
     }
     rc = router_apply(r, j, why);
     snapshot_put(cf);
