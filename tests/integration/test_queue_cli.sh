@@ -87,4 +87,7 @@ q delete "$deferred_id" | grep -q deleted || fail "delete output"
 [ ! -e "$spool/queue/$deferred_id" ] && [ -z "$(ls -A "$spool/trash")" ] || fail "delete left files"
 [ "$(q list --state queue --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] \
     || fail "queue count after delete"
+# An error names the spool once (issue 16.6: it said "spool X: spool X: mkdir").
+err=$("$IFAXGW" queue --spool /proc/ifaxgw-none/spool list 2>&1 >/dev/null) && fail "unusable spool accepted"
+[ "$(grep -o 'spool /proc/ifaxgw-none/spool' <<<"$err" | wc -l)" = 1 ] || fail "spool named once: $err"
 echo "queue CLI: ok"
