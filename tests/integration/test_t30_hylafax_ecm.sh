@@ -6,10 +6,12 @@
 # the +FRM HDLC data itself), two calls on one set-up:
 # 1. a 2-page fine document: both pages ok, MMR with ECM, 0 bad rows, one
 #    block each (PPS-MPS, PPS-EOP);
-# 2. a 1-page superfine (204x391) document with sendfax -G: HylaFAX now
-#    knows from call 1 that the gateway offers 15.4 lines/mm and sends the
-#    page at that resolution (on a first call faxq re-images it to fine);
-#    more than 256 frames, so two ECM blocks (PPS-NULL, then PPS-EOP).
+# 2. a 1-page hyperfine (R16: 408x391, 3456 wide) document with sendfax
+#    -G: HylaFAX now knows from call 1 that the gateway offers 15.4
+#    lines/mm and R16 (issue 15.8; before it, HylaFAX could not send such a
+#    page) and sends it as it is; more than 256 frames, so several ECM
+#    blocks. (A 204x391 page is re-imaged by faxq to R16 now, not pixel for
+#    pixel, so the test gives HylaFAX the page at R16 itself.)
 # Each call: the sender's TSI and caller ID in the record, HylaFAX
 # reporting the pages sent and our CSI, every page pixel-identical to what
 # HylaFAX was given. ~2.5 min.
@@ -18,7 +20,7 @@ set -euo pipefail
 
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg4 -r204x196 -sPAPERSIZE=a4 \
     -dFIXEDMEDIA -dLastPage=2 -sOutputFile="$tmp/doc.tif" "$src/tests/data/t30/doc.ps"
-gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg4 -r204x391 -sPAPERSIZE=a4 \
+gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg4 -r408x391 -g3456x4573 \
     -dFIXEDMEDIA -dLastPage=1 -sOutputFile="$tmp/superfine.tif" "$src/tests/data/t30/doc.ps"
 hfx_setup 2 -e
 hfx_call -m -3 -- "$tmp/doc.tif"
