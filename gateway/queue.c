@@ -1368,6 +1368,9 @@ incoming_note(struct queue *q, struct job *j)
             tm.tm_mon -= 1;
             j->created_ms = (int64_t)timegm(&tm) * 1000 + ms;
         }
+    }
+    if (j->pages == 0) { /* meta.json counts pages at the commit: until
+                            then pages.tif tells what the job holds */
         char path[4096];
         int n = job_path(j, PAGES, path, sizeof path) != NULL
                     ? job_count_pages(path, &lw)

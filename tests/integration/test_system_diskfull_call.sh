@@ -59,7 +59,7 @@ wait "$sp" || true
 sp=
 cat "$TMP/s.out"
 confirmed=$(sed -n 's/.*confirmed=\([0-9]*\).*/\1/p' "$TMP/s.out")
-gw_wait_log "job=$job line=a0 .*call failed: .*pages kept in incoming/"
+gw_wait_log "job=$job line=a0 .*pages=[0-9]* received, commit failed: .*pages kept in incoming/"
 check "the sender was not told all 3 pages arrived" test "$confirmed" -lt 3
 check "the log names the page not confirmed" \
     grep -q "job=$job line=a0 page $((confirmed + 1)) not confirmed to the sender: " "$TMP/gw.log"
