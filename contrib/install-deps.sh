@@ -44,10 +44,15 @@ fi
 # whose engines field allows Debian 12's Node 18; npm ci installs exactly the
 # locked one, and again when an older checkout left another version.
 peers="$here/../tests/peers"
-want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' "$peers/package.json" | head -1)
-have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
-    "$peers/node_modules/playwright-core/package.json" 2>/dev/null | head -1 || true)
-if [ "$have" != "$want" ]; then
+# Every pinned dependency (playwright-core, axe-core) at its pinned version,
+# else npm ci: a checkout made before a dependency was added gets it too.
+stale=
+while read -r name want; do
+    have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+        "$peers/node_modules/$name/package.json" 2>/dev/null | head -1 || true)
+    [ "$have" = "$want" ] || stale=1
+done < <(sed -n '/"dependencies"/,/}/s/^ *"\([^"]*\)": *"\([^"]*\)".*/\1 \2/p' "$peers/package.json")
+if [ -n "$stale" ]; then
     (cd "$peers" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 echo "install-deps: ok"
