@@ -248,13 +248,12 @@ api_status(const struct web_api_env *env, int64_t now_s, struct web_reply *out)
     return web_api_json(out, 200, st);
 }
 
-/* Strict decimal in [lo, hi]; -1 when not. */
-static long
-parse_uint(const char *s, long lo, long hi)
+long
+web_api_parse_uint(const char *s, long lo, long hi)
 {
     long v = 0;
 
-    if (s == NULL || *s == '\0' || strlen(s) > 9)
+    if (s == NULL || *s == '\0' || strlen(s) > 12)
         return -1;
     for (; *s; s++) {
         if (*s < '0' || *s > '9')
@@ -354,9 +353,9 @@ api_jobs_list(const struct web_api_env *env, const struct web_api_request *rq,
 
     if (parse_filter(rq, &f, out) != 0)
         return 0;
-    if (lim_s != NULL && (limit = parse_uint(lim_s, 1, WEB_LIST_LIMIT_MAX)) < 0)
+    if (lim_s != NULL && (limit = web_api_parse_uint(lim_s, 1, WEB_LIST_LIMIT_MAX)) < 0)
         return web_api_error(out, 400, "limit: 1 to %d", WEB_LIST_LIMIT_MAX);
-    if (off_s != NULL && (offset = parse_uint(off_s, 0, 100000000)) < 0)
+    if (off_s != NULL && (offset = web_api_parse_uint(off_s, 0, 100000000)) < 0)
         return web_api_error(out, 400, "offset: a number from 0");
     if (src->list == NULL)
         return web_api_error(out, 501, "no queue");
@@ -542,7 +541,7 @@ api_job_page(const struct web_api_env *env, const struct web_api_request *rq,
         return web_api_error(out, 404, "no such page");
     memcpy(num, rest, (size_t)(dot - rest));
     num[dot - rest] = '\0';
-    if ((page = parse_uint(num, 1, WEB_PAGE_MAX)) < 0)
+    if ((page = web_api_parse_uint(num, 1, WEB_PAGE_MAX)) < 0)
         return web_api_error(out, 404, "no such page");
     if (size != NULL && strcmp(size, "full") == 0)
         width = WEB_PAGE_FULL_WIDTH;

@@ -64,4 +64,8 @@ int web_api_error(struct web_reply *out, int status, const char *fmt, ...)
 /* obj serialised compactly; the reference is stolen. */
 int web_api_json(struct web_reply *out, int status, json_t *obj);
 
+/* A query value as a strict decimal (at most 12 digits) in [lo, hi]; -1
+ * when it is not one. */
+long web_api_parse_uint(const char *s, long lo, long hi);
+
 #endif

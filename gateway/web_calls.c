@@ -49,21 +49,6 @@ web_calls_sources(struct calllog *cl, struct web_sources *src)
 
 /* --- handlers ----------------------------------------------------------- */
 
-static long
-parse_num(const char *s, long lo, long hi)
-{
-    long v = 0;
-
-    if (s == NULL || *s == '\0' || strlen(s) > 12)
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = 10 * v + (*s - '0');
-    }
-    return (v < lo || v > hi) ? -1 : v;
-}
-
 static bool
 result_ok(const char *r)
 {
@@ -93,7 +78,7 @@ read_filters(const struct web_api_request *rq, struct web_calls_query *q,
                              "result: one of ok, partial, failed, refused"),
                -1;
     if (since != NULL) {
-        if ((s = parse_num(since, 0, 99999999999L)) < 0)
+        if ((s = web_api_parse_uint(since, 0, 99999999999L)) < 0)
             return web_api_error(out, 400, "since: Unix seconds"), -1;
         q->since_ms = (int64_t)s * 1000;
     }
@@ -128,9 +113,9 @@ api_calls_list(const struct web_api_env *env, const struct web_api_request *rq,
 
     if (read_filters(rq, &q, out) != 0)
         return 0;
-    if (lim_s != NULL && (limit = parse_num(lim_s, 1, WEB_LIST_LIMIT_MAX)) < 0)
+    if (lim_s != NULL && (limit = web_api_parse_uint(lim_s, 1, WEB_LIST_LIMIT_MAX)) < 0)
         return web_api_error(out, 400, "limit: 1 to %d", WEB_LIST_LIMIT_MAX);
-    if (off_s != NULL && (offset = parse_num(off_s, 0, 100000000)) < 0)
+    if (off_s != NULL && (offset = web_api_parse_uint(off_s, 0, 100000000)) < 0)
         return web_api_error(out, 400, "offset: a number from 0");
     q.limit = (size_t)limit;
     q.offset = (size_t)offset;
