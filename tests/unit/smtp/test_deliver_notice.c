@@ -68,6 +68,40 @@ test_notice_failure_has_reason_and_transcript(void **state)
     mime_free(m);
 }
 
+/* Issue 16.2/16.6: the notice says the recorded first cause as it is
+ * stored (host, step, the far end's bytes escaped once), not a second
+ * escape of it and not "connection to  lost". */
+static void
+test_notice_reason_first_cause_escaped_once(void **state)
+{
+    struct job j;
+    struct job_rcpt r;
+    struct notice_info ni = {0};
+    struct errbuf why;
+    struct mime_msg *m;
+    char id[512], *s;
+
+    (void)state;
+    fake_job(&j, &r);
+    ni.from = "ifaxgw@gw.example";
+    ni.to = "ops@example.org";
+    ni.job = &j;
+    ni.rcpt = 0;
+    ni.reason = "127.0.0.1[127.0.0.1]:25 rcpt: bad reply line: \"\\x00x\"";
+    ni.transcript = "";
+    ni.now_ms = 1795000100000;
+    m = notice_new(&ni, id, sizeof id, &why);
+    assert_non_null(m);
+    s = mime_compose(m, NULL);
+    /* one body line (under 76 characters: no quoted-printable break) */
+    assert_non_null(strstr(s, "\r\nReason:     127.0.0.1[127.0.0.1]:25 rcpt: "
+                              "bad reply line: \"\\x00x\"\r\n"));
+    assert_null(strstr(s, "\\x5c"));
+    assert_null(strstr(s, "connection to  lost"));
+    free(s);
+    mime_free(m);
+}
+
 static void
 test_notice_log_keeps_last_lines(void **state)
 {
@@ -97,6 +131,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_notice_failure_has_reason_and_transcript),
+        cmocka_unit_test(test_notice_reason_first_cause_escaped_once),
         cmocka_unit_test(test_notice_log_keeps_last_lines),
     };
 
