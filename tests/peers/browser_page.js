@@ -328,11 +328,11 @@ async function qualityBadges(ctx) {
       'the banner says jobs have failed');
     check(await page.$eval('#scanner-box', (s) => !s.hidden), 'the scanner panel shows (the test server has one)');
     const live = await page.$$eval('#lines tr:nth-child(2) td', (t) => t.map((c) => c.textContent));
-    check(/^receiving page 2 at 14400 bit\/s, no progress for 1 min 1\d s$/.test(live[1]),
+    check(/^receiving page 2 at 14400 bit\/s, no progress for 1 min (0[5-9]|1\d) s$/.test(live[1]), // 70 s, give or take the status tick
       'a live line tells its page, trained rate and that nothing moved: ' + live[1]);
     check(live[2] === '+4940123456' && live[3] === '200' && live[4] === '<i>LIVE</i> CSID',
       'and the caller, called number and CSID (as text): ' + live.slice(2, 5));
-    check(/^2 min 0\d s$/.test(live[5]), 'and the elapsed time: ' + live[5]);
+    check(/^(1 min 5\d|2 min 0\d) s$/.test(live[5]), 'and the elapsed time: ' + live[5]); // 2 min, give or take the tick
     await shot(page, 'web-page-1280');
     await audit(page, '1280 px');
     await qualityBadges(ctx);
