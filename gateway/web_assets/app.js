@@ -224,7 +224,8 @@ function thumb(id, page) {
 
 /* --- lines ----------------------------------------------------------- */
 
-// What the line thread reports: answered and negotiating, or receiving
+// What the line thread reports: answered and negotiating, training at the
+// rate of the sender's DCS (until our CFR/FTT), or receiving
 // page N at the trained rate; "no progress" once nothing moved for a minute
 // (a page at 2400 bit/s may take that long).
 function lineState(l, now) {

@@ -5,8 +5,9 @@
 # (private SANE_CONFIG_DIR), the web on a free loopback port and
 # tests/peers/ifax_device.py as the recipient. A recorded fax whose CSID is
 # markup comes in on the audio line and is delivered; then
-# /api/status, sampled during the call, must show the live line (receiving
-# with the trained rate, never at 0 bit/s; caller, called, CSID, start);
+# /api/status, sampled during the call, must show the live line (training
+# at the DCS's rate before receiving, receiving with the trained rate, never
+# at 0 bit/s; caller, called, CSID, start);
 # tests/peers/browser_system.js checks the page (thumbnail, CSID as text,
 # line state, a refused action without the token) and starts a scan from the
 # panel, which must reach the device. /metrics must have counted the call,
@@ -66,15 +67,37 @@ until [ -n "$(ls -A "$spool/done" "$spool/failed" 2>/dev/null | grep -v ':$' || 
     sleep 0.2
 done
 
+# the job is committed just before the line reports idle: wait for that
+# (else the last sample may still be the call's)
+until curl -s "$base/api/status" | "$SYS_PY" -c \
+    'import json,sys; sys.exit(json.load(sys.stdin)["lines"][0]["state"] != "idle")' 2>/dev/null; do
+    gw_alive || { tail -20 "$TMP/gw.log"; exit 1; }
+    sleep 0.2
+done
+sleep 0.5 # a sample after it
 kill "$sampler"; wait "$sampler" 2>/dev/null || true
+call_id=$(curl -s "$base/api/calls" | "$SYS_PY" -c 'import json,sys; print(json.load(sys.stdin)["calls"][0]["id"])')
+curl -s "$base/api/calls/$call_id" >"$TMP/call.json"
 check "the live line told the truth during the call" \
-    "$SYS_PY" - "$TMP/live.jsonl" "$HOSTILE" <<'PY'
-import json, sys
-path, csid = sys.argv[1:3]
+    "$SYS_PY" - "$TMP/live.jsonl" "$HOSTILE" "$TMP/call.json" <<'PY'
+import json, re, sys
+path, csid, callpath = sys.argv[1:4]
 ls = [json.loads(l)["lines"][0] for l in open(path) if l.strip().startswith("{")]
 rx = [l for l in ls if l["state"] == "receiving"]
 print("samples %d, receiving %d, states %s" % (len(ls), len(rx), sorted({l["state"] for l in ls})))
 assert rx, "never seen receiving"
+# the training of the sender's DCS (until our CFR) shows as "training" at
+# the DCS's rate, before the first page is being received
+call = json.load(open(callpath))
+dcs = [int(m.group(1)) for st in call["ladder"]["steps"] if st["name"] == "DCS"
+       for m in [re.match(r"V\.[0-9a-z]+ ([0-9]+)", st["text"])] if m]
+assert dcs, call["ladder"]["steps"][:6]
+first_rx = ls.index(rx[0])
+tr = [l for l in ls[:first_rx] if l["state"] == "training"]
+print("DCS rates %s, training samples before receiving %s" % (dcs, [l["bit_rate"] for l in tr]))
+assert tr, "no training sample before the first receiving one"
+assert tr[0]["bit_rate"] == dcs[0] and tr[0]["page"] == 0, tr[0]
+assert all(l["bit_rate"] in dcs and l["caller_id"] == "5550100" for l in tr), tr
 # never "receiving at 0 bit/s": before the rate is known the line is answering
 assert all(l["bit_rate"] > 0 and l["page"] >= 1 for l in rx), [l for l in rx if not l["bit_rate"]][:1]
 assert all(l["caller_id"] == "5550100" and l["called_number"] == "5550199" and l["call_start_ms"] > 0
