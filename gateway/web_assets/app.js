@@ -562,6 +562,7 @@ async function openDrawer(id) {
     $('log-smtp').textContent = '';
     $('detail-pages').replaceChildren();
     $('detail-pages').dataset.job = '';
+    $('resend-note').replaceChildren();
     hideConfirm();
   }
   const moved = d.hidden || drawerId !== id;
@@ -722,16 +723,19 @@ async function doDelete() {
 
 // The reply names the new job ("new_id", or "job"; older servers gave the
 // old id only): the note links to it.
+// The new job's link goes to the page's message line and, as the drawer
+// covers that line, into the drawer beside the Resend button too.
 function sayNewJob(id, to, j) {
   const nid = j.new_id || j.job || (j.id !== id ? j.id : null);
-  const m = $('msg');
-  m.className = 'ok';
-  m.replaceChildren(document.createTextNode('job ' + id + ' resent to ' + to + (nid ? ' as ' : '')));
-  if (nid) {
-    const a = el('a', 'job ' + nid);
-    a.href = '#job=' + encodeURIComponent(nid);
-    a.id = 'resent-link';
-    m.appendChild(a);
+  for (const m of [$('msg'), $('resend-note')]) {
+    m.className = 'ok';
+    m.replaceChildren(document.createTextNode('job ' + id + ' resent to ' + to + (nid ? ' as ' : '')));
+    if (nid) {
+      const a = el('a', 'job ' + nid);
+      a.href = '#job=' + encodeURIComponent(nid);
+      if (m.id === 'resend-note') a.id = 'resent-link';
+      m.appendChild(a);
+    }
   }
 }
 
