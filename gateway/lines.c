@@ -309,11 +309,13 @@ lines_on_status(void *arg, const struct line_report *r)
     pthread_mutex_lock(&o->owner->mu);
     before = o->st.status;
     if (before != (int)r->status || o->st.page != r->page ||
-        o->st.bit_rate != r->bit_rate)
+        o->st.bit_rate != r->bit_rate ||
+        o->st.training_rate != r->training_rate)
         o->st.progress_ms = lines_now_ms();
     o->st.status = (int)r->status;
     o->st.page = r->page;
     o->st.bit_rate = r->bit_rate;
+    o->st.training_rate = r->training_rate;
     (void)snprintf(o->st.detail, sizeof o->st.detail, "%s",
                    r->text ? r->text : "");
     if (r->status == LINE_STATUS_RINGING && o->st.call_start_ms == 0)

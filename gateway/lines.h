@@ -45,7 +45,8 @@ struct lines_status {
     char name[CONFIG_NAME_MAX];
     int status; /* enum line_status (t30/line.h) */
     int page;   /* receiving: page in progress */
-    int bit_rate;
+    int bit_rate;      /* receiving: the trained rate, 0 before */
+    int training_rate; /* receiving: the DCS rate being trained, else 0 */
     char detail[LINES_TEXT_MAX];
     /* The call in progress (cleared when the line is idle again): */
     bool answered;         /* answered, T.30 under way */

@@ -62,11 +62,16 @@ panel_line(const struct lines_status *s, struct web_line *w)
     memset(w, 0, sizeof *w);
     (void)snprintf(w->name, sizeof w->name, "%s", s->name);
     w->phase = panel_phase(s->status);
-    /* answered but no DCS yet: no page is being received */
-    if (w->phase == WEB_LINE_RECEIVING && s->bit_rate == 0)
-        w->phase = WEB_LINE_ANSWERING;
-    w->page = w->phase == WEB_LINE_RECEIVING ? s->page : 0;
     w->rate_bps = s->bit_rate;
+    /* a DCS came, its training not answered yet: the rate being trained;
+     * else answered but no training passed: no page is being received */
+    if (w->phase == WEB_LINE_RECEIVING && s->training_rate > 0) {
+        w->phase = WEB_LINE_TRAINING;
+        w->rate_bps = s->training_rate;
+    } else if (w->phase == WEB_LINE_RECEIVING && s->bit_rate == 0) {
+        w->phase = WEB_LINE_ANSWERING;
+    }
+    w->page = w->phase == WEB_LINE_RECEIVING ? s->page : 0;
     (void)snprintf(w->detail, sizeof w->detail, "%s", s->detail);
     (void)snprintf(w->caller_id, sizeof w->caller_id, "%s", s->cur_caller);
     (void)snprintf(w->called, sizeof w->called, "%s", s->cur_called);

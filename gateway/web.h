@@ -57,6 +57,8 @@ enum web_line_phase {
     WEB_LINE_IDLE,
     WEB_LINE_RINGING,
     WEB_LINE_ANSWERING, /* answered, no rate negotiated yet */
+    WEB_LINE_TRAINING,  /* the sender's DCS came: its training (TCF) at
+                           rate_bps is being checked */
     WEB_LINE_RECEIVING, /* page and rate_bps say where */
     WEB_LINE_ERROR      /* detail says why; the line thread retries */
 };
@@ -91,7 +93,7 @@ struct web_line {
     char name[WEB_NAME_MAX];
     enum web_line_phase phase;
     int page;     /* receiving: page number, from 1 */
-    int rate_bps; /* receiving: negotiated bit rate */
+    int rate_bps; /* receiving: trained bit rate; training: DCS rate */
     char detail[WEB_TEXT_MAX];
     /* the call in progress (ringing, answering, receiving), else empty/0 */
     char caller_id[WEB_NAME_MAX];

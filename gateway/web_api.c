@@ -56,6 +56,8 @@ web_line_phase_name(enum web_line_phase p)
         return "ringing";
     case WEB_LINE_ANSWERING:
         return "answering";
+    case WEB_LINE_TRAINING:
+        return "training";
     case WEB_LINE_RECEIVING:
         return "receiving";
     case WEB_LINE_ERROR:

@@ -73,10 +73,8 @@ report(struct audioline *s, enum line_status st, const char *text)
 {
     struct line_report r = {.line = s->name, .status = st, .text = text};
 
-    if (st == LINE_STATUS_RECEIVING && s->call.rc != NULL) {
-        (void)rxcall_progress(s->call.rc, &r.page, &r.bit_rate);
-        r.csid = faxrx_record(rxcall_rx(s->call.rc))->remote_csid;
-    }
+    if (st == LINE_STATUS_RECEIVING && s->call.rc != NULL)
+        (void)rxcall_progress(s->call.rc, &r);
     if (s->status_fn != NULL)
         s->status_fn(s->status_arg, &r);
 }
@@ -278,11 +276,8 @@ report_progress(struct audioline *s)
                             .status = LINE_STATUS_RECEIVING,
                             .text = "page"};
 
-    if (rxcall_progress(s->call.rc, &r.page, &r.bit_rate) &&
-        s->status_fn != NULL) {
-        r.csid = faxrx_record(rxcall_rx(s->call.rc))->remote_csid;
+    if (rxcall_progress(s->call.rc, &r) && s->status_fn != NULL)
         s->status_fn(s->status_arg, &r);
-    }
 }
 
 /* Answered call until T.30 ends, the peer goes, or stop. */

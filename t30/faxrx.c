@@ -12,6 +12,7 @@
 #include <spandsp.h>
 
 #include "gateway/xalloc.h"
+#include "t30/ladder.h"
 
 #define PROGRESS_CHECK_MS 1000 /* how often image rows are polled */
 /* After a refused page: time for our DCN to go out (V.21 preamble and
@@ -51,6 +52,8 @@ struct faxrx {
     bool refusing;         /* a page could not be stored: DCN, then end */
     bool dcn_sent;
     int64_t refuse_end_ms; /* audio time the session ends after refusing */
+    int training_rate;     /* a DCS came, our CFR/FTT not yet: its rate */
+    int trained_rate;      /* the rate of the last training we passed */
 };
 
 static int64_t
@@ -183,6 +186,22 @@ on_phase_e(t30_state_t *t30, void *arg, int code)
     s->phase_e = true;
 }
 
+/* The training the status shows: from the sender's DCS (its rate) until
+ * our answer to its TCF, CFR (the rate is trained) or FTT (it is not). */
+static void
+track_training(struct faxrx *s, bool incoming, int fcf, const uint8_t *fif,
+               size_t len)
+{
+    if (incoming && fcf == T30_DCS) {
+        s->training_rate = ladder_dcs_rate(fif, len);
+    } else if (!incoming && fcf == T30_CFR) {
+        s->trained_rate = s->training_rate;
+        s->training_rate = 0;
+    } else if (!incoming && fcf == T30_FTT) {
+        s->training_rate = 0;
+    }
+}
+
 static void
 on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg, int len)
 {
@@ -193,6 +212,9 @@ on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg, int len)
                       len > 0 ? (size_t)len : 0);
     if (incoming)
         progress(s);
+    if (len >= 3)
+        track_training(s, incoming != 0, msg[2] & 0xfe, msg + 3,
+                       (size_t)len - 3);
 }
 
 static bool
@@ -578,6 +600,13 @@ const struct callrec *
 faxrx_record(const struct faxrx *s)
 {
     return &s->rec;
+}
+
+void
+faxrx_rates(const struct faxrx *s, int *training, int *trained)
+{
+    *training = s->training_rate;
+    *trained = s->trained_rate;
 }
 
 int64_t

@@ -166,6 +166,11 @@ void faxrx_hangup(struct faxrx *s);
 bool faxrx_done(const struct faxrx *s);
 /* The record so far (final once faxrx_done()). Borrowed until free. */
 const struct callrec *faxrx_record(const struct faxrx *s);
+/* The modem's state for the line status: *training the rate of the DCS
+ * whose training check (TCF) we have not answered yet (0: none under
+ * way), *trained the rate of the last training we answered CFR (0: none
+ * yet). */
+void faxrx_rates(const struct faxrx *s, int *training, int *trained);
 /* Audio time since start, ms. */
 int64_t faxrx_elapsed_ms(const struct faxrx *s);
 

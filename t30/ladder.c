@@ -84,32 +84,39 @@ dis_modems(int v)
     return "reserved modem bits";
 }
 
+/* DCS modem choices (T.30 Table 2, bits 11..14): name and speed. */
+static const struct {
+    int bits;
+    const char *name;
+    int rate;
+} dcs_modems[] = {
+    {0x0, "V.27ter 2400", 2400}, {0x4, "V.27ter 4800", 4800},
+    {0x8, "V.29 9600", 9600},    {0xc, "V.29 7200", 7200},
+    {0x1, "V.17 14400", 14400},  {0x5, "V.17 12000", 12000},
+    {0x9, "V.17 9600", 9600},    {0xd, "V.17 7200", 7200},
+    {0x2, "V.33 14400", 14400},  {0x6, "V.33 12000", 12000},
+};
+
 static const char *
 dcs_modem(int v)
 {
-    switch (v) {
-    case 0x0:
-        return "V.27ter 2400";
-    case 0x4:
-        return "V.27ter 4800";
-    case 0x8:
-        return "V.29 9600";
-    case 0xc:
-        return "V.29 7200";
-    case 0x1:
-        return "V.17 14400";
-    case 0x5:
-        return "V.17 12000";
-    case 0x9:
-        return "V.17 9600";
-    case 0xd:
-        return "V.17 7200";
-    case 0x2:
-        return "V.33 14400";
-    case 0x6:
-        return "V.33 12000";
-    }
+    for (size_t i = 0; i < sizeof dcs_modems / sizeof dcs_modems[0]; i++)
+        if (dcs_modems[i].bits == v)
+            return dcs_modems[i].name;
     return "reserved modem bits";
+}
+
+int
+ladder_dcs_rate(const uint8_t *fif, size_t len)
+{
+    int v = modem_bits(fif, len);
+
+    if (len < 2)
+        return 0;
+    for (size_t i = 0; i < sizeof dcs_modems / sizeof dcs_modems[0]; i++)
+        if (dcs_modems[i].bits == v)
+            return dcs_modems[i].rate;
+    return 0;
 }
 
 /* Resolutions: standard always; bits 15, 41, 42, 43. */

@@ -9,7 +9,8 @@
  * they answer; DCN; and counts of the commands and responses of the call.
  * Each step gets a level: "fail" (FTT, RTN, PIN, CRP, DCN before the last
  * page was confirmed), "warn" (RTP, PPR, RNR, CTC/CTR, EOR/ERR, PIP) or "".
- * Callers: the web API and `ifaxgw calls show` (the JSON is theirs).
+ * Callers: the web API and `ifaxgw calls show` (the JSON is theirs);
+ * t30/faxrx (the DCS rate, for the line status).
  * Must not: allocate, do I/O, read a clock. Far-end bytes (CSI/TSI, NSF)
  * become printable ASCII in the text ("\xHH" for anything else).
  * Errors: none: a short or unknown frame is a step that says so.
@@ -64,5 +65,9 @@ void ladder_frame(struct ladder *ld, const uint8_t *data, size_t len,
                   bool incoming, uint32_t count, struct ladder_step *out);
 
 const char *ladder_count_name(enum ladder_count c);
+
+/* The signalling rate a DCS chooses (bit/s, from its FIF, the bytes after
+ * the FCF); 0 when the FIF is short or the modem bits are reserved. */
+int ladder_dcs_rate(const uint8_t *fif, size_t len);
 
 #endif

@@ -123,7 +123,6 @@ struct line_state {
     int cmd_errors;  /* ERROR answers in a row during the call */
     int cmd_fails;   /* ERROR or NO CARRIER answers in a row */
     int64_t pace_ms; /* no fax command before this (after a failure) */
-    int page_reported, rate_reported;
 };
 
 static int64_t
@@ -150,13 +149,8 @@ report(struct line_state *s, enum line_status st, const char *text)
     struct line_report r = {.line = s->name, .status = st, .text = text};
 
     s->status = st;
-    if (st == LINE_STATUS_RECEIVING && s->rx != NULL) {
-        r.page = (int)faxrx_record(s->rx)->npages + 1;
-        r.bit_rate = faxrx_record(s->rx)->bit_rate;
-        r.csid = faxrx_record(s->rx)->remote_csid;
-        s->page_reported = r.page;
-        s->rate_reported = r.bit_rate;
-    }
+    if (st == LINE_STATUS_RECEIVING && s->call != NULL)
+        (void)rxcall_progress(s->call, &r);
     if (s->status_fn != NULL)
         s->status_fn(s->status_arg, &r);
 }
@@ -873,10 +867,12 @@ call_run(struct line_state *s)
             break;
         op_timeout(s);
         drive(s);
-        if (s->rx != NULL &&
-            (faxrx_record(s->rx)->npages + 1 != (size_t)s->page_reported ||
-             faxrx_record(s->rx)->bit_rate != s->rate_reported))
-            report(s, LINE_STATUS_RECEIVING, "page");
+        if (s->call != NULL) {
+            struct line_report probe = {.line = s->name};
+
+            if (rxcall_progress(s->call, &probe)) /* page, rate, training */
+                report(s, LINE_STATUS_RECEIVING, "page");
+        }
     }
     faxrx_hangup(s->rx); /* no-op when T.30 ended by itself */
 }

@@ -59,7 +59,11 @@ struct line_report {
     const char *line; /* line name */
     enum line_status status;
     int page;         /* RECEIVING: page in progress (1-based) */
-    int bit_rate;     /* RECEIVING: 0 until negotiated */
+    int bit_rate;     /* RECEIVING: the trained rate, 0 until a training
+                         (TCF) passed */
+    int training_rate; /* RECEIVING: the rate of the sender's DCS while
+                          its training is checked (until our CFR/FTT),
+                          else 0 */
     const char *csid; /* RECEIVING: the remote's CSID so far (hostile), or
                          NULL */
     const char *text; /* printable ASCII detail, may be "" */

@@ -11,7 +11,7 @@
 struct rxcall {
     struct rxcall_handlers h;
     struct faxrx *rx;
-    int page_reported, rate_reported;
+    int page_reported, rate_reported, training_reported;
 };
 
 static int64_t
@@ -134,17 +134,22 @@ rxcall_rx(struct rxcall *c)
 }
 
 bool
-rxcall_progress(struct rxcall *c, int *page, int *bit_rate)
+rxcall_progress(struct rxcall *c, struct line_report *r)
 {
     const struct callrec *rec = faxrx_record(c->rx);
-    int pg = (int)rec->npages + 1;
+    int trained;
 
-    *page = pg;
-    *bit_rate = rec->bit_rate;
-    if (pg == c->page_reported && rec->bit_rate == c->rate_reported)
+    faxrx_rates(c->rx, &r->training_rate, &trained);
+    r->page = (int)rec->npages + 1;
+    /* the trained rate from CFR on, so page 1 shows it too */
+    r->bit_rate = trained > 0 ? trained : rec->bit_rate;
+    r->csid = rec->remote_csid;
+    if (r->page == c->page_reported && r->bit_rate == c->rate_reported &&
+        r->training_rate == c->training_reported)
         return false;
-    c->page_reported = pg;
-    c->rate_reported = rec->bit_rate;
+    c->page_reported = r->page;
+    c->rate_reported = r->bit_rate;
+    c->training_reported = r->training_rate;
     return true;
 }
 

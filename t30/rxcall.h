@@ -84,9 +84,11 @@ bool rxcall_audio(struct rxcall *c, const int16_t *in, int16_t *out, int n);
 /* The session (front-end drivers call into it); borrowed. */
 struct faxrx *rxcall_rx(struct rxcall *c);
 
-/* true when the page in progress or the bit rate changed since the last
- * true answer (for the line's status); *page is 1-based. */
-bool rxcall_progress(struct rxcall *c, int *page, int *bit_rate);
+/* Fill the call's part of a RECEIVING report (page, bit_rate,
+ * training_rate, csid: see struct line_report; csid borrowed until the
+ * call ends). true when the page, the rate or the training changed since
+ * the last true answer. */
+bool rxcall_progress(struct rxcall *c, struct line_report *r);
 
 /* End the call: hang up T.30 if still going (pages confirmed so far
  * kept), hand the record to the job end handler, free the session; a

@@ -224,7 +224,8 @@ function thumb(id, page) {
 
 /* --- lines ----------------------------------------------------------- */
 
-// What the line thread reports: answered and negotiating, or receiving
+// What the line thread reports: answered and negotiating, training at the
+// rate of the sender's DCS (until our CFR/FTT), or receiving
 // page N at the trained rate; "no progress" once nothing moved for a minute
 // (a page at 2400 bit/s may take that long).
 function lineState(l, now) {
@@ -561,28 +562,61 @@ async function openDrawer(id) {
     $('log-smtp').textContent = '';
     $('detail-pages').replaceChildren();
     $('detail-pages').dataset.job = '';
+    $('resend-note').replaceChildren();
     hideConfirm();
   }
+  const moved = d.hidden || drawerId !== id;
   if (d.hidden) drawerReturn = document.activeElement;
   drawerId = id;
   $('detail-id').textContent = id;
   d.hidden = false;
   document.body.classList.add('drawer-open');
-  d.focus();
+  // into the dialog, on its first control (click, Enter or deep link)
+  if (moved) $('detail-close').focus();
   await refreshDrawer();
 }
 
 function closeDrawer() {
   if (!drawerId && $('drawer').hidden) return;
   closeViewer();
+  const id = drawerId;
   drawerId = null;
   drawerJob = null;
   $('drawer').hidden = true;
   document.body.classList.remove('drawer-open');
   if (location.hash.startsWith('#job=')) history.replaceState(null, '', location.pathname + location.search);
-  const back = drawerReturn && document.contains(drawerReturn) ? drawerReturn : null;
+  // back where it came from; after a click on a row (focus was on the page
+  // or the table's scroll box around the row), a deep link or a list
+  // refreshed meanwhile: the job's row, if shown
+  let back = drawerReturn && document.contains(drawerReturn) ? drawerReturn : null;
+  const row = id ? document.querySelector('tr[data-id="' + CSS.escape(id) + '"] a.open') : null;
+  if (row && (!back || back.contains(row))) back = row;
   drawerReturn = null;
   if (back) back.focus();
+}
+
+// The drawer is a modal dialog: Tab and Shift+Tab cycle through its
+// controls (those shown) while it is open; the page viewer over it has its
+// own buttons and is left alone.
+function drawerControls() {
+  const sel = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+  return [...$('drawer').querySelectorAll(sel)]
+    .filter((e) => !e.disabled && !e.closest('[hidden]') && e.getClientRects().length > 0);
+}
+
+function trapTab(ev) {
+  if (ev.key !== 'Tab' || $('drawer').hidden || !$('viewer').hidden) return;
+  const cs = drawerControls();
+  if (!cs.length) return;
+  const at = document.activeElement;
+  const inside = $('drawer').contains(at) && at !== $('drawer');
+  if (ev.shiftKey && (!inside || at === cs[0])) {
+    ev.preventDefault();
+    cs[cs.length - 1].focus();
+  } else if (!ev.shiftKey && (!inside || at === cs[cs.length - 1])) {
+    ev.preventDefault();
+    cs[0].focus();
+  }
 }
 
 function routeHash() {
@@ -689,16 +723,19 @@ async function doDelete() {
 
 // The reply names the new job ("new_id", or "job"; older servers gave the
 // old id only): the note links to it.
+// The new job's link goes to the page's message line and, as the drawer
+// covers that line, into the drawer beside the Resend button too.
 function sayNewJob(id, to, j) {
   const nid = j.new_id || j.job || (j.id !== id ? j.id : null);
-  const m = $('msg');
-  m.className = 'ok';
-  m.replaceChildren(document.createTextNode('job ' + id + ' resent to ' + to + (nid ? ' as ' : '')));
-  if (nid) {
-    const a = el('a', 'job ' + nid);
-    a.href = '#job=' + encodeURIComponent(nid);
-    a.id = 'resent-link';
-    m.appendChild(a);
+  for (const m of [$('msg'), $('resend-note')]) {
+    m.className = 'ok';
+    m.replaceChildren(document.createTextNode('job ' + id + ' resent to ' + to + (nid ? ' as ' : '')));
+    if (nid) {
+      const a = el('a', 'job ' + nid);
+      a.href = '#job=' + encodeURIComponent(nid);
+      if (m.id === 'resend-note') a.id = 'resent-link';
+      m.appendChild(a);
+    }
   }
 }
 
@@ -762,6 +799,7 @@ function wire() {
   $('v-prev').addEventListener('click', () => openViewer(viewerPage - 1));
   $('v-next').addEventListener('click', () => openViewer(viewerPage + 1));
   document.addEventListener('keydown', (ev) => {
+    trapTab(ev);
     if (ev.key !== 'Escape') return;
     if (closeViewer()) return;
     if (!$('confirm').hidden) { hideConfirm(); $('act-delete').focus(); return; }

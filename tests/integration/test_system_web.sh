@@ -5,11 +5,14 @@
 # (private SANE_CONFIG_DIR), the web on a free loopback port and
 # tests/peers/ifax_device.py as the recipient. A recorded fax whose CSID is
 # markup comes in on the audio line and is delivered; then
-# /api/status, sampled during the call, must show the live line (receiving
-# with the trained rate, never at 0 bit/s; caller, called, CSID, start);
+# /api/status, sampled during the call, must show the live line (training
+# at the DCS's rate before receiving, receiving with the trained rate, never
+# at 0 bit/s; caller, called, CSID, start);
 # tests/peers/browser_system.js checks the page (thumbnail, CSID as text,
-# line state, a refused action without the token) and starts a scan from the
-# panel, which must reach the device. /metrics must have counted the call,
+# line state, a refused action without the token), starts a scan from the
+# panel, which must reach the device, and resends the fax from its drawer to
+# an address a route pins to a second device (dev2), which must get it; the
+# link to the new job shows it delivered. /metrics must have counted the call,
 # the pages and the deliveries. Screenshot: $IFAXGW_BUILD/tests/web-system.png
 set -euo pipefail
 : "${IFAXGW:?}" "${IFAXGW_TOOLS:?}" "${IFAXGW_SRC:?}" "${IFAXGW_BUILD:?}"
@@ -34,10 +37,14 @@ HOSTILE='<b id=pwn>x</b>&"'  # 20 characters: the most T.30 carries
 token=system-test-token-0123456789
 sys_record "$TMP/c1" 0 -i "$HOSTILE"
 sys_device dev --preset panasonic
+sys_device dev2 --preset panasonic # the host a route pins pinned@ifax.test to
+PINNED=pinned@ifax.test
 spool=$TMP/spool
 sock=$TMP/a0.sock
 sys_conf "$TMP/gw.conf" "$spool" "$(sys_audio_line a0 "$sock")" \
-    "$(sys_route fax "$dev_PORT")" \
+    "{ name = \"pinned\"; match = { called = [ \"000\" ]; };
+       recipients = ( { address = \"$PINNED\"; host = \"127.0.0.1:$dev2_PORT\"; } ); },
+     $(sys_route fax "$dev_PORT")" \
     "scanner: { device = \"test:0\"; button_profile = \"office\"; button_poll_ms = 200; };
 scan_profiles = ( { name = \"office\"; mode = \"gray1\"; resolution = 200;
     source = \"adf\"; paper = \"a4\";
@@ -66,15 +73,37 @@ until [ -n "$(ls -A "$spool/done" "$spool/failed" 2>/dev/null | grep -v ':$' || 
     sleep 0.2
 done
 
+# the job is committed just before the line reports idle: wait for that
+# (else the last sample may still be the call's)
+until curl -s "$base/api/status" | "$SYS_PY" -c \
+    'import json,sys; sys.exit(json.load(sys.stdin)["lines"][0]["state"] != "idle")' 2>/dev/null; do
+    gw_alive || { tail -20 "$TMP/gw.log"; exit 1; }
+    sleep 0.2
+done
+sleep 0.5 # a sample after it
 kill "$sampler"; wait "$sampler" 2>/dev/null || true
+call_id=$(curl -s "$base/api/calls" | "$SYS_PY" -c 'import json,sys; print(json.load(sys.stdin)["calls"][0]["id"])')
+curl -s "$base/api/calls/$call_id" >"$TMP/call.json"
 check "the live line told the truth during the call" \
-    "$SYS_PY" - "$TMP/live.jsonl" "$HOSTILE" <<'PY'
-import json, sys
-path, csid = sys.argv[1:3]
+    "$SYS_PY" - "$TMP/live.jsonl" "$HOSTILE" "$TMP/call.json" <<'PY'
+import json, re, sys
+path, csid, callpath = sys.argv[1:4]
 ls = [json.loads(l)["lines"][0] for l in open(path) if l.strip().startswith("{")]
 rx = [l for l in ls if l["state"] == "receiving"]
 print("samples %d, receiving %d, states %s" % (len(ls), len(rx), sorted({l["state"] for l in ls})))
 assert rx, "never seen receiving"
+# the training of the sender's DCS (until our CFR) shows as "training" at
+# the DCS's rate, before the first page is being received
+call = json.load(open(callpath))
+dcs = [int(m.group(1)) for st in call["ladder"]["steps"] if st["name"] == "DCS"
+       for m in [re.match(r"V\.[0-9a-z]+ ([0-9]+)", st["text"])] if m]
+assert dcs, call["ladder"]["steps"][:6]
+first_rx = ls.index(rx[0])
+tr = [l for l in ls[:first_rx] if l["state"] == "training"]
+print("DCS rates %s, training samples before receiving %s" % (dcs, [l["bit_rate"] for l in tr]))
+assert tr, "no training sample before the first receiving one"
+assert tr[0]["bit_rate"] == dcs[0] and tr[0]["page"] == 0, tr[0]
+assert all(l["bit_rate"] in dcs and l["caller_id"] == "5550100" for l in tr), tr
 # never "receiving at 0 bit/s": before the rate is known the line is answering
 assert all(l["bit_rate"] > 0 and l["page"] >= 1 for l in rx), [l for l in rx if not l["bit_rate"]][:1]
 assert all(l["caller_id"] == "5550100" and l["called_number"] == "5550199" and l["call_start_ms"] > 0
@@ -85,7 +114,7 @@ assert last["state"] == "idle" and last["caller_id"] == "" and last["call_start_
 PY
 rc=0
 node "$IFAXGW_SRC/tests/peers/browser_system.js" "$base" "$token" "$HOSTILE" \
-    "$IFAXGW_BUILD/tests/web-system.png" 2> >(grep -v 'unexpected operator' >&2) || rc=$?
+    "$IFAXGW_BUILD/tests/web-system.png" "$PINNED" 2> >(grep -v 'unexpected operator' >&2) || rc=$?
 check "the browser checks pass" test "$rc" -eq 0
 
 wait_settled "$spool"
@@ -102,14 +131,25 @@ pages = sorted(len(v["info"]["page"]) for v in vs)
 assert pages == [1, 10], pages
 done = [json.load(open(os.path.join(spool, "done", d, "meta.json")))
         for d in os.listdir(os.path.join(spool, "done"))]
-assert sorted(m["source"] for m in done) == ["fax", "scan"], done
+# the fax, the scan and the fax's resend (same source, call data and pages)
+assert sorted(m["source"] for m in done) == ["fax", "fax", "scan"], done
+PY
+check "device 2: the resend went to the route's pinned host, ok" \
+    "$SYS_PY" - "$TMP/dev2.d" "$PINNED" <<'PY'
+import glob, json, os, sys
+dev, addr = sys.argv[1:3]
+vs = [json.load(open(p)) for p in glob.glob(os.path.join(dev, "msg-*.json"))]
+assert len(vs) == 1, [v.get("rcpt") for v in vs]
+assert vs[0]["ok"], vs[0]["problems"]
+assert vs[0]["rcpt"] == [addr], vs[0]["rcpt"]
+assert len(vs[0]["info"]["page"]) == 1, vs[0]["info"]
 PY
 curl -s "$base/metrics" >"$TMP/metrics.txt"
 check "metrics: the call counted" grep -q '^ifaxgw_calls_total{line="a0",result="ok"} 1$' "$TMP/metrics.txt"
 check "metrics: pages received" grep -q '^ifaxgw_pages_total{source="fax"} 1$' "$TMP/metrics.txt"
 check "metrics: pages scanned" grep -q '^ifaxgw_pages_total{source="scan"} 10$' "$TMP/metrics.txt"
-check "metrics: two deliveries in profile J" \
-    grep -q '^ifaxgw_deliveries_total{outcome="delivered",profile="J"} 2$' "$TMP/metrics.txt"
+check "metrics: three deliveries in profile J (fax, scan, resend)" \
+    grep -q '^ifaxgw_deliveries_total{outcome="delivered",profile="J"} 3$' "$TMP/metrics.txt"
 # a new token on SIGHUP: in force at once, the old one and its sessions out
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 curl -s -c "$TMP/jar" -X POST "$base/api/login" -d "{\"token\": \"$token\"}" >/dev/null

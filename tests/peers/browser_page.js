@@ -8,7 +8,9 @@
 // Checks, each in the browser: the live line (page, rate, caller, called,
 // CSID, elapsed, no progress), paging and search over 200+ jobs, the CSV
 // export, the partial badge, a deep link (#job=ID), rows opened and closed
-// by keyboard (Enter, Esc, focus back), the drawer refreshing while open,
+// by keyboard (Enter, Esc; focus moved into the drawer on open by click,
+// key or deep link, kept in it on Tab and Shift+Tab, and back to the row
+// on close), the drawer refreshing while open,
 // the page viewer at full width, TIFF and PDF downloads, Delete asking
 // first, a job with a corrupt meta.json listed and deleted, a retry's note
 // replaced by its outcome, four tabs for 60 s without a 429, no horizontal
@@ -124,7 +126,13 @@ async function partialBadge(page) {
   await page.click('#history tr[data-id="' + partial.id + '"] td:nth-child(4)');
   await page.waitForSelector('#drawer:not([hidden]) #detail-badges .badge');
   check((await page.textContent('#detail-badges')).includes('partial: 2 pages'), 'and so does its detail');
+  check(await page.evaluate(() => document.activeElement.id) === 'detail-close',
+    'a click on a row moves focus into the drawer (its Close button)');
   await page.keyboard.press('Escape');
+  await page.waitForSelector('#drawer', { state: 'hidden' });
+  const backAt = await page.evaluate(() => document.activeElement.outerHTML.slice(0, 120));
+  check(await page.evaluate((i) => document.activeElement.matches('tr[data-id="' + i + '"] a.open'), partial.id),
+    'Esc after a click: focus returns to the clicked row\'s link: ' + backAt);
   await page.fill('#f-q', '');
   await page.click('#find button[type=submit]');
 }
@@ -137,8 +145,9 @@ async function keyboard(page) {
   await page.waitForSelector('#drawer:not([hidden])');
   await page.waitForFunction((i) => document.getElementById('detail-id').textContent.startsWith(i + ' ('), id);
   check(await page.evaluate(() => location.hash) === '#job=' + id, 'Enter on a row opens its job at #job=ID');
-  check(await page.evaluate(() => document.getElementById('drawer').contains(document.activeElement)),
-    'focus moves into the drawer');
+  check(await page.evaluate(() => document.activeElement.id) === 'detail-close',
+    'focus moves into the drawer, on its Close button');
+  await focusStaysIn(page);
   await page.waitForFunction(() => document.getElementById('log-t30').textContent.includes('MCF'));
   check(true, 'the drawer shows the T.30 transcript');
   await shot(page, 'web-page-drawer-1280', true);
@@ -165,11 +174,40 @@ async function keyboard(page) {
     document.activeElement.closest('tr').dataset.id === i, id), 'focus returns to the row it came from');
 }
 
+// Tab from the drawer's last control and Shift+Tab from its first stay in
+// the drawer (it is a modal dialog), wrapping around.
+async function focusStaysIn(page) {
+  const lastId = await page.evaluate(() => {
+    const sel = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+    const cs = [...document.getElementById('drawer').querySelectorAll(sel)]
+      .filter((e) => !e.disabled && !e.closest('[hidden]') && e.getClientRects().length > 0);
+    const l = cs[cs.length - 1];
+    l.focus();
+    return l.id;
+  });
+  await page.keyboard.press('Tab');
+  const after = await page.evaluate(() => [document.getElementById('drawer').contains(document.activeElement),
+    document.activeElement.id]);
+  check(lastId === 'log-smtp' && after[0] && after[1] === 'detail-close',
+    'Tab from the drawer\'s last control (' + lastId + ') stays in it, on ' + after[1]);
+  await page.keyboard.press('Shift+Tab');
+  check(await page.evaluate(() => document.activeElement.id) === 'log-smtp',
+    'Shift+Tab from its first control goes round to its last');
+  for (let i = 0; i < 30; i++) await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.getElementById('drawer').contains(document.activeElement)),
+    'thirty Tabs later focus is still in the drawer');
+  await page.focus('#detail-close');
+}
+
 async function deepLink(browserCtx, id) {
   const p = await browserCtx.newPage();
   await p.goto(base + '/#job=' + encodeURIComponent(id));
   await p.waitForFunction((i) => document.getElementById('detail-id').textContent.startsWith(i + ' ('), id);
   check(!(await p.$eval('#drawer', (d) => d.hidden)), 'a deep link #job=ID opens that job');
+  await p.waitForFunction(() => document.activeElement.id === 'detail-close');
+  check(true, 'a deep link moves focus into the drawer (its Close button)');
+  await p.keyboard.press('Escape');
+  await p.waitForSelector('#drawer', { state: 'hidden' });
   await p.close();
 }
 
