@@ -143,6 +143,13 @@ faxjob_store(struct queue *q, struct job *j, const struct callrec *rec,
 {
     if (faxjob_describe(j, rec, why) == -1)
         return -1;
+    /* Phase B (the CSID): kept in the job, written with the first page.
+     * Not here: on a modem line this runs between DCS and TCF, and an
+     * fsync there (seconds on a busy disk) made the line miss the TCF and
+     * the sender give up; a job with no page is discarded by recovery, so
+     * nothing that outlives a crash is lost by waiting. */
+    if (ev == FAXRX_STORE_CALL)
+        return 0;
     if (ev == FAXRX_STORE_PAGE) {
         int stored = faxjob_stored_pages(j, why);
 
