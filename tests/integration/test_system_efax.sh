@@ -40,7 +40,10 @@ gw_wait_log "ifaxgw running"
 
 rc=0
 efax -d "$TMP/ttyA" -o1 -l "+1 555 0100" -t 5551234 "$TMP/p1.tif" >"$TMP/efax.log" 2>&1 || rc=$?
-check "efax sent the page" test $rc -eq 0 || tail -20 "$TMP/efax.log"
+check "efax sent the page" test $rc -eq 0
+if [ $rc -ne 0 ]; then # no job will come: say why and stop
+    tail -20 "$TMP/efax.log"; tail -20 "$TMP/gw.log"; exit 1
+fi
 until [ -n "$(ls -A "$spool/done" "$spool/failed" 2>/dev/null | grep -v ':$' || true)" ]; do
     gw_alive || { tail -20 "$TMP/gw.log"; exit 1; }
     sleep 0.2
