@@ -3,9 +3,11 @@
 #
 #   sbin/ifaxgw                       the daemon and its commands
 #   bin/ifaxgw-vline                  the virtual fax line (try it without hardware)
-#   share/man/man8/ifaxgw.8, man5/ifaxgw.conf.5
+#   share/man/man8/ifaxgw.8.gz, man5/ifaxgw.conf.5.gz, man1/ifaxgw-vline.1.gz
 #   lib/systemd/system/ifaxgw.service ExecStart names the install prefix's sbin
-#   share/doc/ifaxgw/                 README, docs/*.md, examples/*.conf
+#   share/doc/ifaxgw/                 README, docs/*.md, examples/*.conf,
+#                                     copyright, changelog.gz (contrib/debian/)
+#   share/lintian/overrides/ifaxgw    the deliberate lintian tags, with reasons
 #   /etc/ifaxgw/ifaxgw.conf           commented default; always /etc: the
 #                                     path the binary reads (CONFIG_DEFAULT_FILE)
 #
@@ -21,10 +23,22 @@ foreach(src ${CONTRIB_TOOLS})
   install(TARGETS ${name} DESTINATION ${CMAKE_INSTALL_BINDIR})
 endforeach()
 
-install(FILES ${CMAKE_SOURCE_DIR}/contrib/man/ifaxgw.8
-        DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
-install(FILES ${CMAKE_SOURCE_DIR}/contrib/man/ifaxgw.conf.5
-        DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+# Man pages and the changelog go in gzip -9n (no name or time stamp in
+# the header, so the bytes depend only on the text), as Debian policy asks.
+set(IFAXGW_GZ_DIR ${CMAKE_BINARY_DIR}/generated/gz)
+set(IFAXGW_GZ_SRC contrib/man/ifaxgw.8 contrib/man/ifaxgw.conf.5
+    contrib/man/ifaxgw-vline.1 contrib/debian/changelog)
+install(CODE "
+  file(MAKE_DIRECTORY \"${IFAXGW_GZ_DIR}\")
+  foreach(src ${IFAXGW_GZ_SRC})
+    get_filename_component(name \${src} NAME)
+    execute_process(COMMAND gzip -9n -c \"${CMAKE_SOURCE_DIR}/\${src}\"
+                    OUTPUT_FILE \"${IFAXGW_GZ_DIR}/\${name}.gz\"
+                    COMMAND_ERROR_IS_FATAL ANY)
+  endforeach()")
+install(FILES ${IFAXGW_GZ_DIR}/ifaxgw.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(FILES ${IFAXGW_GZ_DIR}/ifaxgw.conf.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+install(FILES ${IFAXGW_GZ_DIR}/ifaxgw-vline.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
 # The unit names /usr/sbin/ifaxgw; another prefix gets its own path. The
 # prefix is the one in force at install time (--prefix, CPack's /usr).
@@ -37,6 +51,11 @@ install(CODE "
 install(FILES ${IFAXGW_UNIT_OUT} DESTINATION lib/systemd/system)
 
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Debian's names: copyright (DEP-5) and, for a native package, changelog.gz
+install(FILES ${CMAKE_SOURCE_DIR}/contrib/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${IFAXGW_GZ_DIR}/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/contrib/debian/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME ifaxgw)
 file(GLOB IFAXGW_DOCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md)
 install(FILES ${IFAXGW_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 file(GLOB IFAXGW_EXAMPLES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/contrib/examples/*.conf)
@@ -48,7 +67,11 @@ install(FILES ${CMAKE_SOURCE_DIR}/contrib/etc/ifaxgw.conf DESTINATION /etc/ifaxg
 # --- the .deb
 set(CPACK_PACKAGE_NAME ifaxgw)
 set(CPACK_PACKAGE_VENDOR "ifaxgw")
-set(CPACK_PACKAGE_CONTACT "ifaxgw maintainers <root@localhost>")
+# The Maintainer field; a packager sets their own (-DIFAXGW_DEB_MAINTAINER=)
+set(IFAXGW_DEB_MAINTAINER
+    "ifaxgw maintainers <maintainers@users.noreply.r-seed-793e6e65.example>"
+    CACHE STRING "Maintainer of the .deb (name <address>)")
+set(CPACK_PACKAGE_CONTACT "${IFAXGW_DEB_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "Internet-fax gateway: fax line and scanner to SMTP with CONNEG")
 set(CPACK_PACKAGE_DESCRIPTION

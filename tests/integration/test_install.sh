@@ -11,7 +11,11 @@
 #     the capabilities the spool hand-over needs;
 #  3. `cpack -G DEB`: dpkg-deb -c lists the files under /usr and /etc,
 #     dpkg-deb -I shows the conffile, the maintainer scripts and
-#     dependencies computed from the shared libraries.
+#     dependencies computed from the shared libraries; it carries
+#     /usr/share/doc/ifaxgw/copyright (DEP-5) and changelog.gz (gzip, its
+#     top entry the package's version), man pages gzipped, and lintian
+#     reports no error and no warning (lintian is a test tool that
+#     install-deps installs: missing, the test fails).
 # Installing and removing the .deb in a fresh chroot needs debootstrap
 # (../shared/tools/fresh-debian.sh); not done here.
 set -euo pipefail
@@ -27,8 +31,11 @@ DESTDIR=$d cmake --install "$IFAXGW_BUILD" >"$TMP/install.log"
 expected() { # PREFIX (without DESTDIR)
     local p=$1 f
     printf '%s\n' /etc/ifaxgw/ifaxgw.conf "$p/sbin/ifaxgw" "$p/bin/ifaxgw-vline" \
-        "$p/share/man/man8/ifaxgw.8" "$p/share/man/man5/ifaxgw.conf.5" \
-        "$p/lib/systemd/system/ifaxgw.service" "$p/share/doc/ifaxgw/README.md"
+        "$p/share/man/man8/ifaxgw.8.gz" "$p/share/man/man5/ifaxgw.conf.5.gz" \
+        "$p/share/man/man1/ifaxgw-vline.1.gz" \
+        "$p/lib/systemd/system/ifaxgw.service" "$p/share/doc/ifaxgw/README.md" \
+        "$p/share/doc/ifaxgw/copyright" "$p/share/doc/ifaxgw/changelog.gz" \
+        "$p/share/lintian/overrides/ifaxgw"
     for f in "$IFAXGW_SRC"/docs/*.md; do echo "$p/share/doc/ifaxgw/$(basename "$f")"; done
     for f in "$IFAXGW_SRC"/contrib/examples/*.conf; do
         echo "$p/share/doc/ifaxgw/examples/$(basename "$f")"
@@ -46,7 +53,8 @@ check "the installed config is valid" \
 unit=$d$prefix/lib/systemd/system/ifaxgw.service
 check "the unit runs the prefix's binary" grep -q "^ExecStart=$prefix/sbin/ifaxgw run" "$unit"
 check "the man pages are man pages" \
-    grep -q '^\.TH IFAXGW 8' "$d$prefix/share/man/man8/ifaxgw.8"
+    bash -c "zcat '$d$prefix/share/man/man8/ifaxgw.8.gz' | grep -q '^\.TH IFAXGW 8' &&
+             zcat '$d$prefix/share/man/man1/ifaxgw-vline.1.gz' | grep -q '^\.TH IFAXGW-VLINE 1'"
 
 # 2. the unit
 mkdir "$TMP/unit"
@@ -109,4 +117,31 @@ check "postrm purge removes the spool" grep -q 'rm -rf /var/spool/ifaxgw' "$TMP/
 for s in postinst prerm postrm; do
     check "$s is valid sh" sh -n "$TMP/ctl/$s"
 done
+mkdir "$TMP/root"
+dpkg-deb -x "$deb" "$TMP/root"
+doc=$TMP/root/usr/share/doc/ifaxgw
+check "the .deb has /usr/share/doc/ifaxgw/copyright" test -f "$doc/copyright"
+check "copyright is machine-readable (DEP-5) with a Files: * paragraph and its licence" \
+    bash -c "head -1 '$doc/copyright' | grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' &&
+             grep -qx 'Files: \*' '$doc/copyright' && grep -q '^License: ' '$doc/copyright'"
+check "the .deb has /usr/share/doc/ifaxgw/changelog.gz (native package)" test -f "$doc/changelog.gz"
+version=$(dpkg-deb -f "$deb" Version)
+check "changelog.gz is gzip and its top entry is the package's version ($version)" \
+    bash -c "zcat '$doc/changelog.gz' | head -1 | grep -qF 'ifaxgw ($version) '"
+check "every file in the .deb is 0644 or 0755, but the config 0640" bash -c "
+    ! dpkg-deb -c '$deb' | awk '\$1 !~ /^d/ && \$1 != \"-rw-r--r--\" && \$1 != \"-rwxr-xr-x\" { print \$6 }' |
+      grep -vx './etc/ifaxgw/ifaxgw.conf'"
+if ! command -v lintian >/dev/null; then
+    check "lintian is installed (contrib/install-deps.sh installs it)" false
+else
+    # rc 0: ran and found no error or warning (an override with its reason
+    # in contrib/debian/lintian-overrides silences a deliberate one)
+    lintian --fail-on error,warning --tag-display-limit 0 "$deb" >"$TMP/lintian" 2>&1 &&
+        lrc=0 || lrc=$?
+    check "lintian: no E: lines" bash -c "! grep -q '^E:' '$TMP/lintian'"
+    check "lintian: no W: lines, and it ran (rc $lrc)" \
+        bash -c "! grep -q '^W:' '$TMP/lintian' && test $lrc -eq 0"
+    grep -q '^[EW]:' "$TMP/lintian" || test "$lrc" -eq 0 || cat "$TMP/lintian"
+    grep '^[EW]:' "$TMP/lintian" || true
+fi
 finish
