@@ -9,9 +9,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "gateway/announce.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
 #include "gateway/lines.h"
@@ -33,8 +35,10 @@ announce_cmd_usage(FILE *out)
             "  --caller N    caller ID (e.g. ${CALLERID(num)})\n"
             "  --called N    called number (e.g. ${EXTEN})\n"
             "  --name TEXT   caller name (e.g. ${CALLERID(name)})\n\n"
+            "Announcements older than %d minutes (calls that never came)\n"
+            "are removed, by this command and by the running gateway.\n\n"
             "exit: 0 announced, 1 not written (reason on stderr), 2 usage\n",
-            CALLREC_ID_MAX);
+            CALLREC_ID_MAX, ANNOUNCE_MAX_AGE_S / 60);
 }
 
 /* A value fit for the CALL line: bounded, no control characters, spaces
@@ -92,6 +96,27 @@ announce_cmd_write(const char *spool, const char *uuid, const char *line)
     return 0;
 }
 
+/* Stale announcements go with each new one, so the directory stays small
+ * even when no daemon runs. The announcement is written: a failed purge
+ * is a warning, not the exit status. */
+static void
+announce_cmd_purge(const char *spool)
+{
+    struct timespec now;
+    struct errbuf why;
+    int n;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    n = announce_purge(
+        spool, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &why);
+    if (n == -1)
+        fprintf(stderr, "ifaxgw announce: warning: %s\n", why.text);
+    else if (n > 0)
+        fprintf(stderr, "ifaxgw announce: removed %d announcement(s) older "
+                        "than %d min (their calls never came)\n",
+                n, ANNOUNCE_MAX_AGE_S / 60);
+}
+
 int
 announce_cmd_main(int argc, char **argv)
 {
@@ -145,6 +170,8 @@ announce_cmd_main(int argc, char **argv)
         spool = cf->gateway.spool;
     }
     rc = announce_cmd_write(spool, uuid, line);
+    if (rc == 0)
+        announce_cmd_purge(spool);
     config_free(cf);
     return rc;
 }

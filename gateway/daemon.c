@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/snapshot.h"
+#include "gateway/announce.h"
 #include "gateway/calllog.h"
 #include "gateway/cli.h"
 #include "gateway/lines.h"
@@ -453,6 +454,12 @@ daemon_housekeeping(struct daemon *d, int64_t *last_purge_ms)
         log_warn("%s", why.text);
     else if (n > 0)
         log_info("purged %d call record(s) past retention", n);
+    n = announce_purge(queue_spool_dir(d->q), now, &why);
+    if (n == -1)
+        log_warn("%s", why.text);
+    else if (n > 0)
+        log_info("purged %d announcement(s) older than %d min: their "
+                 "AudioSocket calls never came", n, ANNOUNCE_MAX_AGE_S / 60);
 }
 
 /* The main thread's loop: signals and housekeeping until SIGTERM/SIGINT. */

@@ -36,7 +36,8 @@
 #define LINES_MAX      32  /* lines one daemon runs */
 #define LINES_TEXT_MAX 128 /* status detail, last result */
 /* Under the spool: AudioSocket call announcements, one file per call
- * UUID (`ifaxgw announce`), read and removed by the call. */
+ * UUID (`ifaxgw announce`), read and removed by the call; those whose call
+ * never came are purged after 10 min (gateway/announce.h). */
 #define LINES_ANNOUNCE_DIR "announce"
 
 /* One line's state for the status page; a copy, strings printable ASCII
