@@ -51,7 +51,9 @@ install(CODE "
 install(FILES ${IFAXGW_UNIT_OUT} DESTINATION lib/systemd/system)
 
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-# Debian's names: copyright (DEP-5) and, for a native package, changelog.gz
+# Debian's names: copyright (DEP-5) and, for a native package, changelog.gz.
+# A new project(VERSION) needs a new top entry in contrib/debian/changelog
+# (test_install checks they agree).
 install(FILES ${CMAKE_SOURCE_DIR}/contrib/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${IFAXGW_GZ_DIR}/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${CMAKE_SOURCE_DIR}/contrib/debian/lintian-overrides
