@@ -80,15 +80,6 @@ struct audiosocket {
     struct as_call *calls; /* max_calls slots */
 };
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 stopping(const struct audiosocket *s)
 {
@@ -289,7 +280,7 @@ read_some(struct as_call *c)
     r = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
     if (r > 0) {
         c->in_len += (size_t)r;
-        c->last_rx_ms = mono_ms();
+        c->last_rx_ms = rxcall_mono_ms();
         return 1;
     }
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -354,7 +345,8 @@ frame_wait(struct as_call *c, uint8_t *type, const uint8_t **pay, size_t *len)
             errbuf_set(&c->why, ERR_TEMP, "", "line stopping");
             return FRAME_END;
         }
-        if (mono_ms() - c->last_rx_ms > (int64_t)c->s->timeout_s * 1000) {
+        if (rxcall_mono_ms() - c->last_rx_ms >
+            (int64_t)c->s->timeout_s * 1000) {
             errbuf_set(&c->why, ERR_TEMP, "", "no frame for %d s",
                        c->s->timeout_s);
             return FRAME_END;
@@ -439,7 +431,7 @@ call_serve(struct as_call *c)
     char text[64], e1[96], e2[96];
     void *ctx;
 
-    c->last_rx_ms = mono_ms();
+    c->last_rx_ms = rxcall_mono_ms();
     if (call_uuid(c) == -1) {
         log_warn("line=%s peer=%s call ended before answering: %s",
                  c->s->name, c->peer, c->why.text);
@@ -546,7 +538,8 @@ accept_one(struct audiosocket *s, int fd)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     /* reads wait at most POLL_MS: the stop flag and the timeout */
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
-                     &(struct timeval){0, POLL_MS * 1000}, sizeof(struct timeval));
+                     &(struct timeval){0, POLL_MS * 1000},
+                     sizeof(struct timeval));
     memset(c, 0, sizeof *c);
     c->s = s;
     c->fd = fd;
@@ -663,10 +656,7 @@ audiosocket_init(struct audiosocket *s, const struct config_line *cl,
     s->timeout_s = cl->timeout_s > 0 ? cl->timeout_s : 30;
     s->calls = xcalloc((size_t)s->max_calls, sizeof *s->calls);
     pthread_mutex_init(&s->mu, NULL);
-    callrec_set_str(s->station_id, sizeof s->station_id, cl->station_id);
-    faxrx_opts_from_config(&s->opts, cl);
-    s->opts.line = s->name;
-    s->opts.local_csid = s->station_id;
+    rxcall_line_opts(&s->opts, s->station_id, cl, s->name);
     return s;
 }
 
@@ -723,13 +713,7 @@ audiosocket_run(struct audiosocket *s, const atomic_int *stop)
         if (stopping(s))
             break;
         report(s, LINE_STATUS_ERROR, s->why.text);
-        for (int i = 0; i < backoff * 10 && !stopping(s); i++) {
-            struct timespec ts = {0, 100 * 1000 * 1000};
-
-            nanosleep(&ts, NULL);
-        }
-        backoff =
-            backoff * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S : backoff * 2;
+        rxcall_backoff(stop, &backoff);
     }
     if (s->lfd != -1)
         close(s->lfd);

@@ -23,8 +23,9 @@
  *   sender_code=N confirmed=N seconds=N end=hungup|gateway|closed|noconnect
  * end=gateway: the gateway sent its hang-up frame; closed: it closed
  * without one (refused). Hostile modes end with end=ended (the gateway
- * closed the connection) or end=reset. Exit 0 when the call did what was asked (the fax
- * sent; or the hostile peer was ended by the gateway; or -k hung up).
+ * closed the connection) or end=reset. Exit 0 when the call did what was
+ * asked (the fax sent; or the hostile peer was ended by the gateway; or -k
+ * hung up).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
