@@ -44,6 +44,9 @@
 
 #include <spandsp.h>
 
+#include "common/fax_sender.h"
+#include "t30/faxrx.h"
+
 #define BLOCK 160
 /* Frames sent ahead of the gateway's answers by default: 100 ms, what a
  * PBX's jitter buffer holds (Asterisk's adaptive buffer sits at 60-100 ms
@@ -58,47 +61,22 @@ struct opts {
     bool ecm;
 };
 
-static int sender_code = -1;
-static int confirmed;
-
-static void
-on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
-         int len)
-{
-    (void)t30;
-    (void)arg;
-    if (incoming && len >= 3 &&
-        ((msg[2] & 0xfe) == T30_MCF || (msg[2] & 0xfe) == T30_RTP))
-        confirmed++;
-}
-
-static void
-on_e(t30_state_t *t30, void *arg, int code)
-{
-    (void)t30;
-    (void)arg;
-    sender_code = code;
-}
+static struct fax_sender_ends ends; /* code, pages confirmed */
 
 static fax_state_t *
 sender_new(const struct opts *o)
 {
-    fax_state_t *fax = fax_init(NULL, TRUE);
-    t30_state_t *t30 = fax_get_t30_state(fax);
+    struct fax_sender_opts so = {.doc = o->doc,
+                                 .first = -1,
+                                 .last = -1,
+                                 .tsi = o->tsi,
+                                 .modems = FAXRX_V27TER | FAXRX_V29 |
+                                           FAXRX_V17,
+                                 .codings = FAXRX_T4_1D | FAXRX_T4_2D |
+                                            FAXRX_T6,
+                                 .ecm = o->ecm};
 
-    fax_set_transmit_on_idle(fax, TRUE);
-    fax_set_tep_mode(fax, FALSE);
-    t30_set_tx_ident(t30, o->tsi);
-    t30_set_supported_modems(t30, T30_SUPPORT_V27TER | T30_SUPPORT_V29 |
-                                      T30_SUPPORT_V17);
-    t30_set_ecm_capability(t30, o->ecm);
-    t30_set_supported_compressions(t30, T30_SUPPORT_T4_1D_COMPRESSION |
-                                            T30_SUPPORT_T4_2D_COMPRESSION |
-                                            T30_SUPPORT_T6_COMPRESSION);
-    t30_set_tx_file(t30, o->doc, -1, -1);
-    t30_set_phase_e_handler(t30, on_e, NULL);
-    t30_set_real_time_frame_handler(t30, on_frame, NULL);
-    return fax;
+    return fax_sender_new(&so, &ends);
 }
 
 static int
@@ -352,13 +330,14 @@ main(int argc, char **argv)
     snd = sender_new(&o);
     if (send_frame(fd, 0x01, uuid, 16) < 0)
         return 1;
-    while (n < 40L * 60 * 50 && sender_code < 0 && drop_at != n) {
+    while (n < 40L * 60 * 50 && ends.code < 0 && drop_at != n) {
         size_t olen = 0;
         int r;
 
         /* keep o.ahead frames in flight; the new ones in one write */
         while (ahead < o.ahead) {
-            if (o.drop_after > 0 && confirmed >= o.drop_after && drop_at < 0)
+            if (o.drop_after > 0 && ends.confirmed >= o.drop_after &&
+                drop_at < 0)
                 drop_at = n + o.drop_ms / 20;
             if (drop_at == n)
                 break;
@@ -384,13 +363,13 @@ main(int argc, char **argv)
         }
         /* every answered frame played, at once (the jitter buffer's
          * depth is the send-ahead) */
-        while (rx.npcm >= BLOCK && sender_code < 0) {
+        while (rx.npcm >= BLOCK && ends.code < 0) {
             audio_take(&rx, b, BLOCK);
             fax_rx(snd, b, BLOCK);
             ahead -= ahead > 0;
         }
     }
-    if (sender_code >= 0 && strcmp(end, "closed") == 0) {
+    if (ends.code >= 0 && strcmp(end, "closed") == 0) {
         /* T.30 ended on our side: wait for the gateway's end of the call
          * (it hangs up once the job was handled) */
         int r;
@@ -402,15 +381,15 @@ main(int argc, char **argv)
         end = r == 1 ? "gateway" : "closed";
     }
     close(fd);
-    for (int k = 0; k < 10 * 50 && sender_code < 0 && drop_at < 0; k++) {
+    for (int k = 0; k < 10 * 50 && ends.code < 0 && drop_at < 0; k++) {
         memset(b, 0, sizeof b);
         fax_tx(snd, a, BLOCK);
         fax_rx(snd, b, BLOCK);
     }
-    printf("sender_code=%d confirmed=%d seconds=%ld end=%s\n", sender_code,
-           confirmed, n / 50, end);
+    printf("sender_code=%d confirmed=%d seconds=%ld end=%s\n", ends.code,
+           ends.confirmed, n / 50, end);
     fax_free(snd);
     if (drop_at >= 0)
         return strcmp(end, "hungup") == 0 ? 0 : 1;
-    return sender_code == T30_ERR_OK ? 0 : 1;
+    return ends.code == T30_ERR_OK ? 0 : 1;
 }
