@@ -9,6 +9,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -46,16 +47,18 @@ struct as_call {
     atomic_bool done;   /* the thread has finished */
     char uuid[37];      /* "" until the UUID frame */
     char peer[64];      /* address:port, for logs */
-    uint8_t in[AS_IN_MAX];
     size_t in_off, in_len; /* frames not yet taken: in[in_off, in_len) */
     int16_t pcm[FAXRX_BLOCK]; /* samples not yet a whole block */
     int npcm;
-    uint8_t out[AS_OUT_MAX]; /* whole frames not yet sent: [out_off, out_len) */
-    size_t out_off, out_len;
+    size_t out_off, out_len; /* whole frames not yet sent: out[off, len) */
     int16_t back[FAXRX_BLOCK]; /* our audio, waiting for a whole frame */
     int nback;
     int64_t last_rx_ms;
     struct errbuf why;
+    /* last, not cleared for a new call (the lengths above say what is in
+     * them): a call touches only the pages its batches use */
+    uint8_t in[AS_IN_MAX];
+    uint8_t out[AS_OUT_MAX];
 };
 
 struct audiosocket {
@@ -540,7 +543,7 @@ accept_one(struct audiosocket *s, int fd)
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
                      &(struct timeval){0, POLL_MS * 1000},
                      sizeof(struct timeval));
-    memset(c, 0, sizeof *c);
+    memset(c, 0, offsetof(struct as_call, in));
     c->s = s;
     c->fd = fd;
     c->used = true;
