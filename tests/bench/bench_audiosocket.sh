@@ -16,11 +16,11 @@
 # calls per core-hour; pages delivered against pages sent (zero lost);
 # and "channels per core, end to end" (call audio seconds per CPU second).
 # Where the rest goes (perf record -g -p on the daemon, N = 16, 2026-12-03):
-# SpanDSP receive ~38 % (about bare receive itself), JBIG T.85 encoding
-# for the device ~23 %, kernel ~20 % (TCP send/receive and the wake-up per
-# 100 ms batch, spool file creation), libtiff ~8 %, ifaxgw ~3 %: the
-# conversion alone is ~0.6x bare receive, so 1.2 is out of reach while
-# the device wants JBIG.
+# SpanDSP receive ~43 % (about bare receive itself), JBIG T.85 encoding
+# for the device ~23 %, kernel ~21 % (TCP send/receive per 100 ms batch,
+# scheduling, fsync), libtiff ~9 %, ifaxgw ~2 %: JBIG alone is ~0.5x bare
+# receive, so 1.2 is out of reach while the device wants JBIG (measured
+# 1.6-2.0x; the old per-frame gateway with lockstep senders 2.6-3.9x).
 # Figures only: never fails on time; fails when a page is lost or a
 # call fails.
 set -uo pipefail
