@@ -16,7 +16,12 @@
 #include "gateway/page_file.h"
 
 #define PAGE_JBIG_L0 128 /* T.85 basic stripe size, lines */
-#define PAGE_JBIG_MX 127 /* largest AT offset, as pbmtojbg -f */
+/* Largest AT offset: 0, the template stays put. With 127 (pbmtojbg -f)
+ * jbigkit gathers AT statistics on every pixel: 25-40 % more encoding CPU
+ * (a seventh of the daemon's under bench_audiosocket) for BIEs of the
+ * same size on fax text and dither alike (measured on doc3.tif's pages
+ * and a dithered page, 2026-12-03); every T.85 decoder reads MX = 0. */
+#define PAGE_JBIG_MX 0
 
 /* Append the BIE of bm to out. */
 void page_jbig_encode(const struct page_bitmap *bm, struct page_buf *out);

@@ -53,15 +53,6 @@ struct audioline {
     struct audioline_call call;
 };
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 stopping(const struct audioline *s)
 {
@@ -152,7 +143,7 @@ call_read(struct audioline *s, size_t room)
     r = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
     if (r > 0) {
         c->in_len += (size_t)r;
-        c->last_rx_ms = mono_ms();
+        c->last_rx_ms = rxcall_mono_ms();
         return 0;
     }
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -178,7 +169,7 @@ static int
 hdr_read(struct audioline *s, struct rxcall_id *h)
 {
     struct audioline_call *c = &s->call;
-    int64_t until = mono_ms() + AUDIOLINE_HDR_WAIT_MS;
+    int64_t until = rxcall_mono_ms() + AUDIOLINE_HDR_WAIT_MS;
     uint8_t *nl;
     size_t len;
 
@@ -196,7 +187,7 @@ hdr_read(struct audioline *s, struct rxcall_id *h)
             return errbuf_set(&s->why, ERR_PERM, "", "CALL line too long");
         if (stopping(s))
             return errbuf_set(&s->why, ERR_TEMP, "", "line stopping");
-        if (mono_ms() >= until) /* a silent peer: no header; a stalled */
+        if (rxcall_mono_ms() >= until) /* a silent peer: no header; a stalled */
             return c->in_len >= 5 ? errbuf_set(&s->why, ERR_PERM, "",
                                                "CALL line incomplete")
                                   : 0;
@@ -290,7 +281,7 @@ call_run(struct audioline *s)
 
     report(s, LINE_STATUS_RECEIVING, "answered");
     while (call_feed(s) && !c->eof && !stopping(s)) {
-        if (mono_ms() - c->last_rx_ms > AUDIOLINE_SILENT_S * 1000)
+        if (rxcall_mono_ms() - c->last_rx_ms > AUDIOLINE_SILENT_S * 1000)
             break;
         if (poll(p, 2, POLL_MS) > 0) {
             if (p[1].revents & POLLIN)
@@ -327,7 +318,7 @@ call_one(struct audioline *s, int fd)
 
     memset(c, 0, sizeof *c);
     c->fd = fd;
-    c->last_rx_ms = mono_ms();
+    c->last_rx_ms = rxcall_mono_ms();
     errbuf_clear(&s->why);
     c->rc = call_begin(s);
     if (c->rc == NULL) {
@@ -367,16 +358,6 @@ idle_run(struct audioline *s)
     return 0;
 }
 
-static void
-backoff_sleep(struct audioline *s, int secs)
-{
-    for (int i = 0; i < secs * 10 && !stopping(s); i++) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* --- public ------------------------------------------------------------- */
 
 struct audioline *
@@ -407,10 +388,7 @@ audioline_init(struct audioline *s, const struct config_line *cl,
     s->call.fd = -1;
     s->name = xstrdup(cl->name ? cl->name : "audio");
     s->path = xstrdup(path);
-    callrec_set_str(s->station_id, sizeof s->station_id, cl->station_id);
-    faxrx_opts_from_config(&s->opts, cl);
-    s->opts.line = s->name;
-    s->opts.local_csid = s->station_id;
+    rxcall_line_opts(&s->opts, s->station_id, cl, s->name);
     return s;
 }
 
@@ -461,9 +439,7 @@ audioline_run(struct audioline *s, const atomic_int *stop)
         if (stopping(s))
             break;
         report(s, LINE_STATUS_ERROR, s->why.text);
-        backoff_sleep(s, backoff);
-        backoff =
-            backoff * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S : backoff * 2;
+        rxcall_backoff(stop, &backoff);
     }
     sock_close(s);
     report(s, LINE_STATUS_DOWN, "stopped");

@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,6 +25,17 @@
 
 #define POLL_MS 200 /* stop flag checked this often */
 
+/*
+ * Frames are taken in batches, as a media server does: one recv() takes
+ * every byte the peer has sent (up to AS_IN_MAX), every whole frame in it
+ * goes through T.30, and the audio made for them leaves in one send().
+ * A lockstep peer still gets one frame back per frame; a peer that sends
+ * ahead (Asterisk's jitter buffer) costs one wake-up per batch, not per
+ * 20 ms frame. Both bounds hold a peer to 500 ms of audio in each way.
+ */
+#define AS_IN_MAX  (AUDIOSOCKET_HDR + AUDIOSOCKET_PAYLOAD_MAX + 25 * 323)
+#define AS_OUT_MAX (25 * (AUDIOSOCKET_HDR + AUDIOSOCKET_FRAME_BYTES))
+
 struct audiosocket;
 
 /* One call's connection and thread. */
@@ -34,16 +47,18 @@ struct as_call {
     atomic_bool done;   /* the thread has finished */
     char uuid[37];      /* "" until the UUID frame */
     char peer[64];      /* address:port, for logs */
-    uint8_t in[AUDIOSOCKET_HDR + AUDIOSOCKET_PAYLOAD_MAX];
-    size_t in_len;
+    size_t in_off, in_len; /* frames not yet taken: in[in_off, in_len) */
     int16_t pcm[FAXRX_BLOCK]; /* samples not yet a whole block */
     int npcm;
-    uint8_t out[AUDIOSOCKET_HDR + AUDIOSOCKET_FRAME_BYTES];
-    size_t out_off, out_len;
+    size_t out_off, out_len; /* whole frames not yet sent: out[off, len) */
     int16_t back[FAXRX_BLOCK]; /* our audio, waiting for a whole frame */
     int nback;
     int64_t last_rx_ms;
     struct errbuf why;
+    /* last, not cleared for a new call (the lengths above say what is in
+     * them): a call touches only the pages its batches use */
+    uint8_t in[AS_IN_MAX];
+    uint8_t out[AS_OUT_MAX];
 };
 
 struct audiosocket {
@@ -67,15 +82,6 @@ struct audiosocket {
     int active;
     struct as_call *calls; /* max_calls slots */
 };
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool
 stopping(const struct audiosocket *s)
@@ -177,7 +183,8 @@ announce_read(struct as_call *c, struct rxcall_id *id)
 
 /* --- frames -------------------------------------------------------------- */
 
-/* The unsent tail of the last frame; true when all of it is gone. */
+/* What is queued for the peer, in one send(); never blocks. True when
+ * all of it is gone. */
 static bool
 send_flush(struct as_call *c)
 {
@@ -186,56 +193,84 @@ send_flush(struct as_call *c)
                          MSG_DONTWAIT | MSG_NOSIGNAL);
 
         if (w <= 0)
-            return false;
+            break;
         c->out_off += (size_t)w;
     }
-    return true;
+    if (c->out_off == c->out_len) {
+        c->out_off = c->out_len = 0;
+        return true;
+    }
+    if (c->out_off > 0) { /* keep the unsent tail, make room behind it */
+        c->out_len -= c->out_off;
+        memmove(c->out, c->out + c->out_off, c->out_len);
+        c->out_off = 0;
+    }
+    return false;
 }
 
-/* A frame to the peer; never blocks. A frame that finds the previous one
- * still unsent is dropped whole, so the peer never sees half a frame. */
+/* A frame queued for the peer (sent by the next send_flush()). A frame
+ * that finds no room (the peer reads nothing: 500 ms queued) is dropped
+ * whole, so the peer never sees half a frame. */
 static void
-send_frame(struct as_call *c, uint8_t type, const uint8_t *p, size_t len)
+send_queue(struct as_call *c, uint8_t type, const uint8_t *p, size_t len)
 {
-    if (!send_flush(c))
+    uint8_t *o;
+
+    if (c->out_len + AUDIOSOCKET_HDR + len > sizeof c->out &&
+        (send_flush(c), c->out_len + AUDIOSOCKET_HDR + len > sizeof c->out))
         return;
-    c->out[0] = type;
-    c->out[1] = (uint8_t)(len >> 8);
-    c->out[2] = (uint8_t)(len & 0xff);
+    o = c->out + c->out_len;
+    o[0] = type;
+    o[1] = (uint8_t)(len >> 8);
+    o[2] = (uint8_t)(len & 0xff);
     if (len > 0)
-        memcpy(c->out + AUDIOSOCKET_HDR, p, len);
-    c->out_len = AUDIOSOCKET_HDR + len;
-    c->out_off = 0;
-    (void)send_flush(c);
+        memcpy(o + AUDIOSOCKET_HDR, p, len);
+    c->out_len += AUDIOSOCKET_HDR + len;
 }
 
-/* Our audio, one 320-byte frame per 160 samples. */
+/* Our audio, one 320-byte frame per 160 samples. Whole runs at a time
+ * (the loops the compiler can vectorise: this is per sample). */
 static void
 send_audio(struct as_call *c, const int16_t *amp, int n)
 {
     uint8_t pay[AUDIOSOCKET_FRAME_BYTES];
 
-    for (int i = 0; i < n; i++) {
-        c->back[c->nback++] = amp[i];
-        if (c->nback == FAXRX_BLOCK) {
-            for (int k = 0; k < FAXRX_BLOCK; k++) {
-                pay[2 * k] = (uint8_t)(c->back[k] & 0xff);
-                pay[2 * k + 1] = (uint8_t)((uint16_t)c->back[k] >> 8);
-            }
-            send_frame(c, AUDIOSOCKET_SLIN, pay, sizeof pay);
-            c->nback = 0;
+    while (n > 0) {
+        int take = n < FAXRX_BLOCK - c->nback ? n : FAXRX_BLOCK - c->nback;
+
+        memcpy(c->back + c->nback, amp, (size_t)take * sizeof *amp);
+        c->nback += take;
+        amp += take;
+        n -= take;
+        if (c->nback < FAXRX_BLOCK)
+            break;
+        for (int k = 0; k < FAXRX_BLOCK; k++) {
+            pay[2 * k] = (uint8_t)(c->back[k] & 0xff);
+            pay[2 * k + 1] = (uint8_t)((uint16_t)c->back[k] >> 8);
         }
+        send_queue(c, AUDIOSOCKET_SLIN, pay, sizeof pay);
+        c->nback = 0;
     }
 }
 
-/* Audio payload into T.30, whole 20 ms blocks; false once T.30 ended. */
+/* Audio payload into T.30, whole 20 ms blocks (a trailing odd byte is
+ * dropped); false once T.30 ended. */
 static bool
 feed_audio(struct as_call *c, struct rxcall *rc, const uint8_t *p, size_t len)
 {
     int16_t out[FAXRX_BLOCK];
+    size_t have = len / 2; /* samples */
 
-    for (size_t i = 0; i + 1 < len; i += 2) {
-        c->pcm[c->npcm++] = (int16_t)(p[i] | (p[i + 1] << 8));
+    while (have > 0) {
+        size_t room = (size_t)(FAXRX_BLOCK - c->npcm);
+        size_t take = have < room ? have : room;
+        int16_t *d = c->pcm + c->npcm;
+
+        for (size_t k = 0; k < take; k++)
+            d[k] = (int16_t)(p[2 * k] | (p[2 * k + 1] << 8));
+        c->npcm += (int)take;
+        p += 2 * take;
+        have -= take;
         if (c->npcm == FAXRX_BLOCK) {
             c->npcm = 0;
             if (!rxcall_audio(rc, c->pcm, out, FAXRX_BLOCK))
@@ -246,20 +281,25 @@ feed_audio(struct as_call *c, struct rxcall *rc, const uint8_t *p, size_t len)
     return true;
 }
 
-/* Read what is there (at most up to the end of the buffer). 1 got bytes,
- * 0 nothing yet, -1 the peer is gone. */
+/* Wait (up to POLL_MS: the socket's SO_RCVTIMEO) for what the peer sent
+ * and take all of it that fits. 1 got bytes, 0 nothing yet, -1 the peer
+ * is gone. */
 static int
 read_some(struct as_call *c)
 {
     ssize_t r;
 
+    if (c->in_off > 0) { /* the taken frames' room, back to the buffer */
+        c->in_len -= c->in_off;
+        memmove(c->in, c->in + c->in_off, c->in_len);
+        c->in_off = 0;
+    }
     if (c->in_len == sizeof c->in)
         return 0;
-    r = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len,
-             MSG_DONTWAIT);
+    r = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
     if (r > 0) {
         c->in_len += (size_t)r;
-        c->last_rx_ms = mono_ms();
+        c->last_rx_ms = rxcall_mono_ms();
         return 1;
     }
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -277,21 +317,22 @@ enum frame_res { FRAME_NONE, FRAME_OK, FRAME_END };
 static enum frame_res
 frame_next(struct as_call *c, uint8_t *type, const uint8_t **pay, size_t *len)
 {
-    size_t l;
+    const uint8_t *h = c->in + c->in_off;
+    size_t have = c->in_len - c->in_off, l;
 
-    if (c->in_len < AUDIOSOCKET_HDR)
+    if (have < AUDIOSOCKET_HDR)
         return FRAME_NONE;
-    l = ((size_t)c->in[1] << 8) | c->in[2];
+    l = ((size_t)h[1] << 8) | h[2];
     if (l > AUDIOSOCKET_PAYLOAD_MAX) {
         errbuf_set(&c->why, ERR_PERM, "",
                    "malformed frame: length %zu over %d", l,
                    AUDIOSOCKET_PAYLOAD_MAX);
         return FRAME_END;
     }
-    if (c->in_len < AUDIOSOCKET_HDR + l)
+    if (have < AUDIOSOCKET_HDR + l)
         return FRAME_NONE;
-    *type = c->in[0];
-    *pay = c->in + AUDIOSOCKET_HDR;
+    *type = h[0];
+    *pay = h + AUDIOSOCKET_HDR;
     *len = l;
     return FRAME_OK;
 }
@@ -299,36 +340,37 @@ frame_next(struct as_call *c, uint8_t *type, const uint8_t **pay, size_t *len)
 static void
 frame_drop(struct as_call *c, size_t len)
 {
-    size_t n = AUDIOSOCKET_HDR + len;
-
-    c->in_len -= n;
-    memmove(c->in, c->in + n, c->in_len);
+    c->in_off += AUDIOSOCKET_HDR + len;
+    if (c->in_off == c->in_len)
+        c->in_off = c->in_len = 0;
 }
 
 /*
- * Wait for the next whole frame: FRAME_OK, or FRAME_END with c->why
- * (peer gone, silent past the timeout, stop, malformed).
+ * The next whole frame: from what the last read brought, else (once the
+ * audio made for that batch is sent) from the next read. FRAME_OK, or
+ * FRAME_END with c->why (peer gone, silent past the timeout, stop,
+ * malformed).
  */
 static enum frame_res
 frame_wait(struct as_call *c, uint8_t *type, const uint8_t **pay, size_t *len)
 {
-    struct pollfd p = {.fd = c->fd, .events = POLLIN};
-
     for (;;) {
         enum frame_res r = frame_next(c, type, pay, len);
 
         if (r != FRAME_NONE)
             return r;
+        (void)send_flush(c);
         if (stopping(c->s)) {
             errbuf_set(&c->why, ERR_TEMP, "", "line stopping");
             return FRAME_END;
         }
-        if (mono_ms() - c->last_rx_ms > (int64_t)c->s->timeout_s * 1000) {
+        if (rxcall_mono_ms() - c->last_rx_ms >
+            (int64_t)c->s->timeout_s * 1000) {
             errbuf_set(&c->why, ERR_TEMP, "", "no frame for %d s",
                        c->s->timeout_s);
             return FRAME_END;
         }
-        if (poll(&p, 1, POLL_MS) > 0 && read_some(c) == -1) {
+        if (read_some(c) == -1) {
             errbuf_set(&c->why, ERR_TEMP, "", "%s",
                        c->in_len > 0 ? "connection closed inside a frame"
                                      : "connection closed");
@@ -408,7 +450,7 @@ call_serve(struct as_call *c)
     char text[64], e1[96], e2[96];
     void *ctx;
 
-    c->last_rx_ms = mono_ms();
+    c->last_rx_ms = rxcall_mono_ms();
     if (call_uuid(c) == -1) {
         log_warn("line=%s peer=%s call ended before answering: %s",
                  c->s->name, c->peer, c->why.text);
@@ -446,7 +488,8 @@ call_thread(void *arg)
     struct as_call *c = arg;
 
     call_serve(c);
-    send_frame(c, AUDIOSOCKET_HANGUP, NULL, 0);
+    send_queue(c, AUDIOSOCKET_HANGUP, NULL, 0);
+    (void)send_flush(c);
     close(c->fd); /* after the job handler: the peer's EOF means "done" */
     c->fd = -1;
     active_add(c->s, -1);
@@ -512,7 +555,11 @@ accept_one(struct audiosocket *s, int fd)
         return;
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    memset(c, 0, sizeof *c);
+    /* reads wait at most POLL_MS: the stop flag and the timeout */
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+                     &(struct timeval){0, POLL_MS * 1000},
+                     sizeof(struct timeval));
+    memset(c, 0, offsetof(struct as_call, in));
     c->s = s;
     c->fd = fd;
     c->used = true;
@@ -628,10 +675,7 @@ audiosocket_init(struct audiosocket *s, const struct config_line *cl,
     s->timeout_s = cl->timeout_s > 0 ? cl->timeout_s : 30;
     s->calls = xcalloc((size_t)s->max_calls, sizeof *s->calls);
     pthread_mutex_init(&s->mu, NULL);
-    callrec_set_str(s->station_id, sizeof s->station_id, cl->station_id);
-    faxrx_opts_from_config(&s->opts, cl);
-    s->opts.line = s->name;
-    s->opts.local_csid = s->station_id;
+    rxcall_line_opts(&s->opts, s->station_id, cl, s->name);
     return s;
 }
 
@@ -688,13 +732,7 @@ audiosocket_run(struct audiosocket *s, const atomic_int *stop)
         if (stopping(s))
             break;
         report(s, LINE_STATUS_ERROR, s->why.text);
-        for (int i = 0; i < backoff * 10 && !stopping(s); i++) {
-            struct timespec ts = {0, 100 * 1000 * 1000};
-
-            nanosleep(&ts, NULL);
-        }
-        backoff =
-            backoff * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S : backoff * 2;
+        rxcall_backoff(stop, &backoff);
     }
     if (s->lfd != -1)
         close(s->lfd);

@@ -15,8 +15,11 @@
  * the call). Our audio goes back as 0x10 frames of 320 bytes (20 ms), one
  * for every 20 ms received: paced by the caller's own clock, which is
  * real time for Asterisk (a test client pushing fast gets its answers as
- * fast). Frames that find the socket full are dropped whole (a peer that
- * does not read never blocks the call).
+ * fast). Frames are taken in batches: one read takes all the peer sent
+ * (bounded, 500 ms), every whole frame goes through T.30, the answers
+ * leave in one write (one wake-up per batch, not per 20 ms frame).
+ * Answers that find no room (500 ms queued: the peer reads nothing) are
+ * dropped whole (a peer that does not read never blocks the call).
  * Who called: before AudioSocket(), the dialplan may announce the call
  * (`ifaxgw announce UUID --caller N --called N`), which leaves a file
  * named by the UUID in the announce directory holding one line

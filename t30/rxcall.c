@@ -14,6 +14,38 @@ struct rxcall {
     int page_reported, rate_reported, training_reported;
 };
 
+int64_t
+rxcall_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+rxcall_line_opts(struct faxrx_opts *o,
+                 char station_id[CONFIG_STATION_ID_MAX + 1],
+                 const struct config_line *cl, const char *name)
+{
+    callrec_set_str(station_id, CONFIG_STATION_ID_MAX + 1, cl->station_id);
+    faxrx_opts_from_config(o, cl);
+    o->line = name;
+    o->local_csid = station_id;
+}
+
+void
+rxcall_backoff(const atomic_int *stop, int *backoff_s)
+{
+    for (int i = 0; i < *backoff_s * 10 && atomic_load(stop) == 0; i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+
+        nanosleep(&ts, NULL);
+    }
+    *backoff_s = *backoff_s * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S
+                                                     : *backoff_s * 2;
+}
+
 static int64_t
 wall_ms(void)
 {

@@ -11,7 +11,8 @@
  * A line kind keeps only what is its own: sockets, audio framing, modem
  * commands, pacing. Also the caller-identity line shared by the kinds
  * that take one ("CALL caller=N called=N name=S": the audio socket's
- * header and an AudioSocket call's announcement).
+ * header and an AudioSocket call's announcement), and the small pieces
+ * every line kind's thread needs (clock, receive options, reopen backoff).
  * Owns: the faxrx session between rxcall_start() and rxcall_end().
  * Callers: t30/line (a Class 1 front end), t30/audioline, t30/audiosocket.
  * Must not: include the queue or SMTP (pages leave through the handlers).
@@ -23,6 +24,7 @@
 #ifndef IFAXGW_T30_RXCALL_H
 #define IFAXGW_T30_RXCALL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +44,22 @@ struct rxcall_handlers {
     faxrx_store_fn store; /* may be NULL */
     void *store_arg;
 };
+
+/* --- what every line kind's thread needs ---------------------------------- */
+
+/* The monotonic clock in ms (timeouts, pacing). */
+int64_t rxcall_mono_ms(void);
+
+/* A line's receive options from its config: faxrx_opts_from_config(),
+ * the line's name and its station id (copied into station_id, which o
+ * then borrows, as it borrows name). */
+void rxcall_line_opts(struct faxrx_opts *o,
+                      char station_id[CONFIG_STATION_ID_MAX + 1],
+                      const struct config_line *cl, const char *name);
+
+/* After a failure to open the line: sleep *backoff_s seconds (the stop
+ * flag seen within 100 ms), then double it up to LINE_BACKOFF_MAX_S. */
+void rxcall_backoff(const atomic_int *stop, int *backoff_s);
 
 /* Who called, as a line learnt it; hostile, bounded, "" unknown. */
 struct rxcall_id {

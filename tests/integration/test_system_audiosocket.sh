@@ -4,7 +4,8 @@
 # daemon (`ifaxgw run` with a kind = "audiosocket" line): tests/tools/
 # audiosocket_call is a live SpanDSP sender speaking the AudioSocket
 # protocol over TCP. One announced call (`ifaxgw announce`: caller and
-# called reach the route and the job), then 8 calls at once, each
+# called reach the route and the job), then 8 calls at once (lockstep,
+# 100 ms and 500 ms of frames sent ahead of the gateway's answers), each
 # delivered to an Internet fax device (tests/peers/ifax_device.py) with
 # pages pixel-identical to tests/data/t30/doc3.tif (decoded by tiffcp,
 # compared by page_check.py). Hostile peers (no UUID, an unknown frame
@@ -81,12 +82,15 @@ check "call 1: delivered by the did100 route (the announced called number)" \
 check "call 1: pixel-identical at the device" delivered_same 1
 check "call 1: logged with its UUID" grep -q "line=as0 call=$u .*call ended: ok, 3 pages" "$TMP/gw.log"
 
-# 2. eight calls at once
+# 2. eight calls at once; frames sent ahead of the gateway's answers:
+# lockstep (1), a PBX's jitter buffer (5, the default) and the gateway's
+# batch bound (25 = 500 ms: a whole read's worth, every answer queued)
+ahead=(x 1 5 5 5 5 5 5 25)
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
     u=$(uuid)
     "$IFAXGW" announce -c "$TMP/gw.conf" --caller "55500$i" --called 100 "$u"
-    "$CALL" -u "$u" -i "+1 555 010$i" 127.0.0.1 "$aport" "$DOC" >"$TMP/m$i.out" &
+    "$CALL" -a "${ahead[$i]}" -u "$u" -i "+1 555 010$i" 127.0.0.1 "$aport" "$DOC" >"$TMP/m$i.out" &
     pids+=($!)
 done
 ok8=0

@@ -4,11 +4,14 @@
  * whose audio goes out as AudioSocket frames over TCP.
  *
  *   audiosocket_call [-u UUID] [-x SPEED] [-k N] [-d MS] [-H MODE]
- *                    [-i TSI] [-E] [-w S] HOST PORT IN.tif
- * Sends the UUID frame (-u, default a fixed one), then one 0x10 frame of
- * 320 bytes (20 ms) per block and waits for the gateway's 320 bytes back
- * (lockstep: as fast as the gateway answers; -x SPEED paces at SPEED
- * times real time), until the sender's T.30 ends or the gateway hangs up.
+ *                    [-i TSI] [-E] [-w S] [-a FRAMES] HOST PORT IN.tif
+ * Sends the UUID frame (-u, default a fixed one), then 0x10 frames of 320
+ * bytes (20 ms), each in one write, keeping -a FRAMES (default 5: 100 ms,
+ * a PBX's jitter buffer; 1..25, 1 is lockstep) ahead of the gateway's
+ * answers: the frames the gateway answered are played into the sender at
+ * once and as many new ones go out in one write, so the call runs as fast
+ * as the gateway takes it (-x SPEED paces at SPEED times real time),
+ * until the sender's T.30 ends or the gateway hangs up.
  *  -k N   hang up (close the connection, no DCN) -d MS (default 3000) of
  *         audio after the gateway confirmed page N: a call dropped mid-page
  *  -H MODE hostile: nouuid (audio without the UUID frame), badtype (a
@@ -20,8 +23,9 @@
  *   sender_code=N confirmed=N seconds=N end=hungup|gateway|closed|noconnect
  * end=gateway: the gateway sent its hang-up frame; closed: it closed
  * without one (refused). Hostile modes end with end=ended (the gateway
- * closed the connection) or end=reset. Exit 0 when the call did what was asked (the fax
- * sent; or the hostile peer was ended by the gateway; or -k hung up).
+ * closed the connection) or end=reset. Exit 0 when the call did what was
+ * asked (the fax sent; or the hostile peer was ended by the gateway; or -k
+ * hung up).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,55 +44,39 @@
 
 #include <spandsp.h>
 
+#include "common/fax_sender.h"
+#include "t30/faxrx.h"
+
 #define BLOCK 160
+/* Frames sent ahead of the gateway's answers by default: 100 ms, what a
+ * PBX's jitter buffer holds (Asterisk's adaptive buffer sits at 60-100 ms
+ * on a clean line). T.30 takes this round trip in its stride (its
+ * timers are seconds); -a 1 is lockstep. */
+#define AHEAD_DEFAULT 5
+#define AHEAD_MAX     25 /* the gateway's batch bound: 500 ms */
 
 struct opts {
     const char *uuid, *host, *port, *doc, *hostile, *tsi;
-    int speed, drop_after, drop_ms, wait_s;
+    int speed, drop_after, drop_ms, wait_s, ahead;
     bool ecm;
 };
 
-static int sender_code = -1;
-static int confirmed;
-
-static void
-on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
-         int len)
-{
-    (void)t30;
-    (void)arg;
-    if (incoming && len >= 3 &&
-        ((msg[2] & 0xfe) == T30_MCF || (msg[2] & 0xfe) == T30_RTP))
-        confirmed++;
-}
-
-static void
-on_e(t30_state_t *t30, void *arg, int code)
-{
-    (void)t30;
-    (void)arg;
-    sender_code = code;
-}
+static struct fax_sender_ends ends; /* code, pages confirmed */
 
 static fax_state_t *
 sender_new(const struct opts *o)
 {
-    fax_state_t *fax = fax_init(NULL, TRUE);
-    t30_state_t *t30 = fax_get_t30_state(fax);
+    struct fax_sender_opts so = {.doc = o->doc,
+                                 .first = -1,
+                                 .last = -1,
+                                 .tsi = o->tsi,
+                                 .modems = FAXRX_V27TER | FAXRX_V29 |
+                                           FAXRX_V17,
+                                 .codings = FAXRX_T4_1D | FAXRX_T4_2D |
+                                            FAXRX_T6,
+                                 .ecm = o->ecm};
 
-    fax_set_transmit_on_idle(fax, TRUE);
-    fax_set_tep_mode(fax, FALSE);
-    t30_set_tx_ident(t30, o->tsi);
-    t30_set_supported_modems(t30, T30_SUPPORT_V27TER | T30_SUPPORT_V29 |
-                                      T30_SUPPORT_V17);
-    t30_set_ecm_capability(t30, o->ecm);
-    t30_set_supported_compressions(t30, T30_SUPPORT_T4_1D_COMPRESSION |
-                                            T30_SUPPORT_T4_2D_COMPRESSION |
-                                            T30_SUPPORT_T6_COMPRESSION);
-    t30_set_tx_file(t30, o->doc, -1, -1);
-    t30_set_phase_e_handler(t30, on_e, NULL);
-    t30_set_real_time_frame_handler(t30, on_frame, NULL);
-    return fax;
+    return fax_sender_new(&so, &ends);
 }
 
 static int
@@ -131,31 +119,25 @@ send_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
-static int
-read_all(int fd, void *buf, size_t n)
+/* A frame into buf (room for 3 + len bytes); returns its size. */
+static size_t
+frame_put(uint8_t *buf, uint8_t type, const void *p, size_t len)
 {
-    size_t off = 0;
-
-    while (off < n) {
-        ssize_t r = read(fd, (char *)buf + off, n - off);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        off += (size_t)r;
-    }
-    return 0;
+    buf[0] = type;
+    buf[1] = (uint8_t)(len >> 8);
+    buf[2] = (uint8_t)(len & 0xff);
+    if (len > 0)
+        memcpy(buf + 3, p, len);
+    return 3 + len;
 }
 
+/* One frame, one write (as Asterisk writes them) */
 static int
 send_frame(int fd, uint8_t type, const void *p, size_t len)
 {
-    uint8_t h[3] = {type, (uint8_t)(len >> 8), (uint8_t)(len & 0xff)};
+    uint8_t buf[3 + 65535];
 
-    return send_all(fd, h, 3) == 0 && (len == 0 || send_all(fd, p, len) == 0)
-               ? 0
-               : -1;
+    return send_all(fd, buf, frame_put(buf, type, p, len));
 }
 
 static void
@@ -175,36 +157,56 @@ uuid_bytes(const char *text, uint8_t out[16])
     }
 }
 
-/* The gateway's audio until n samples came, skipping other frames.
- * 0 ok, 1 its hang-up frame, -1 it closed. */
+/* The gateway's frames, read in as large pieces as it sent them. */
+struct rx {
+    uint8_t buf[65536 + 3];
+    size_t len;
+    int16_t pcm[65536]; /* its audio not yet played */
+    size_t npcm;
+};
+
+/* At least n samples of the gateway's audio in r->pcm (plus whatever else
+ * the same reads brought), skipping other frames. 0 ok, 1 its hang-up
+ * frame, -1 it closed. */
 static int
-recv_audio(int fd, int16_t *out, int n)
+recv_audio(int fd, struct rx *r, size_t n)
 {
-    static uint8_t pend[4096];
-    static size_t npend;
-    uint8_t h[3], pay[65536];
-    size_t want = (size_t)n * 2;
+    while (r->npcm < n) {
+        size_t off = 0;
+        ssize_t got = read(fd, r->buf + r->len, sizeof r->buf - r->len);
 
-    while (npend < want) {
-        size_t len;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        r->len += (size_t)got;
+        while (r->len - off >= 3) {
+            const uint8_t *h = r->buf + off;
+            size_t l = ((size_t)h[1] << 8) | h[2];
 
-        if (read_all(fd, h, 3) < 0)
-            return -1;
-        len = ((size_t)h[1] << 8) | h[2];
-        if (read_all(fd, pay, len) < 0)
-            return -1;
-        if (h[0] == 0x00)
-            return 1;
-        if (h[0] == 0x10 && npend + len <= sizeof pend) {
-            memcpy(pend + npend, pay, len);
-            npend += len;
+            if (r->len - off < 3 + l)
+                break;
+            if (h[0] == 0x00)
+                return 1;
+            for (size_t i = 0; h[0] == 0x10 && i + 1 < l &&
+                               r->npcm < sizeof r->pcm / sizeof r->pcm[0];
+                 i += 2)
+                r->pcm[r->npcm++] = (int16_t)(h[3 + i] | (h[4 + i] << 8));
+            off += 3 + l;
         }
+        r->len -= off;
+        memmove(r->buf, r->buf + off, r->len);
     }
-    for (int i = 0; i < n; i++)
-        out[i] = (int16_t)(pend[2 * i] | (pend[2 * i + 1] << 8));
-    npend -= want;
-    memmove(pend, pend + want, npend);
     return 0;
+}
+
+/* n samples of the gateway's audio out of r->pcm */
+static void
+audio_take(struct rx *r, int16_t *out, size_t n)
+{
+    memcpy(out, r->pcm, n * sizeof *out);
+    r->npcm -= n;
+    memmove(r->pcm, r->pcm + n, r->npcm * sizeof *out);
 }
 
 /* A hostile peer: misbehave, then see whether the gateway ends the call.
@@ -261,7 +263,8 @@ parse(int argc, char **argv, struct opts *o)
     o->ecm = true;
     o->drop_ms = 3000;
     o->wait_s = 30;
-    while ((c = getopt(argc, argv, "u:x:k:d:H:i:Ew:")) != -1) {
+    o->ahead = AHEAD_DEFAULT;
+    while ((c = getopt(argc, argv, "u:x:k:d:H:i:Ew:a:")) != -1) {
         switch (c) {
         case 'u': o->uuid = optarg; break;
         case 'x': o->speed = atoi(optarg); break;
@@ -271,10 +274,11 @@ parse(int argc, char **argv, struct opts *o)
         case 'i': o->tsi = optarg; break;
         case 'E': o->ecm = false; break;
         case 'w': o->wait_s = atoi(optarg); break;
+        case 'a': o->ahead = atoi(optarg); break;
         default: return -1;
         }
     }
-    if (argc - optind != 3)
+    if (argc - optind != 3 || o->ahead < 1 || o->ahead > AHEAD_MAX)
         return -1;
     o->host = argv[optind];
     o->port = argv[optind + 1];
@@ -289,13 +293,17 @@ main(int argc, char **argv)
     uint8_t uuid[16] = {0};
     int16_t a[BLOCK], b[BLOCK];
     const char *end = "closed";
+    static struct rx rx;
+    uint8_t out[AHEAD_MAX * (3 + sizeof a)];
     long n = 0, drop_at = -1;
+    int ahead = 0; /* frames sent, not yet answered */
     fax_state_t *snd;
     int fd;
 
     if (parse(argc, argv, &o) < 0) {
         fprintf(stderr, "usage: audiosocket_call [-u UUID] [-x SPEED] [-k N] "
-                        "[-d MS] [-H MODE] [-i TSI] [-E] [-w S] HOST PORT "
+                        "[-d MS] [-H MODE] [-i TSI] [-E] [-w S] [-a FRAMES] "
+                        "HOST PORT "
                         "IN.tif\n");
         return 2;
     }
@@ -322,50 +330,66 @@ main(int argc, char **argv)
     snd = sender_new(&o);
     if (send_frame(fd, 0x01, uuid, 16) < 0)
         return 1;
-    for (; n < 40L * 60 * 50 && sender_code < 0; n++) {
+    while (n < 40L * 60 * 50 && ends.code < 0 && drop_at != n) {
+        size_t olen = 0;
         int r;
 
-        if (o.drop_after > 0 && confirmed >= o.drop_after && drop_at < 0)
-            drop_at = n + o.drop_ms / 20;
-        if (drop_at >= 0 && n >= drop_at) {
+        /* keep o.ahead frames in flight; the new ones in one write */
+        while (ahead < o.ahead) {
+            if (o.drop_after > 0 && ends.confirmed >= o.drop_after &&
+                drop_at < 0)
+                drop_at = n + o.drop_ms / 20;
+            if (drop_at == n)
+                break;
+            if (o.speed > 0)
+                nanosleep(&(struct timespec){0, 20 * 1000 * 1000 / o.speed},
+                          NULL);
+            memset(a, 0, sizeof a);
+            fax_tx(snd, a, BLOCK);
+            olen += frame_put(out + olen, 0x10, a, sizeof a);
+            ahead++;
+            n++;
+        }
+        if (olen > 0 && send_all(fd, out, olen) < 0)
+            break;
+        if (drop_at == n) {
             end = "hungup";
             break;
         }
-        if (o.speed > 0)
-            nanosleep(&(struct timespec){0, 20 * 1000 * 1000 / o.speed},
-                      NULL);
-        memset(a, 0, sizeof a);
-        fax_tx(snd, a, BLOCK);
-        if (send_frame(fd, 0x10, a, sizeof a) < 0)
-            break;
-        r = recv_audio(fd, b, BLOCK);
+        r = recv_audio(fd, &rx, BLOCK);
         if (r != 0) {
             end = r == 1 ? "gateway" : "closed";
             break;
         }
-        fax_rx(snd, b, BLOCK);
+        /* every answered frame played, at once (the jitter buffer's
+         * depth is the send-ahead) */
+        while (rx.npcm >= BLOCK && ends.code < 0) {
+            audio_take(&rx, b, BLOCK);
+            fax_rx(snd, b, BLOCK);
+            ahead -= ahead > 0;
+        }
     }
-    if (sender_code >= 0 && strcmp(end, "closed") == 0) {
+    if (ends.code >= 0 && strcmp(end, "closed") == 0) {
         /* T.30 ended on our side: wait for the gateway's end of the call
          * (it hangs up once the job was handled) */
         int r;
 
         memset(a, 0, sizeof a);
         while ((r = send_frame(fd, 0x10, a, sizeof a)) == 0 &&
-               (r = recv_audio(fd, b, BLOCK)) == 0)
-            ;
+               (r = recv_audio(fd, &rx, BLOCK)) == 0)
+            audio_take(&rx, b, BLOCK);
         end = r == 1 ? "gateway" : "closed";
     }
     close(fd);
-    for (int k = 0; k < 10 * 50 && sender_code < 0 && drop_at < 0; k++) {
+    for (int k = 0; k < 10 * 50 && ends.code < 0 && drop_at < 0; k++) {
         memset(b, 0, sizeof b);
         fax_tx(snd, a, BLOCK);
         fax_rx(snd, b, BLOCK);
     }
-    printf("sender_code=%d confirmed=%d seconds=%ld end=%s\n", sender_code,
-           confirmed, n / 50, end);
+    printf("sender_code=%d confirmed=%d seconds=%ld end=%s\n", ends.code,
+           ends.confirmed, n / 50, end);
     fax_free(snd);
     if (drop_at >= 0)
         return strcmp(end, "hungup") == 0 ? 0 : 1;
-    return sender_code == T30_ERR_OK ? 0 : 1;
+    return ends.code == T30_ERR_OK ? 0 : 1;
 }

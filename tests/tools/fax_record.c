@@ -34,6 +34,7 @@
 #include <sndfile.h>
 #include <spandsp.h>
 
+#include "common/fax_sender.h"
 #include "t30/faxrx.h"
 
 struct opts {
@@ -50,47 +51,21 @@ struct opts {
     int drop_after;
 };
 
-static int sender_code = -1;
-static int confirmed; /* MCF/RTP heard by the sender (-s) */
-
-static void
-on_frame(t30_state_t *t30, void *arg, int incoming, const uint8_t *msg,
-         int len)
-{
-    (void)t30;
-    (void)arg;
-    if (incoming && len >= 3 &&
-        ((msg[2] & 0xfe) == T30_MCF || (msg[2] & 0xfe) == T30_RTP))
-        confirmed++;
-}
-
-static void
-on_e(t30_state_t *t30, void *arg, int code)
-{
-    (void)t30;
-    (void)arg;
-    sender_code = code;
-}
+static struct fax_sender_ends ends; /* code, pages confirmed (-s) */
 
 static fax_state_t *
 sender_new(const struct opts *o, const char *doc)
 {
-    fax_state_t *fax = fax_init(NULL, TRUE);
+    struct fax_sender_opts so = {.doc = doc,
+                                 .first = 0,
+                                 .last = o->last_page,
+                                 .tsi = o->tsi,
+                                 .modems = o->modems,
+                                 .codings = o->codings,
+                                 .ecm = o->ecm};
+    fax_state_t *fax = fax_sender_new(&so, &ends);
     t30_state_t *t30 = fax_get_t30_state(fax);
-    int sm = 0, sc = 0;
 
-    sm |= (o->modems & FAXRX_V27TER) ? T30_SUPPORT_V27TER : 0;
-    sm |= (o->modems & FAXRX_V29) ? T30_SUPPORT_V29 : 0;
-    sm |= (o->modems & FAXRX_V17) ? T30_SUPPORT_V17 : 0;
-    sc |= (o->codings & FAXRX_T4_1D) ? T30_SUPPORT_T4_1D_COMPRESSION : 0;
-    sc |= (o->codings & FAXRX_T4_2D) ? T30_SUPPORT_T4_2D_COMPRESSION : 0;
-    sc |= (o->codings & FAXRX_T6) ? T30_SUPPORT_T6_COMPRESSION : 0;
-    fax_set_transmit_on_idle(fax, TRUE);
-    fax_set_tep_mode(fax, FALSE);
-    t30_set_tx_ident(t30, o->tsi);
-    t30_set_supported_modems(t30, sm);
-    t30_set_ecm_capability(t30, o->ecm);
-    t30_set_supported_compressions(t30, sc);
     /* -s: a sender able to send B4/A3 widths and R16 pages (whether they
      * go through is the receiver's DIS); recordings keep the library's
      * defaults, so ones made before replay the same */
@@ -107,9 +82,6 @@ sender_new(const struct opts *o, const char *doc)
                      T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH |
                      T30_SUPPORT_US_LETTER_LENGTH |
                      T30_SUPPORT_US_LEGAL_LENGTH);
-    t30_set_tx_file(t30, doc, 0, o->last_page);
-    t30_set_phase_e_handler(t30, on_e, NULL);
-    t30_set_real_time_frame_handler(t30, on_frame, NULL);
     return fax;
 }
 
@@ -233,9 +205,10 @@ call_socket(const struct opts *o, const char *doc, SNDFILE *sf)
             full_io(fd, hdr, (size_t)len, true) < 0)
             return 1;
     }
-    for (; n < 40L * 60 * 50 && sender_code < 0; n++) {
-        if (o->drop_after > 0 && confirmed >= o->drop_after) {
-            printf("dropped the line after %d confirmed pages\n", confirmed);
+    for (; n < 40L * 60 * 50 && ends.code < 0; n++) {
+        if (o->drop_after > 0 && ends.confirmed >= o->drop_after) {
+            printf("dropped the line after %d confirmed pages\n",
+                   ends.confirmed);
             break;
         }
         if (o->speed > 0) /* 20 ms of audio per block, SPEED times faster */
@@ -252,15 +225,15 @@ call_socket(const struct opts *o, const char *doc, SNDFILE *sf)
     close(fd);
     /* after the gateway's hang-up the sender finishes on silence (its
      * DCN is out; T.30 ends after the post-DCN pause) */
-    for (int k = 0; k < 10 * 50 && sender_code < 0; k++) {
+    for (int k = 0; k < 10 * 50 && ends.code < 0; k++) {
         memset(b, 0, sizeof b);
         fax_tx(snd, a, FAXRX_BLOCK);
         fax_rx(snd, b, FAXRX_BLOCK);
     }
-    printf("sender_code=%d seconds=%ld confirmed=%d\n", sender_code, n / 50,
-           confirmed);
+    printf("sender_code=%d seconds=%ld confirmed=%d\n", ends.code, n / 50,
+           ends.confirmed);
     fax_free(snd);
-    return sender_code == T30_ERR_OK ? 0 : 1;
+    return ends.code == T30_ERR_OK ? 0 : 1;
 }
 
 int
@@ -329,7 +302,7 @@ main(int argc, char **argv)
             cut_ms = faxrx_elapsed_ms(rx) + 8000;
         if (cut_ms >= 0 && faxrx_elapsed_ms(rx) >= cut_ms)
             break;
-        if (faxrx_done(rx) && sender_code >= 0)
+        if (faxrx_done(rx) && ends.code >= 0)
             break;
     }
     sf_close(sf);
@@ -337,7 +310,7 @@ main(int argc, char **argv)
         fclose(raw);
     faxrx_hangup(rx);
     printf("sender_code=%d receiver_result=%s pages=%zu seconds=%lld\n",
-           sender_code, callrec_result_name(faxrx_record(rx)->result),
+           ends.code, callrec_result_name(faxrx_record(rx)->result),
            faxrx_record(rx)->npages, (long long)faxrx_elapsed_ms(rx) / 1000);
     fax_free(snd);
     faxrx_free(rx);
