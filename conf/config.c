@@ -16,7 +16,7 @@
 #include "conf/address.h"
 #include "conf/config_read.h"
 #include "conf/config_routes.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 /* RFC 5321 4.5.3.2 values, and its advice where it names none (P5). */
 static const int step_defaults[SMTP_STEP_COUNT] = {

@@ -12,7 +12,7 @@
 #include <libconfig.h>
 
 #include "conf/address.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 #define AT_CMD_MAX 128 /* one AT command line from the config */
 

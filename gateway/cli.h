@@ -14,7 +14,7 @@
 #include <stdbool.h>
 
 #include "conf/config.h"
-#include "gateway/queue.h"
+#include "gateway/spool/queue.h"
 
 /* Caller frees with config_free(). path may be NULL. */
 struct config *cli_config_load(const char *path);

@@ -20,17 +20,17 @@
 #include <unistd.h>
 
 #include "conf/snapshot.h"
-#include "gateway/calllog.h"
+#include "gateway/intake/calllog.h"
 #include "gateway/cli.h"
 #include "gateway/lines.h"
-#include "gateway/log.h"
-#include "gateway/metrics.h"
+#include "gateway/util/log.h"
+#include "gateway/util/metrics.h"
 #include "gateway/panel.h"
-#include "gateway/router.h"
+#include "gateway/spool/router.h"
 #include "gateway/tifflog.h"
-#include "gateway/web.h"
-#include "gateway/web_calls.h"
-#include "gateway/web_queue.h"
+#include "gateway/web/web.h"
+#include "gateway/web/web_calls.h"
+#include "gateway/web/web_queue.h"
 #include "smtp/deliver.h"
 
 #define DAEMON_RESCAN_S    2  /* pick up CLI changes to the spool this often */

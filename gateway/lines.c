@@ -8,12 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/calllog.h"
-#include "gateway/farend.h"
-#include "gateway/faxjob.h"
-#include "gateway/log.h"
-#include "gateway/router.h"
-#include "gateway/xalloc.h"
+#include "gateway/intake/calllog.h"
+#include "gateway/util/farend.h"
+#include "gateway/intake/faxjob.h"
+#include "gateway/util/log.h"
+#include "gateway/spool/router.h"
+#include "gateway/util/xalloc.h"
 #include "t30/audioline.h"
 #include "t30/audiosocket.h"
 #include "t30/line.h"

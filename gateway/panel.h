@@ -23,11 +23,11 @@
 #define IFAXGW_GATEWAY_PANEL_H
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "gateway/lines.h"
-#include "gateway/metrics.h"
-#include "gateway/queue.h"
-#include "gateway/web.h"
+#include "gateway/util/metrics.h"
+#include "gateway/spool/queue.h"
+#include "gateway/web/web.h"
 
 #define PANEL_DRAIN_S 120 /* at stop, a scan may finish for this long */
 

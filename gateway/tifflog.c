@@ -10,8 +10,8 @@
 
 #include <tiffio.h>
 
-#include "gateway/log.h"
-#include "gateway/spool.h"
+#include "gateway/util/log.h"
+#include "gateway/spool/spool.h"
 
 #define TIFFLOG_TEXT_MAX 512
 

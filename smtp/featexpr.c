@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "smtp/featexpr_int.h"
 
 #define FX_BLOCK_MIN 32768 /* one block holds a typical capability */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/featexpr.h"
 
 #define FEATEXPR_DOMAINS_MAX 8 /* value kinds one tag is compared with */

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "t30/callrec.h"
 
 #define FAXRX_RATE  8000 /* samples per second, G.711 line audio */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "gateway/docimport.h"
+#include "gateway/intake/docimport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

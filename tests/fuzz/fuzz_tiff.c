@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gateway/page_tiff.h"
+#include "gateway/page/page_tiff.h"
 
 #define FUZZ_TIFF_MAX_PIXELS (32u << 20) /* keep each run small and quick */
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/web_api.h"
+#include "gateway/web/web_api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

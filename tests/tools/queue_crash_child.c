@@ -24,9 +24,9 @@
 
 #include <tiffio.h>
 
-#include "gateway/job.h"
-#include "gateway/queue.h"
-#include "gateway/spool.h"
+#include "gateway/spool/job.h"
+#include "gateway/spool/queue.h"
+#include "gateway/spool/spool.h"
 
 static const int retry_s[] = {1, 2};
 static const struct queue_policy policy = {

@@ -43,16 +43,16 @@
 #include <cairo.h>
 #include <jansson.h>
 
-#include "gateway/errbuf.h"
-#include "gateway/job.h"
-#include "gateway/metrics.h"
-#include "gateway/page.h"
-#include "gateway/queue.h"
-#include "gateway/web.h"
-#include "gateway/web_auth.h"
-#include "gateway/web_calls.h"
-#include "gateway/web_queue.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/spool/job.h"
+#include "gateway/util/metrics.h"
+#include "gateway/page/page.h"
+#include "gateway/spool/queue.h"
+#include "gateway/web/web.h"
+#include "gateway/web/web_auth.h"
+#include "gateway/web/web_calls.h"
+#include "gateway/web/web_queue.h"
+#include "gateway/util/xalloc.h"
 
 struct tjob {
     char id[WEB_JOB_ID_MAX + 1];
