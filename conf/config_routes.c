@@ -906,3 +906,33 @@ config_routes_free(struct config *cf)
         route_release(&cf->routes[i]);
     free(cf->routes);
 }
+
+/* ---- lookups (config.h) ---- */
+
+const struct config_line *
+config_line_find(const struct config *cf, const char *name)
+{
+    for (int i = 0; i < cf->n_lines; i++)
+        if (cf->lines[i].name != NULL && strcmp(cf->lines[i].name, name) == 0)
+            return &cf->lines[i];
+    return NULL;
+}
+
+const struct config_scan_profile *
+config_profile_find(const struct config *cf, const char *name)
+{
+    for (int i = 0; i < cf->n_profiles; i++)
+        if (cf->profiles[i].name != NULL &&
+            strcmp(cf->profiles[i].name, name) == 0)
+            return &cf->profiles[i];
+    return NULL;
+}
+
+const struct config_route *
+config_route_find(const struct config *cf, const char *name)
+{
+    for (int i = 0; i < cf->n_routes; i++)
+        if (cf->routes[i].name != NULL && strcmp(cf->routes[i].name, name) == 0)
+            return &cf->routes[i];
+    return NULL;
+}
