@@ -59,7 +59,7 @@ lines_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The call log (gateway/calllog): every call, answered or not. */
+/* The call log (gateway/intake/calllog): every call, answered or not. */
 static void
 lines_log_call(struct lines_call *k, const struct callrec *rec,
                const struct line_call *refused, const char *reason,

@@ -2,9 +2,9 @@
  * panel - the daemon's side of the status page: fax lines and the scanner
  *
  * Fills the lines, scanner and scan_start handlers of struct web_sources
- * (gateway/web.h) for `ifaxgw run`: line states are copied from
+ * (gateway/web/web.h) for `ifaxgw run`: line states are copied from
  * gateway/lines; the scanner is one worker thread that runs a scan with
- * gateway/scanjob per panel request, under the config in force when the
+ * gateway/intake/scanjob per panel request, under the config in force when the
  * request came (conf/snapshot). A request while a scan runs is refused as
  * busy (the API answers 409), never queued. With scanner.button_profile
  * set, a watcher thread reads the scanner's own buttons every

@@ -1,4 +1,4 @@
-/* tifflog - libtiff messages through gateway/log; contract in tifflog.h */
+/* tifflog - libtiff messages through gateway/util/log; contract in tifflog.h */
 #include "gateway/tifflog.h"
 
 #include <stdarg.h>

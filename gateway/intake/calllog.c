@@ -155,7 +155,7 @@ record_json(const char *id, const struct calllog_call *c)
     return o;
 }
 
-/* "20261203T140000.123-1a2b3c4d", as job ids (gateway/queue.c). */
+/* "20261203T140000.123-1a2b3c4d", as job ids (gateway/spool/queue.c). */
 static void
 make_id(int64_t now_ms, char *id, size_t n)
 {

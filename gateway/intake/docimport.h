@@ -4,7 +4,7 @@
  * Reads a file handed in (`ifaxgw submit`), tells its kind by its first
  * bytes, never by its name: TIFF (every coding gateway/page reads: MH, MR,
  * MMR, JBIG T.85, uncompressed, either FillOrder), PDF and PostScript
- * (rasterised at 204x196 by gateway/psraster), PBM (P1/P4; each image of
+ * (rasterised at 204x196 by gateway/intake/psraster), PBM (P1/P4; each image of
  * the file is a page) and PNG (one page). Each page is appended to a
  * document, normalised to the fax grid only where it needs it: a page at a
  * fax resolution (within 2 %) and a standard width keeps its pixels; another

@@ -3,7 +3,7 @@
  *
  * The glue between scan/ (SANE capture, bitmaps out through a handler),
  * gateway/page (fax grid: width 1728/2592/3456 by centring, MMR) and
- * gateway/queue (incoming job, commit). Used by `ifaxgw scan`, the web
+ * gateway/spool/queue (incoming job, commit). Used by `ifaxgw scan`, the web
  * panel and the scanner's button. Pages are kept in memory until the batch
  * ends; a failed batch commits nothing unless keep_partial asks for the
  * pages scanned so far (marked partial). Recipients come from the caller

@@ -1,8 +1,9 @@
 /*
  * submit - a document handed in from outside, committed as one job
  *
- * The one path by which `ifaxgw submit` (pages from gateway/docimport) and
- * the web page's resend (a job's pages.tif, copied as it is) reach the
+ * The one path by which `ifaxgw submit` (pages from
+ * gateway/intake/docimport) and the web page's resend (a job's pages.tif,
+ * copied as it is) reach the
  * queue: an incoming job, pages.tif, the call data (line, caller, called,
  * CSID) and then the same queue_commit() as a received fax. Without
  * addresses the routes decide exactly as for a call with that data; with

@@ -11,7 +11,7 @@
  * Must not: know the queue or SMTP. Files are written whole or not at all
  * (tmp + rename). Errors: -1 with *why (PERM for bad input, naming the page).
  * Threads: any; a page_doc belongs to one thread at a time.
- * The per-job cache of converted files is gateway/page_cache.h.
+ * The per-job cache of converted files is gateway/page/page_cache.h.
  * Standards: RFC 3949, RFC 2879/2533 (feature strings), ITU-T T.4/T.6/T.85.
  */
 #ifndef IFAXGW_GATEWAY_PAGE_H
@@ -60,7 +60,7 @@ int page_doc_add(struct page_doc *doc, const unsigned char *bits, int width,
 /* Append a copy of bm in format f (xres, yres and width all set): resampled
  * to f's grid and centred in f's width as page_doc_transform() does it, the
  * pixels untouched when only the labels differ. For inputs that normalise
- * each page on its own (gateway/docimport). */
+ * each page on its own (gateway/intake/docimport). */
 int page_doc_add_format(struct page_doc *doc, const struct page_bitmap *bm,
                         const struct page_format *f, struct errbuf *why);
 

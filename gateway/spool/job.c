@@ -1,4 +1,4 @@
-/* job - one spooled job and its meta.json (contract in gateway/job.h) */
+/* job - one spooled job and its meta.json (contract in gateway/spool/job.h) */
 #include "gateway/spool/job.h"
 
 #include <sys/stat.h>
@@ -195,7 +195,7 @@ job_set_line(struct job *j, const char *line, struct errbuf *why)
 
 #define FAREND_MAX (FAREND_UTF8_SIZE(JOB_TEXT_MAX) - 1)
 
-/* Far-end text: stored as UTF-8 by gateway/farend's rule, so meta.json
+/* Far-end text: stored as UTF-8 by gateway/util/farend's rule, so meta.json
  * (jansson) never drops it. */
 static int
 set_farend(char **slot, const char *text, const char *what, struct errbuf *why)

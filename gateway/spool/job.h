@@ -6,7 +6,7 @@
  * Fields are read-only to callers: change them through the job_set_*() and
  * job_add_rcpt() setters (inputs, routers) or queue_record() (delivery); the
  * queue writes them back. docs/spool.md lists every meta.json field.
- * Must not: touch the spool's directories (gateway/queue does) or log.
+ * Must not: touch the spool's directories (gateway/spool/queue does) or log.
  * Errors: 0 or -1 with *why. Threads: a handle belongs to one thread.
  */
 #ifndef IFAXGW_GATEWAY_JOB_H
@@ -154,7 +154,7 @@ struct job {
     int poor_pages;       /* pages of page_quality marked poor */
     size_t n_rcpt;
     struct job_rcpt *rcpt; /* n_rcpt entries */
-    /* private to gateway/queue */
+    /* private to gateway/spool/queue */
     struct queue *q;
     char *dir;   /* spool/<state>/<id> */
     int lock_fd; /* flock'ed directory fd, -1 */
@@ -174,7 +174,7 @@ const char *job_path(const struct job *j, const char *file, char *buf,
 
 /* Setters: copy the text (NULL clears); over JOB_TEXT_MAX is -1 ERR_PERM.
  * csid, caller and called are far-end text: stored as UTF-8 by
- * gateway/farend's rule (not UTF-8: read as Latin-1). */
+ * gateway/util/farend's rule (not UTF-8: read as Latin-1). */
 int job_set_line(struct job *j, const char *line, struct errbuf *why);
 int job_set_csid(struct job *j, const char *csid, struct errbuf *why);
 int job_set_caller(struct job *j, const char *caller, struct errbuf *why);

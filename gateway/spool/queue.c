@@ -1,4 +1,4 @@
-/* queue - the durable job spool (contract in gateway/queue.h) */
+/* queue - the durable job spool (contract in gateway/spool/queue.h) */
 #define _DEFAULT_SOURCE /* flock(2), getrandom(2) */
 #include "gateway/spool/queue.h"
 

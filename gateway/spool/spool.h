@@ -5,8 +5,8 @@
  * temporary name, fsync, rename, fsync the directory; flat-directory
  * listing, removal and per-directory flock(2). Everything is relative to a
  * directory descriptor so a renamed job directory cannot be confused with a
- * new one of the same name. Used by gateway/queue and
- * gateway/calllog (spool/calls/).
+ * new one of the same name. Used by gateway/spool/queue and
+ * gateway/intake/calllog (spool/calls/).
  * Errors: 0 or -1 with *why (ENOSPC is ERR_TEMP). Threads: any; no state.
  */
 #ifndef IFAXGW_GATEWAY_SPOOL_H

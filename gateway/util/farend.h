@@ -10,7 +10,7 @@
  * the bytes are those characters encoded as Latin-1 again (the call
  * record keeps the raw bytes \xHH-escaped). Control characters are kept
  * here and escaped once at each output (mail headers, HTML, JSON, logs).
- * Callers: gateway/job's far-end setters, gateway/lines (line status).
+ * Callers: gateway/spool/job's far-end setters, gateway/lines (line status).
  * Must not: allocate, log. Errors: none. Threads: any.
  */
 #ifndef IFAXGW_GATEWAY_FAREND_H

@@ -2,7 +2,8 @@
  * web - the status page, its JSON API and /metrics over HTTP
  *
  * Owns one libmicrohttpd daemon (its own threads), the static page compiled
- * in from gateway/web_assets/, login sessions and the rate limit (web_auth).
+ * in from gateway/web/web_assets/, login sessions and the rate limit
+ * (web_auth).
  * It knows nothing of the queue, lines or scanner: the daemon fills a
  * struct web_sources with handlers (tests fill it with a real queue in a
  * temp spool), so each source arrives through a function pointer plus arg.
@@ -10,7 +11,7 @@
  * Listens on 127.0.0.1 unless configured otherwise. Every request that
  * changes something needs the token (Authorization: Bearer) or a session
  * cookie plus its X-IfaxGW-CSRF header (docs/web-api.md). /api/events
- * pushes the status to every open page (gateway/web_events).
+ * pushes the status to every open page (gateway/web/web_events).
  * Errors: web_init() returns NULL with *why filled. Threads: handlers are
  * called from libmicrohttpd's threads, concurrently; they must lock.
  */
@@ -168,8 +169,8 @@ struct web_sources {
                     unsigned char **data, size_t *len, struct errbuf *why);
     int (*retry)(void *arg, const char *id, struct errbuf *why);
     int (*remove)(void *arg, const char *id, struct errbuf *why);
-    /* A new job with id's pages and call data for to (gateway/submit, with
-     * the route's delivery settings for to); its id into new_id
+    /* A new job with id's pages and call data for to (gateway/intake/submit,
+     * with the route's delivery settings for to); its id into new_id
      * (WEB_JOB_ID_MAX bytes). */
     int (*resend)(void *arg, const char *id, const char *to, char *new_id,
                   struct errbuf *why);
@@ -179,7 +180,7 @@ struct web_sources {
     void *health_arg;
     void (*health)(void *arg, json_t *problems);
     void *calls_arg; /* passed to the call-log handlers below */
-    /* Call summaries matching q, newest first (gateway/web_calls.h). */
+    /* Call summaries matching q, newest first (gateway/web/web_calls.h). */
     int (*calls)(void *arg, const struct web_calls_query *q, json_t **calls,
                  size_t *total, struct errbuf *why);
     /* One call's record; WEB_NOT_FOUND when there is none. */

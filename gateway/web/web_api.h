@@ -1,7 +1,7 @@
 /*
  * web_api - the JSON API behind the status page
  *
- * Turns one decoded, already admitted request (gateway/web.c did the rate
+ * Turns one decoded, already admitted request (gateway/web/web.c did the rate
  * limit, body size and authentication) into a reply: status, content type
  * and a body built with jansson, so every string is JSON-escaped. Reaches
  * the queue, lines and scanner only through struct web_sources; opens only

@@ -1,8 +1,9 @@
 /*
  * web_assets - the static web page compiled into the binary
  *
- * gateway/embed_assets.cmake turns every file in gateway/web_assets/ into
- * an entry of web_assets[], terminated by a NULL name. Read-only data.
+ * gateway/web/embed_assets.cmake turns every file in
+ * gateway/web/web_assets/ into an entry of web_assets[], terminated by a
+ * NULL name. Read-only data.
  */
 #ifndef IFAXGW_GATEWAY_WEB_ASSETS_H
 #define IFAXGW_GATEWAY_WEB_ASSETS_H

@@ -13,7 +13,7 @@
 #define LIMIT_DEFAULT 50
 #define TYPE_CSV      "text/csv; charset=utf-8"
 
-/* --- sources over gateway/calllog --------------------------------------- */
+/* --- sources over gateway/intake/calllog ------------------------------- */
 
 static int
 src_calls(void *arg, const struct web_calls_query *wq, json_t **calls,

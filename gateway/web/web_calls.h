@@ -4,7 +4,7 @@
  *
  * The handlers behind the page's Calls view (docs/web-api.md): a page of
  * call summaries with search and filters, newest first; one call with its
- * T.30 ladder (gateway/calllog's calllog_ladder over t30/ladder) and the
+ * T.30 ladder (gateway/intake/calllog's calllog_ladder over t30/ladder) and the
  * raw transcript; the filtered log as CSV. The call log reaches the web
  * server like the queue does, through struct web_sources (calls, call);
  * web_calls_sources() fills them from a struct calllog.

@@ -1,5 +1,5 @@
 /*
- * web_queue - the web server's job handlers over gateway/queue and page
+ * web_queue - the web server's job handlers over gateway/spool/queue and page
  *
  * Fills the queue part of struct web_sources (counts, list, show, job_dir,
  * thumbnail, retry, remove, resend) from an open struct queue, turning each
@@ -9,10 +9,11 @@
  * WEB_QUEUE_CACHE_S; queue/ and incoming/ are read on every request.
  * Thumbnails come from page_thumbnail_png_mem(), kept in a small in-memory
  * cache (no temporary files: a killed daemon leaves nothing behind). A
- * resend is gateway/submit's commit (the route's delivery settings for the
- * address), the same path as `ifaxgw submit`. Must not: touch the spool
- * except through gateway/queue and gateway/submit. Errors: web handler codes (0, -1 with why, WEB_NOT_FOUND,
- * WEB_CONFLICT). Threads: any; one mutex inside.
+ * resend is gateway/intake/submit's commit (the route's delivery settings
+ * for the address), the same path as `ifaxgw submit`. Must not: touch the
+ * spool except through gateway/spool/queue and gateway/intake/submit.
+ * Errors: web handler codes (0, -1 with why, WEB_NOT_FOUND, WEB_CONFLICT).
+ * Threads: any; one mutex inside.
  */
 #ifndef IFAXGW_GATEWAY_WEB_QUEUE_H
 #define IFAXGW_GATEWAY_WEB_QUEUE_H

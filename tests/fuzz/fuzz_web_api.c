@@ -1,4 +1,4 @@
-/* fuzz_web_api - gateway/web_api request routing, query and body parsing.
+/* fuzz_web_api - gateway/web/web_api request routing, query and body parsing.
  * Input: method byte, then "path?query", a newline, then the body. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* queue_crash_child - drives gateway/queue for the crash, disk-full and CLI
- * integration tests.
+/* queue_crash_child - drives gateway/spool/queue for the crash, disk-full and
+ * CLI integration tests.
  *
  *   queue_crash_child run SPOOL ACKFILE SEED   commit jobs and record outcomes
  *       forever; after each call returns, append one line to ACKFILE:

@@ -19,14 +19,14 @@
  *                                             hold it (being delivered);
  *                                             again: release it
  *   serve ... --queue 1                       jobs from the real queue via
- *                                             gateway/web_queue
+ *                                             gateway/web/web_queue
  *
  * Without --queue the job handlers are an in-test provider over job
  * directories whose meta.json is already in the API's shape (fast to make
  * by the thousand for the benchmark), thumbnails drawn by cairo. Lines and
  * the scanner are always simulated (a scan in --queue mode commits a real
  * job). The web module itself is the real code in both modes. The call
- * log is always the real one (gateway/calllog over SPOOL/calls/).
+ * log is always the real one (gateway/intake/calllog over SPOOL/calls/).
  */
 #define _DEFAULT_SOURCE /* mkdtemp-free dirent d_type, realpath */
 #include <dirent.h>

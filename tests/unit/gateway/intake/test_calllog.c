@@ -1,4 +1,5 @@
-/* tests for gateway/calllog: one durable record per call, pages or none */
+/* tests for gateway/intake/calllog: one durable record per call, pages or
+ * none */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <setjmp.h>

@@ -1,4 +1,5 @@
-/* tests for gateway/docimport: kinds, the fax grid a page goes to, PBM */
+/* tests for gateway/intake/docimport: kinds, the fax grid a page goes to,
+ * PBM */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* tests for gateway/errbuf and gateway/log escaping */
+/* tests for gateway/util/errbuf and gateway/util/log escaping */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* tests for gateway/metrics: counting, label escaping, OpenMetrics text */
+/* tests for gateway/util/metrics: counting, label escaping, OpenMetrics text */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* tests for gateway/web_auth: job ids, token, sessions, CSRF, rate limit */
+/* tests for gateway/web/web_auth: job ids, token, sessions, CSRF, rate limit */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
