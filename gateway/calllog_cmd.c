@@ -14,11 +14,11 @@
 #include <jansson.h>
 
 #include "conf/config.h"
-#include "gateway/intake/calllog.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
-#include "gateway/util/log.h"
+#include "gateway/intake/calllog.h"
 #include "gateway/spool/spool.h"
+#include "gateway/util/log.h"
 
 #define CMD_ESC_MAX 96 /* shown width of one far-end field */
 

@@ -20,14 +20,14 @@
 #include <unistd.h>
 
 #include "conf/snapshot.h"
-#include "gateway/intake/calllog.h"
 #include "gateway/cli.h"
+#include "gateway/intake/calllog.h"
 #include "gateway/lines.h"
-#include "gateway/util/log.h"
-#include "gateway/util/metrics.h"
 #include "gateway/panel.h"
 #include "gateway/spool/router.h"
 #include "gateway/tifflog.h"
+#include "gateway/util/log.h"
+#include "gateway/util/metrics.h"
 #include "gateway/web/web.h"
 #include "gateway/web/web_calls.h"
 #include "gateway/web/web_queue.h"

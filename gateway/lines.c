@@ -9,10 +9,10 @@
 #include <time.h>
 
 #include "gateway/intake/calllog.h"
-#include "gateway/util/farend.h"
 #include "gateway/intake/faxjob.h"
-#include "gateway/util/log.h"
 #include "gateway/spool/router.h"
+#include "gateway/util/farend.h"
+#include "gateway/util/log.h"
 #include "gateway/util/xalloc.h"
 #include "t30/audioline.h"
 #include "t30/audiosocket.h"

@@ -30,9 +30,9 @@
 #include <stdint.h>
 
 #include "conf/config.h"
+#include "gateway/spool/queue.h"
 #include "gateway/util/errbuf.h"
 #include "gateway/util/metrics.h"
-#include "gateway/spool/queue.h"
 
 #define LINES_MAX      32  /* lines one daemon runs */
 #define LINES_TEXT_MAX 128 /* status detail, last result */

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "conf/snapshot.h"
-#include "gateway/util/log.h"
 #include "gateway/intake/scanjob.h"
+#include "gateway/util/log.h"
 #include "gateway/util/xalloc.h"
 #include "scan/scanproc.h"
 #include "t30/line.h"

@@ -23,10 +23,10 @@
 #define IFAXGW_GATEWAY_PANEL_H
 
 #include "conf/config.h"
-#include "gateway/util/errbuf.h"
 #include "gateway/lines.h"
-#include "gateway/util/metrics.h"
 #include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/metrics.h"
 #include "gateway/web/web.h"
 
 #define PANEL_DRAIN_S 120 /* at stop, a scan may finish for this long */

@@ -10,8 +10,8 @@
 #include "gateway/cli.h"
 #include "gateway/commands.h"
 #include "gateway/intake/docimport.h"
-#include "gateway/util/log.h"
 #include "gateway/intake/submit.h"
+#include "gateway/util/log.h"
 
 static void
 submit_cmd_usage(FILE *out)

@@ -10,8 +10,8 @@
 
 #include <tiffio.h>
 
-#include "gateway/util/log.h"
 #include "gateway/spool/spool.h"
+#include "gateway/util/log.h"
 
 #define TIFFLOG_TEXT_MAX 512
 

@@ -18,9 +18,9 @@
 
 #include "conf/config.h"
 #include "conf/snapshot.h"
-#include "gateway/util/log.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_cache.h"
+#include "gateway/util/log.h"
 #include "gateway/util/xalloc.h"
 #include "smtp/capcache.h"
 #include "smtp/conneg.h"

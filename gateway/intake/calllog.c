@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/util/log.h"
 #include "gateway/spool/spool.h"
+#include "gateway/util/log.h"
 #include "gateway/util/xalloc.h"
 #include "t30/ladder.h"
 

@@ -25,8 +25,8 @@
  * at once: names are unique, renames atomic). A struct calllog has its own
  * mutex.
  */
-#ifndef IFAXGW_GATEWAY_CALLLOG_H
-#define IFAXGW_GATEWAY_CALLLOG_H
+#ifndef IFAXGW_GATEWAY_INTAKE_CALLLOG_H
+#define IFAXGW_GATEWAY_INTAKE_CALLLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>

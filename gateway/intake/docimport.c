@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/intake/psraster.h"
 #include "gateway/page/page_file.h"
 #include "gateway/page/page_png.h"
 #include "gateway/page/page_resample.h"
-#include "gateway/intake/psraster.h"
 #include "gateway/util/xalloc.h"
 
 #define DOCIMPORT_SLACK 50 /* a label within 1/50 (2 %) of a fax one is it */

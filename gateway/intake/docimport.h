@@ -17,14 +17,14 @@
  * Must not: know the queue. Errors: -1 with *why naming the page; the
  * document may then hold part of the file (throw it away). Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_DOCIMPORT_H
-#define IFAXGW_GATEWAY_DOCIMPORT_H
+#ifndef IFAXGW_GATEWAY_INTAKE_DOCIMPORT_H
+#define IFAXGW_GATEWAY_INTAKE_DOCIMPORT_H
 
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_format.h"
+#include "gateway/util/errbuf.h"
 
 #define DOCIMPORT_RASTER_XRES 204 /* PDF and PostScript render at fine */
 #define DOCIMPORT_RASTER_YRES 196

@@ -19,14 +19,14 @@
  * once it is durably in pages.tif and the spool keeps its reserve.
  * Errors: -1 with why. Threads: the line's thread.
  */
-#ifndef IFAXGW_GATEWAY_FAXJOB_H
-#define IFAXGW_GATEWAY_FAXJOB_H
+#ifndef IFAXGW_GATEWAY_INTAKE_FAXJOB_H
+#define IFAXGW_GATEWAY_INTAKE_FAXJOB_H
 
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
 #include "t30/callrec.h"
 #include "t30/faxrx.h"
 

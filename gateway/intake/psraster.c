@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/util/log.h"
 #include "gateway/page/page_file.h"
+#include "gateway/util/log.h"
 
 #define PSRASTER_POLL_MS 20 /* how often the parent looks at the child */
 

@@ -13,11 +13,11 @@
  * Ghostscript's own first error line; TEMP: no gs, or it could not run).
  * Threads: any (fork and exec, no shared state); for the CLI, not the daemon.
  */
-#ifndef IFAXGW_GATEWAY_PSRASTER_H
-#define IFAXGW_GATEWAY_PSRASTER_H
+#ifndef IFAXGW_GATEWAY_INTAKE_PSRASTER_H
+#define IFAXGW_GATEWAY_INTAKE_PSRASTER_H
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page.h"
+#include "gateway/util/errbuf.h"
 
 #define PSRASTER_TIMEOUT_S 300    /* wall clock for one document */
 #define PSRASTER_MAX_AS    (2ul << 30) /* address space of the gs process */

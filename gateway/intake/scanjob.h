@@ -11,17 +11,17 @@
  * Errors: -1 with why; the scan outcome in rep. Threads: one call per
  * scanner at a time (scan/ refuses a second one as busy).
  */
-#ifndef IFAXGW_GATEWAY_SCANJOB_H
-#define IFAXGW_GATEWAY_SCANJOB_H
+#ifndef IFAXGW_GATEWAY_INTAKE_SCANJOB_H
+#define IFAXGW_GATEWAY_INTAKE_SCANJOB_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 
 #include "conf/config.h"
-#include "gateway/util/errbuf.h"
-#include "gateway/spool/job.h"
 #include "gateway/page/page_format.h"
+#include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
 #include "scan/scan.h"
 
 #define SCANJOB_MAX_TO 16 /* recipients named at the panel or with --to */

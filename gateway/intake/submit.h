@@ -14,17 +14,17 @@
  * nothing is left in the spool (the incoming job is aborted).
  * Threads: any; the routes come from the config snapshot in force.
  */
-#ifndef IFAXGW_GATEWAY_SUBMIT_H
-#define IFAXGW_GATEWAY_SUBMIT_H
+#ifndef IFAXGW_GATEWAY_INTAKE_SUBMIT_H
+#define IFAXGW_GATEWAY_INTAKE_SUBMIT_H
 
 #include <stddef.h>
 
 #include <jansson.h>
 
-#include "gateway/util/errbuf.h"
-#include "gateway/spool/job.h"
 #include "gateway/page/page.h"
+#include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
 
 #define SUBMIT_MAX_TO 16 /* addresses named by hand */
 

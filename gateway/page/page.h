@@ -14,13 +14,13 @@
  * The per-job cache of converted files is gateway/page/page_cache.h.
  * Standards: RFC 3949, RFC 2879/2533 (feature strings), ITU-T T.4/T.6/T.85.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_H
-#define IFAXGW_GATEWAY_PAGE_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_H
 
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page_format.h"
+#include "gateway/util/errbuf.h"
 
 #define PAGE_MAX_PAGES  1000  /* pages in one document */
 #define PAGE_MAX_WIDTH  16384 /* pixels per line; A3 at 400 dpi is 4864 */

@@ -11,13 +11,13 @@
  * Knows nothing of the queue: it takes the directory's path.
  * Errors: -1 with *why. Threads: any (two writers race harmlessly).
  */
-#ifndef IFAXGW_GATEWAY_PAGE_CACHE_H
-#define IFAXGW_GATEWAY_PAGE_CACHE_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_CACHE_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_CACHE_H
 
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page_format.h"
+#include "gateway/util/errbuf.h"
 
 #define PAGE_CACHE_SOURCE "pages.tif" /* the job's pages, in jobdir */
 #define PAGE_CACHE_PDF    "out.pdf"

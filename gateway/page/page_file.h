@@ -6,8 +6,8 @@
  * writes also fsync the file and the directory (the spool's discipline).
  * Errors: -1 with *why. Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_FILE_H
-#define IFAXGW_GATEWAY_PAGE_FILE_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_FILE_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>

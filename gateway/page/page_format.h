@@ -8,8 +8,8 @@
  * T.4 treats 204~200, 98~100, 196~200, 391~400, 408~400 as one grid, so a
  * relabel between pair members never resamples. Plain data, no I/O.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_FORMAT_H
-#define IFAXGW_GATEWAY_PAGE_FORMAT_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_FORMAT_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_FORMAT_H
 
 #include <stdbool.h>
 

@@ -6,14 +6,14 @@
  * and decodes any T.85 BIE, including VLENGTH/NEWLEN streams.
  * Errors: -1 with *why (PERM for bad data). Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_JBIG_H
-#define IFAXGW_GATEWAY_PAGE_JBIG_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_JBIG_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_JBIG_H
 
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
+#include "gateway/util/errbuf.h"
 
 #define PAGE_JBIG_L0 128 /* T.85 basic stripe size, lines */
 #define PAGE_JBIG_MX 127 /* largest AT offset, as pbmtojbg -f */

@@ -7,14 +7,14 @@
  * inches, so 204x98 pages are not squashed; interpolation is off.
  * Errors: -1 with *why. Threads: any (cairo surfaces are per call).
  */
-#ifndef IFAXGW_GATEWAY_PAGE_PDF_H
-#define IFAXGW_GATEWAY_PAGE_PDF_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_PDF_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_PDF_H
 
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
+#include "gateway/util/errbuf.h"
 
 /* g4[i] (g4_len[i] bytes, MSB first) may be NULL: then pages[i] is coded. */
 int page_pdf_write(const struct page_bitmap *pages,

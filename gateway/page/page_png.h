@@ -6,14 +6,14 @@
  * white, thresholded at half grey to one bit.
  * Errors: -1 with *why (libpng's longjmp is caught here). Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_PNG_H
-#define IFAXGW_GATEWAY_PAGE_PNG_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_PNG_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_PNG_H
 
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
+#include "gateway/util/errbuf.h"
 
 /* Grey pixels a PNG may decode to (width x height): A4 at 600 dpi is 35 M. */
 #define PAGE_PNG_MAX_PIXELS (1ul << 28)

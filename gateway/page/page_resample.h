@@ -9,8 +9,8 @@
  * The box filter also yields grey coverage for thumbnails.
  * Errors: none (sizes are checked by the caller). Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_RESAMPLE_H
-#define IFAXGW_GATEWAY_PAGE_RESAMPLE_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_RESAMPLE_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_RESAMPLE_H
 
 #include "gateway/page/page.h"
 

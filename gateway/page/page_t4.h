@@ -8,8 +8,8 @@
  * so each EOL ends on a byte boundary (T4Options bit 2), the tag bit after
  * it, no RTC (RFC 3949 3.4.1, 4.5.4). Errors: none. Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_T4_H
-#define IFAXGW_GATEWAY_PAGE_T4_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_T4_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_T4_H
 
 #include <stdbool.h>
 

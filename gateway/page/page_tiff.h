@@ -9,15 +9,15 @@
  * libtiff's errors go to the caller's errbuf (per-open handlers, no global
  * state). Errors: -1 with *why naming the page. Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_PAGE_TIFF_H
-#define IFAXGW_GATEWAY_PAGE_TIFF_H
+#ifndef IFAXGW_GATEWAY_PAGE_PAGE_TIFF_H
+#define IFAXGW_GATEWAY_PAGE_PAGE_TIFF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
+#include "gateway/util/errbuf.h"
 
 /* One page as read: the bitmap (ownership passes to the handler), and the
  * page's G4 strip, MSB first, when it came as single-strip MMR (borrowed

@@ -9,8 +9,8 @@
  * Must not: touch the spool's directories (gateway/spool/queue does) or log.
  * Errors: 0 or -1 with *why. Threads: a handle belongs to one thread.
  */
-#ifndef IFAXGW_GATEWAY_JOB_H
-#define IFAXGW_GATEWAY_JOB_H
+#ifndef IFAXGW_GATEWAY_SPOOL_JOB_H
+#define IFAXGW_GATEWAY_SPOOL_JOB_H
 
 #include <stdbool.h>
 #include <stddef.h>

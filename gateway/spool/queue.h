@@ -16,8 +16,8 @@
  * thread at a time. Another process (the CLI) shares the spool through a
  * flock(2) on each job directory and the spool/ctl/kick file.
  */
-#ifndef IFAXGW_GATEWAY_QUEUE_H
-#define IFAXGW_GATEWAY_QUEUE_H
+#ifndef IFAXGW_GATEWAY_SPOOL_QUEUE_H
+#define IFAXGW_GATEWAY_SPOOL_QUEUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,8 +25,8 @@
 
 #include <jansson.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/spool/job.h"
+#include "gateway/util/errbuf.h"
 
 #define QUEUE_RETRY_MAX 32 /* entries in a retry schedule */
 

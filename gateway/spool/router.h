@@ -14,16 +14,16 @@
  * host, format, TLS), so a hand-made recipient goes where the route's does.
  * Errors: -1 with why (ERR_PERM "no route matched"). Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_ROUTER_H
-#define IFAXGW_GATEWAY_ROUTER_H
+#ifndef IFAXGW_GATEWAY_SPOOL_ROUTER_H
+#define IFAXGW_GATEWAY_SPOOL_ROUTER_H
 
 #include <stdbool.h>
 
 #include <stddef.h>
 
 #include "conf/config.h"
-#include "gateway/util/errbuf.h"
 #include "gateway/spool/job.h"
+#include "gateway/util/errbuf.h"
 
 /* queue_router_fn: arg is unused (the snapshot holds the config). */
 int router_route_job(void *arg, struct job *j, struct errbuf *why);

@@ -9,8 +9,8 @@
  * gateway/intake/calllog (spool/calls/).
  * Errors: 0 or -1 with *why (ENOSPC is ERR_TEMP). Threads: any; no state.
  */
-#ifndef IFAXGW_GATEWAY_SPOOL_H
-#define IFAXGW_GATEWAY_SPOOL_H
+#ifndef IFAXGW_GATEWAY_SPOOL_SPOOL_H
+#define IFAXGW_GATEWAY_SPOOL_SPOOL_H
 
 #include <stdbool.h>
 #include <stddef.h>

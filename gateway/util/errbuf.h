@@ -8,8 +8,8 @@
  * Text is one line of printable ASCII: hostile bytes are escaped on entry.
  * Threads: any; an errbuf belongs to its caller.
  */
-#ifndef IFAXGW_GATEWAY_ERRBUF_H
-#define IFAXGW_GATEWAY_ERRBUF_H
+#ifndef IFAXGW_GATEWAY_UTIL_ERRBUF_H
+#define IFAXGW_GATEWAY_UTIL_ERRBUF_H
 
 #include <stddef.h>
 

@@ -13,8 +13,8 @@
  * Callers: gateway/spool/job's far-end setters, gateway/lines (line status).
  * Must not: allocate, log. Errors: none. Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_FAREND_H
-#define IFAXGW_GATEWAY_FAREND_H
+#ifndef IFAXGW_GATEWAY_UTIL_FAREND_H
+#define IFAXGW_GATEWAY_UTIL_FAREND_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -15,8 +15,8 @@
  * log_esc() first. Threads: any. The level is part of the config snapshot's
  * life: set once at start and on reload.
  */
-#ifndef IFAXGW_GATEWAY_LOG_H
-#define IFAXGW_GATEWAY_LOG_H
+#ifndef IFAXGW_GATEWAY_UTIL_LOG_H
+#define IFAXGW_GATEWAY_UTIL_LOG_H
 
 #include <stddef.h>
 

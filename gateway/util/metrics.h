@@ -10,8 +10,8 @@
  * counted in ifaxgw_metrics_dropped_total. Errors: none (allocation aborts).
  * Threads: any; one mutex inside.
  */
-#ifndef IFAXGW_GATEWAY_METRICS_H
-#define IFAXGW_GATEWAY_METRICS_H
+#ifndef IFAXGW_GATEWAY_UTIL_METRICS_H
+#define IFAXGW_GATEWAY_UTIL_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,8 +7,8 @@
  * IFX_BUG() is for broken invariants in our own code only.
  * Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_XALLOC_H
-#define IFAXGW_GATEWAY_XALLOC_H
+#ifndef IFAXGW_GATEWAY_UTIL_XALLOC_H
+#define IFAXGW_GATEWAY_UTIL_XALLOC_H
 
 #include <stddef.h>
 

@@ -18,11 +18,11 @@
 #include <microhttpd.h>
 
 #include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 #include "gateway/web/web_api.h"
 #include "gateway/web/web_assets.h"
 #include "gateway/web/web_auth.h"
 #include "gateway/web/web_events.h"
-#include "gateway/util/xalloc.h"
 
 #define COOKIE_NAME    "ifaxgw_session"
 #define CSRF_HEADER    "X-IfaxGW-CSRF"

@@ -15,8 +15,8 @@
  * Errors: web_init() returns NULL with *why filled. Threads: handlers are
  * called from libmicrohttpd's threads, concurrently; they must lock.
  */
-#ifndef IFAXGW_GATEWAY_WEB_H
-#define IFAXGW_GATEWAY_WEB_H
+#ifndef IFAXGW_GATEWAY_WEB_WEB_H
+#define IFAXGW_GATEWAY_WEB_WEB_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/util/xalloc.h"
 #include "gateway/web/web_auth.h"
 #include "gateway/web/web_calls.h"
-#include "gateway/util/xalloc.h"
 
 #define TYPE_JSON          "application/json"
 #define TYPE_TEXT          "text/plain; charset=utf-8"

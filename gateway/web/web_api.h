@@ -8,8 +8,8 @@
  * t30.log and smtp.log in a job directory that resolves inside the spool.
  * Errors: JSON bodies {"error": "..."} with the HTTP status. Threads: any.
  */
-#ifndef IFAXGW_GATEWAY_WEB_API_H
-#define IFAXGW_GATEWAY_WEB_API_H
+#ifndef IFAXGW_GATEWAY_WEB_WEB_API_H
+#define IFAXGW_GATEWAY_WEB_WEB_API_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * gateway/web/web_assets/ into an entry of web_assets[], terminated by a
  * NULL name. Read-only data.
  */
-#ifndef IFAXGW_GATEWAY_WEB_ASSETS_H
-#define IFAXGW_GATEWAY_WEB_ASSETS_H
+#ifndef IFAXGW_GATEWAY_WEB_WEB_ASSETS_H
+#define IFAXGW_GATEWAY_WEB_WEB_ASSETS_H
 
 #include <stddef.h>
 

@@ -8,8 +8,8 @@
  * inside the spool. Does no I/O; time comes in from the caller.
  * Errors: verdicts and booleans, no errbuf. Threads: any; one mutex inside.
  */
-#ifndef IFAXGW_GATEWAY_WEB_AUTH_H
-#define IFAXGW_GATEWAY_WEB_AUTH_H
+#ifndef IFAXGW_GATEWAY_WEB_WEB_AUTH_H
+#define IFAXGW_GATEWAY_WEB_WEB_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/web/web_auth.h"
 #include "gateway/util/xalloc.h"
+#include "gateway/web/web_auth.h"
 
 #define LIMIT_DEFAULT 50
 #define TYPE_CSV      "text/csv; charset=utf-8"

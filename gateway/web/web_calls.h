@@ -13,8 +13,8 @@
  * Errors: JSON {"error": ...} with 400 (bad query), 404, 501 (no call
  * log), 503 (I/O). Threads: any (struct calllog locks).
  */
-#ifndef IFAXGW_GATEWAY_WEB_CALLS_H
-#define IFAXGW_GATEWAY_WEB_CALLS_H
+#ifndef IFAXGW_GATEWAY_WEB_WEB_CALLS_H
+#define IFAXGW_GATEWAY_WEB_WEB_CALLS_H
 
 #include "gateway/intake/calllog.h"
 #include "gateway/web/web.h"

@@ -15,8 +15,8 @@
  * caller answers 503). Threads: the reader and free callbacks run in MHD's
  * threads, the ticker in its own; one mutex inside.
  */
-#ifndef IFAXGW_GATEWAY_WEB_EVENTS_H
-#define IFAXGW_GATEWAY_WEB_EVENTS_H
+#ifndef IFAXGW_GATEWAY_WEB_WEB_EVENTS_H
+#define IFAXGW_GATEWAY_WEB_WEB_EVENTS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/intake/submit.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
-#include "gateway/intake/submit.h"
 #include "gateway/util/xalloc.h"
 
 struct history {

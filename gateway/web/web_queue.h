@@ -15,14 +15,14 @@
  * Errors: web handler codes (0, -1 with why, WEB_NOT_FOUND, WEB_CONFLICT).
  * Threads: any; one mutex inside.
  */
-#ifndef IFAXGW_GATEWAY_WEB_QUEUE_H
-#define IFAXGW_GATEWAY_WEB_QUEUE_H
+#ifndef IFAXGW_GATEWAY_WEB_WEB_QUEUE_H
+#define IFAXGW_GATEWAY_WEB_WEB_QUEUE_H
 
 #include <jansson.h>
 
-#include "gateway/util/errbuf.h"
 #include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
 #include "gateway/web/web.h"
 
 #define WEB_QUEUE_CACHE_S                                                      \

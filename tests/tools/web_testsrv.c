@@ -43,16 +43,16 @@
 #include <cairo.h>
 #include <jansson.h>
 
-#include "gateway/util/errbuf.h"
-#include "gateway/spool/job.h"
-#include "gateway/util/metrics.h"
 #include "gateway/page/page.h"
+#include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/metrics.h"
+#include "gateway/util/xalloc.h"
 #include "gateway/web/web.h"
 #include "gateway/web/web_auth.h"
 #include "gateway/web/web_calls.h"
 #include "gateway/web/web_queue.h"
-#include "gateway/util/xalloc.h"
 
 struct tjob {
     char id[WEB_JOB_ID_MAX + 1];
