@@ -16,7 +16,7 @@
 #include "conf/address.h"
 #include "conf/config_read.h"
 #include "conf/config_routes.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 /* RFC 5321 4.5.3.2 values, and its advice where it names none (P5). */
 static const int step_defaults[SMTP_STEP_COUNT] = {
@@ -692,33 +692,5 @@ config_free(struct config *cf)
     free(cf->web.token);
     config_routes_free(cf);
     free(cf);
-    return NULL;
-}
-
-const struct config_line *
-config_line_find(const struct config *cf, const char *name)
-{
-    for (int i = 0; i < cf->n_lines; i++)
-        if (cf->lines[i].name != NULL && strcmp(cf->lines[i].name, name) == 0)
-            return &cf->lines[i];
-    return NULL;
-}
-
-const struct config_scan_profile *
-config_profile_find(const struct config *cf, const char *name)
-{
-    for (int i = 0; i < cf->n_profiles; i++)
-        if (cf->profiles[i].name != NULL &&
-            strcmp(cf->profiles[i].name, name) == 0)
-            return &cf->profiles[i];
-    return NULL;
-}
-
-const struct config_route *
-config_route_find(const struct config *cf, const char *name)
-{
-    for (int i = 0; i < cf->n_routes; i++)
-        if (cf->routes[i].name != NULL && strcmp(cf->routes[i].name, name) == 0)
-            return &cf->routes[i];
     return NULL;
 }

@@ -21,7 +21,7 @@
 
 #include <regex.h>
 
-#include "gateway/log.h"
+#include "gateway/util/log.h"
 
 #define CONFIG_ERRORS_MAX     64 /* problems kept; the rest are counted */
 #define CONFIG_WARNINGS_MAX   16

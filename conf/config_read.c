@@ -9,8 +9,8 @@
 
 #include <libconfig.h>
 
-#include "gateway/log.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 
 static void __attribute__((format(printf, 4, 0)))
 vproblem(struct config_reader *rd, bool warn, int line, const char *fmt,

@@ -12,7 +12,7 @@
 #include <libconfig.h>
 
 #include "conf/address.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 #define AT_CMD_MAX 128 /* one AT command line from the config */
 
@@ -905,4 +905,34 @@ config_routes_free(struct config *cf)
     for (int i = 0; i < cf->n_routes; i++)
         route_release(&cf->routes[i]);
     free(cf->routes);
+}
+
+/* ---- lookups (config.h) ---- */
+
+const struct config_line *
+config_line_find(const struct config *cf, const char *name)
+{
+    for (int i = 0; i < cf->n_lines; i++)
+        if (cf->lines[i].name != NULL && strcmp(cf->lines[i].name, name) == 0)
+            return &cf->lines[i];
+    return NULL;
+}
+
+const struct config_scan_profile *
+config_profile_find(const struct config *cf, const char *name)
+{
+    for (int i = 0; i < cf->n_profiles; i++)
+        if (cf->profiles[i].name != NULL &&
+            strcmp(cf->profiles[i].name, name) == 0)
+            return &cf->profiles[i];
+    return NULL;
+}
+
+const struct config_route *
+config_route_find(const struct config *cf, const char *name)
+{
+    for (int i = 0; i < cf->n_routes; i++)
+        if (cf->routes[i].name != NULL && strcmp(cf->routes[i].name, name) == 0)
+            return &cf->routes[i];
+    return NULL;
 }

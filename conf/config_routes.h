@@ -5,6 +5,10 @@
  * Private to conf/: config.c calls these in this order (each may refer to
  * what the earlier ones read), then config_routes_link() ties scan profiles
  * to routes and adds the warnings about unreachable or missing routes.
+ * Calls run one way: config.c -> config_routes.c -> config_read.c and
+ * address.c; the lookups config_line_find(), config_profile_find() and
+ * config_route_find() (declared in config.h) are defined here, with the
+ * lists they walk, so nothing here calls back into config.c.
  * Problems go to the reader (conf/config_read.h). Threads: one load.
  */
 #ifndef IFAXGW_CONF_CONFIG_ROUTES_H

@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 /* The only mutable globals of conf/: guarded by snapshot_lock. The holder
  * owns one reference of current; each snapshot_get() adds one. */

@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 /* A call follows its announcement within seconds (the dialplan's next
  * step); 10 minutes is far past any real gap, and an announcement is

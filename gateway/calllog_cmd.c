@@ -1,7 +1,7 @@
 /* calllog_cmd - "ifaxgw calls": the call log, one line per call (as
  * HylaFAX's xferfaxlog), and one call with its T.30 ladder.
  *
- * Reads spool/calls/ (gateway/calllog) and nothing else; safe next to a
+ * Reads spool/calls/ (gateway/intake/calllog) and nothing else; safe next to a
  * running daemon. Exit status: 0 ok, 1 failure (no such call, I/O), 2
  * usage. */
 #define _GNU_SOURCE /* strptime, timegm */
@@ -14,11 +14,11 @@
 #include <jansson.h>
 
 #include "conf/config.h"
-#include "gateway/calllog.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
-#include "gateway/log.h"
-#include "gateway/spool.h"
+#include "gateway/intake/calllog.h"
+#include "gateway/spool/spool.h"
+#include "gateway/util/log.h"
 
 #define CMD_ESC_MAX 96 /* shown width of one far-end field */
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "gateway/router.h"
+#include "gateway/spool/router.h"
 
 struct config *
 cli_config_load(const char *path)

@@ -14,15 +14,15 @@
 #include <stdbool.h>
 
 #include "conf/config.h"
-#include "gateway/queue.h"
+#include "gateway/spool/queue.h"
 
 /* Caller frees with config_free(). path may be NULL. */
 struct config *cli_config_load(const char *path);
 
 /* A queue on cf's spool (or spool_override) with cf's retry policy and the
- * routes as its router (gateway/router.h reads the snapshot: put cf in force
- * with snapshot_swap() first); daemon false = a client of a running daemon's
- * spool. Prints the error. */
+ * routes as its router (gateway/spool/router.h reads the snapshot: put cf
+ * in force with snapshot_swap() first); daemon false = a client of a
+ * running daemon's spool. Prints the error. */
 struct queue *cli_queue_open(const struct config *cf, const char *spool_override,
                              bool daemon);
 

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/calllog.h"
-#include "gateway/farend.h"
-#include "gateway/faxjob.h"
-#include "gateway/log.h"
-#include "gateway/router.h"
-#include "gateway/xalloc.h"
+#include "gateway/intake/calllog.h"
+#include "gateway/intake/faxjob.h"
+#include "gateway/spool/router.h"
+#include "gateway/util/farend.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 #include "t30/audioline.h"
 #include "t30/audiosocket.h"
 #include "t30/line.h"
@@ -59,7 +59,7 @@ lines_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The call log (gateway/calllog): every call, answered or not. */
+/* The call log (gateway/intake/calllog): every call, answered or not. */
 static void
 lines_log_call(struct lines_call *k, const struct callrec *rec,
                const struct line_call *refused, const char *reason,

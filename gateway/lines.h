@@ -5,9 +5,10 @@
  * line (calls on a unix socket) and t30/audiosocket for every AudioSocket
  * line (many calls at once over TCP, each with its own job: the handlers'
  * arg is per call) of the config and wires their handlers
- * to the gateway: the answer decision to gateway/router (a route that says
- * reject leaves the call ringing), the job to gateway/faxjob (a job exists,
- * with its pages.tif writable, before the call is answered; the record and
+ * to the gateway: the answer decision to gateway/spool/router (a route
+ * that says reject leaves the call ringing), the job to
+ * gateway/intake/faxjob (a job exists, with its pages.tif writable, before
+ * the call is answered; the record and
  * transcript are committed when it ends; meta.json is written at answer,
  * at phase B and before each page is confirmed, and a page that cannot be
  * stored is not confirmed) and the status to a table the web
@@ -29,9 +30,9 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
-#include "gateway/metrics.h"
-#include "gateway/queue.h"
+#include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/metrics.h"
 
 #define LINES_MAX      32  /* lines one daemon runs */
 #define LINES_TEXT_MAX 128 /* status detail, last result */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "gateway/commands.h"
-#include "gateway/page.h"
+#include "gateway/page/page.h"
 
 static const char page_cmd_usage[] =
     "usage: ifaxgw convert IN OUT --to MH|MR|MMR|JBIG|S|PDF|PNG\n"

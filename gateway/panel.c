@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "conf/snapshot.h"
-#include "gateway/log.h"
-#include "gateway/scanjob.h"
-#include "gateway/xalloc.h"
+#include "gateway/intake/scanjob.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 #include "scan/scanproc.h"
 #include "t30/line.h"
 

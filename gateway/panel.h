@@ -2,9 +2,9 @@
  * panel - the daemon's side of the status page: fax lines and the scanner
  *
  * Fills the lines, scanner and scan_start handlers of struct web_sources
- * (gateway/web.h) for `ifaxgw run`: line states are copied from
+ * (gateway/web/web.h) for `ifaxgw run`: line states are copied from
  * gateway/lines; the scanner is one worker thread that runs a scan with
- * gateway/scanjob per panel request, under the config in force when the
+ * gateway/intake/scanjob per panel request, under the config in force when the
  * request came (conf/snapshot). A request while a scan runs is refused as
  * busy (the API answers 409), never queued. With scanner.button_profile
  * set, a watcher thread reads the scanner's own buttons every
@@ -23,11 +23,11 @@
 #define IFAXGW_GATEWAY_PANEL_H
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
 #include "gateway/lines.h"
-#include "gateway/metrics.h"
-#include "gateway/queue.h"
-#include "gateway/web.h"
+#include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/metrics.h"
+#include "gateway/web/web.h"
 
 #define PANEL_DRAIN_S 120 /* at stop, a scan may finish for this long */
 

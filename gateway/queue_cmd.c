@@ -13,9 +13,9 @@
 #include "conf/config.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
-#include "gateway/log.h"
-#include "gateway/queue.h"
-#include "gateway/spool.h"
+#include "gateway/spool/queue.h"
+#include "gateway/spool/spool.h"
+#include "gateway/util/log.h"
 
 #define CMD_ESC_MAX 256 /* shown width of one hostile field */
 

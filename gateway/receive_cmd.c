@@ -3,9 +3,9 @@
  *
  * `ifaxgw receive --audio FILE|-` decodes a recorded or streamed call (the
  * sender's side only: what we would send back is dropped) with t30/faxrx
- * and commits the pages as a job through gateway/faxjob, as a line of the
- * daemon does: the call record in meta.json, the T.30 transcript in
- * t30.log, recipients from the routes (gateway/router via gateway/cli).
+ * and commits the pages as a job through gateway/intake/faxjob, as a line
+ * of the daemon does: the call record in meta.json, the T.30 transcript in
+ * t30.log, recipients from the routes (gateway/spool/router via gateway/cli).
  * The spool is checked writable (job created, pages.tif opened, free
  * space) before the call starts.
  * Exit: 0 job committed (complete or partial), 1 call failed or spool
@@ -29,15 +29,15 @@
 
 #include "conf/config.h"
 #include "conf/snapshot.h"
-#include "gateway/calllog.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
-#include "gateway/errbuf.h"
-#include "gateway/faxjob.h"
-#include "gateway/job.h"
-#include "gateway/log.h"
-#include "gateway/queue.h"
-#include "gateway/xalloc.h"
+#include "gateway/intake/calllog.h"
+#include "gateway/intake/faxjob.h"
+#include "gateway/spool/job.h"
+#include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 #include "t30/callrec.h"
 #include "t30/faxrx.h"
 
@@ -388,7 +388,7 @@ run_call(struct rx_run *r)
     }
 }
 
-/* The call log entry of this call (gateway/calllog), pages or none. */
+/* The call log entry of this call (gateway/intake/calllog), pages or none. */
 static void
 log_call(struct rx_run *r, const struct callrec *rec, const char *reason,
          const char *job)

@@ -6,8 +6,8 @@
 #include "conf/snapshot.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
-#include "gateway/log.h"
-#include "gateway/scanjob.h"
+#include "gateway/intake/scanjob.h"
+#include "gateway/util/log.h"
 #include "scan/scanproc.h"
 
 static void

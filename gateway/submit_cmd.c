@@ -9,9 +9,9 @@
 #include "conf/snapshot.h"
 #include "gateway/cli.h"
 #include "gateway/commands.h"
-#include "gateway/docimport.h"
-#include "gateway/log.h"
-#include "gateway/submit.h"
+#include "gateway/intake/docimport.h"
+#include "gateway/intake/submit.h"
+#include "gateway/util/log.h"
 
 static void
 submit_cmd_usage(FILE *out)

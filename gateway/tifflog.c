@@ -1,4 +1,4 @@
-/* tifflog - libtiff messages through gateway/log; contract in tifflog.h */
+/* tifflog - libtiff messages through gateway/util/log; contract in tifflog.h */
 #include "gateway/tifflog.h"
 
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 
 #include <tiffio.h>
 
-#include "gateway/log.h"
-#include "gateway/spool.h"
+#include "gateway/spool/spool.h"
+#include "gateway/util/log.h"
 
 #define TIFFLOG_TEXT_MAX 512
 

@@ -1,5 +1,5 @@
 /*
- * tifflog - libtiff's own errors and warnings through gateway/log
+ * tifflog - libtiff's own errors and warnings through gateway/util/log
  *
  * libtiff reports through process-wide handlers that print to stderr,
  * unlabelled (e.g. the write errors of a page when the spool fills up
@@ -8,7 +8,7 @@
  * job it concerns:
  * the TIFF's client handle is its file descriptor (TIFFOpen), whose path
  * (/proc/self/fd) names the job directory spool/<state>/<id>/<file>.
- * Handles with their own handlers (libtiff 4.5 per-handle, as gateway/job
+ * Handles with their own handlers (libtiff 4.5 per-handle, as gateway/spool/job
  * uses) are not affected.
  * Callers: the daemon and the one-shot commands, before any thread starts.
  * Must not: touch the TIFF. Errors: none. Threads: the handlers run on any.

@@ -20,7 +20,7 @@
 #include <sane/sane.h>
 #include <sane/saneopts.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 #define SCAN_READ_CHUNK 32768 /* bytes per sane_read(); backends may return less */
 #define SCAN_BLANK_PPM  1000  /* blank: fewer black pixels per million than this */

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define SCAN_MAX_PAGES  500   /* a batch longer than this is an error */
 #define SCAN_MAX_EXTRA  16    /* extra name=value options */

@@ -18,8 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/commands.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 extern char **environ;
 

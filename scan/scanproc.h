@@ -36,8 +36,9 @@ int scanproc_run(const struct scan_opts *o, scan_page_fn fn, void *arg,
 int scanproc_buttons(const struct scan_opts *o, struct scan_buttons *out,
                      struct scan_report *rep, struct errbuf *why);
 
-/* The reader's side is `ifaxgw scan-reader`, scanproc_reader_main() in
- * gateway/commands.h: not for people, scanproc_run() writes its command
- * line and reads its binary output. */
+/* The reader's side is `ifaxgw scan-reader` (dispatched by gateway/main.c
+ * through gateway/commands.h): not for people, scanproc_run() writes its
+ * command line and reads its binary output. */
+int scanproc_reader_main(int argc, char **argv);
 
 #endif

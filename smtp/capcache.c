@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 #define CAPCACHE_VERSION 1
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define CAPCACHE_FILE        "caps.json"
 #define CAPCACHE_ENTRIES_MAX 10000 /* recipients kept; oldest dropped */

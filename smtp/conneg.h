@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gateway/errbuf.h"
-#include "gateway/page_format.h"
+#include "gateway/page/page_format.h"
+#include "gateway/util/errbuf.h"
 
 #define CONNEG_CAPS_MAX     65536 /* reassembled capability bytes (1.4) */
 #define CONNEG_FEATURES_MAX 512   /* Content-Features value we write */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 struct cr_line {
     const char *text; /* after code, status and CONNEG token */

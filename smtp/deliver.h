@@ -29,9 +29,9 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
-#include "gateway/metrics.h"
-#include "gateway/queue.h"
+#include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/metrics.h"
 
 #define DELIVER_IDLE_MS                                                        \
     60000 /* a worker rechecks the queue at least this                         \

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 struct dest {
     char key[DEST_KEY_MAX];

@@ -19,8 +19,8 @@
 
 #include <ares.h>
 
-#include "gateway/log.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 
 #define DNS_MX_MAX 64 /* MX records considered; more is a hostile zone */
 #define DNS_T_MX   15 /* RFC 1035 3.2.2 */

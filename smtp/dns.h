@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define DNS_TARGETS_MAX     16 /* RFC 5321 5.1: MAY cap; SHOULD try at least 2 */
 #define DNS_HOST_MAX        255 /* RFC 5321 4.5.3.1.2 domain, octets */

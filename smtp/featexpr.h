@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define FEATEXPR_INPUT_MAX 65536  /* bytes of filter text (RFC 4141 listing) */
 #define FEATEXPR_DEPTH_MAX 64     /* nested parentheses */

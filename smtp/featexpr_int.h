@@ -1,9 +1,12 @@
 /*
  * featexpr_int - the parsed form shared by featexpr.c (public face:
- * printer, evaluation, collections), featparse.c (parser) and featsolve.c (RFC
- * 2533 5 satisfiability and intersection). Private to smtp/featexpr*: no other
- * module includes this. Memory: every node, value and string of an expression
- * lives in its arena and goes away with featexpr_free().
+ * printer, evaluation, collections), featparse.c (parser), featsolve.c (RFC
+ * 2533 5 satisfiability and intersection) and featnode.c (arena, value
+ * order). Private to smtp/feat*: no other module includes this.
+ * Calls run one way: featexpr.c -> featparse.c, featsolve.c -> featnode.c
+ * (featparse_run and featsolve_run are for featexpr.c only; featnode.c
+ * calls none of the others). Memory: every node, value and string of an
+ * expression lives in its arena and goes away with featexpr_free().
  */
 #ifndef IFAXGW_SMTP_FEATEXPR_INT_H
 #define IFAXGW_SMTP_FEATEXPR_INT_H
@@ -12,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/featexpr.h"
 
 #define FEATEXPR_DOMAINS_MAX 8 /* value kinds one tag is compared with */

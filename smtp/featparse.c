@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "smtp/featexpr_int.h"
 
 #define FX_NUM_DIGITS  18 /* digits in one integer: fits int64 */

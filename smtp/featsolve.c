@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "smtp/featexpr_int.h"
 
 #define FS_STEPS_MAX 20000000L /* node visits per question */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 #define B64_IN_LINE  57   /* input octets per 76-character base64 line */
 #define QP_LINE_MAX  76   /* RFC 2045 6.7 (5), including the soft-break '=' */

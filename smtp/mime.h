@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define MIME_HEADER_LINE_MAX 78   /* RFC 5322 2.1.1 SHOULD, without CRLF */
 #define MIME_B64_LINE        76   /* RFC 2045 6.8 */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 #define NOTICE_BODY_MAX (NOTICE_TAIL_LINES * NOTICE_LINE_MAX + 8192)
 

@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "gateway/errbuf.h"
-#include "gateway/job.h"
+#include "gateway/spool/job.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/mime.h"
 
 #define NOTICE_TAIL_LINES 40  /* transcript lines kept for a notice */

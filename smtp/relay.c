@@ -10,8 +10,8 @@
 
 #include <curl/curl.h>
 
-#include "gateway/log.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 
 #define RELAY_PORT_SUBMISSION 587 /* RFC 6409 */
 #define RELAY_PORT_SMTPS      465 /* RFC 8314 implicit TLS */

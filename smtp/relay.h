@@ -21,7 +21,7 @@
 #include <stdbool.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/mime.h"
 
 #define RELAY_REPLY_MAX 512  /* the final reply line kept per message */

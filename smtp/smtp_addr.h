@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define SMTP_LOCAL_MAX  64  /* RFC 5321 4.5.3.1.1 local-part, octets */
 #define SMTP_DOMAIN_MAX 255 /* 4.5.3.1.2 domain, octets */

@@ -10,8 +10,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "gateway/log.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 #include "smtp/smtp_addr.h"
 #include "smtp/smtp_conn.h"
 

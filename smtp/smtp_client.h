@@ -21,7 +21,7 @@
 #include <sys/types.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/dns.h"
 #include "smtp/smtp_reply.h"
 

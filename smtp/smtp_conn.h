@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define SMTP_CONN_BUF                                                          \
     (65536 + 4096) /* read buffer, bytes; lines longer than it fail before it \

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "gateway/log.h"
+#include "gateway/util/log.h"
 
 static int
 is_digit(char c)

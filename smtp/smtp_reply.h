@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 #define SMTP_LINE_MAX                                                          \
     2048 /* one reply line without CRLF: 4x RFC 5321's 512 */

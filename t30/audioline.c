@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "t30/faxrx.h"
 #include "t30/rxcall.h"
 

@@ -30,7 +30,7 @@
 #include <stdatomic.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "t30/line.h"
 
 #define AUDIOLINE_HDR_MAX     256  /* the CALL line, '\n' included */

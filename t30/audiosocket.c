@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/log.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 #include "t30/faxrx.h"
 
 #define POLL_MS 200 /* stop flag checked this often */

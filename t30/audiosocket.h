@@ -50,7 +50,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "t30/line.h"
 #include "t30/rxcall.h"
 

@@ -8,8 +8,8 @@
 
 #include <spandsp.h>
 
-#include "gateway/log.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 
 #define FRAMES_GROW 64
 

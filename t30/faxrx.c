@@ -11,7 +11,7 @@
 
 #include <spandsp.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "t30/ladder.h"
 
 #define PROGRESS_CHECK_MS 1000 /* how often image rows are polled */

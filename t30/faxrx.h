@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "t30/callrec.h"
 
 #define FAXRX_RATE  8000 /* samples per second, G.711 line audio */
@@ -105,7 +105,7 @@ struct faxrx *faxrx_init(const struct faxrx_opts *o, const char *tiff_path,
  * t30/line.c). All three get arg. */
 /* Same shapes as SpanDSP's t30_set_handler_t / t30_send_hdlc_handler_t
  * (this header stays free of <spandsp.h>: its queue_* names clash with
- * gateway/queue.h). */
+ * gateway/spool/queue.h). */
 typedef void faxrx_set_type_fn(void *arg, int type, int bit_rate,
                                int short_train, int use_hdlc);
 typedef void faxrx_send_hdlc_fn(void *arg, const uint8_t *msg, int len);

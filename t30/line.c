@@ -8,8 +8,8 @@
 
 #include <spandsp.h>
 
-#include "gateway/log.h"
-#include "gateway/xalloc.h"
+#include "gateway/util/log.h"
+#include "gateway/util/xalloc.h"
 #include "t30/class1.h"
 #include "t30/faxrx.h"
 #include "t30/rxcall.h"

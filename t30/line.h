@@ -32,7 +32,7 @@
 #include <stddef.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "t30/callrec.h"
 #include "t30/faxrx.h"
 

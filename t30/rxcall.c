@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 
 struct rxcall {
     struct rxcall_handlers h;

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "t30/callrec.h"
 #include "t30/faxrx.h"
 #include "t30/line.h"

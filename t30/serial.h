@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 
 /* Open and configure; returns the fd (non-blocking, close-on-exec). */
 int serial_open(const char *dev, int baud, enum config_flow flow,

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "smtp/conneg.h"
 #include "smtp/featexpr.h"
 

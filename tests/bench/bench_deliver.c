@@ -28,9 +28,9 @@
 #include <unistd.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
-#include "gateway/job.h"
-#include "gateway/queue.h"
+#include "gateway/spool/job.h"
+#include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/deliver.h"
 
 #define SINK_LINE_MAX 4096

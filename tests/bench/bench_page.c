@@ -21,7 +21,7 @@
 #include <jbig85.h>
 #include <tiffio.h>
 
-#include "gateway/page.h"
+#include "gateway/page/page.h"
 
 #define BENCH_MAX_REPS 50
 

@@ -22,9 +22,9 @@
 
 #include <tiffio.h>
 
-#include "gateway/job.h"
-#include "gateway/queue.h"
-#include "gateway/spool.h"
+#include "gateway/spool/job.h"
+#include "gateway/spool/queue.h"
+#include "gateway/spool/spool.h"
 
 #define ROUNDS 3
 

@@ -1,7 +1,7 @@
 /* fuzz_docimport - libFuzzer target for the readers of documents handed in
- * with `ifaxgw submit` (gateway/docimport: kind sniffing, the PBM parser,
- * PNG through page_png_read, TIFF, and each page's normalisation to the fax
- * grid). PDF and PostScript are left out: they go to Ghostscript, a
+ * with `ifaxgw submit` (gateway/intake/docimport: kind sniffing, the PBM
+ * parser, PNG through page_png_read, TIFF, and each page's normalisation to
+ * the fax grid). PDF and PostScript are left out: they go to Ghostscript, a
  * process of its own. Seeds: tests/data/fuzz/fuzz_docimport/.
  */
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "gateway/docimport.h"
+#include "gateway/intake/docimport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "smtp/conneg.h"
 #include "smtp/featexpr.h"
 

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/smtp_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

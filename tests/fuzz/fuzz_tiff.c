@@ -1,5 +1,5 @@
 /* fuzz_tiff - libFuzzer target for the page module's TIFF reader
- * (gateway/page_tiff through page_tiff_read: libtiff, the G3/G4 codecs and
+ * (gateway/page/page_tiff through page_tiff_read: libtiff, the G3/G4 codecs and
  * the JBIG T.85 decoder on hostile bytes), and its g4_only mode (PDF
  * passthrough). Seeds: tests/data/fuzz/fuzz_tiff/.
  */
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gateway/page_tiff.h"
+#include "gateway/page/page_tiff.h"
 
 #define FUZZ_TIFF_MAX_PIXELS (32u << 20) /* keep each run small and quick */
 

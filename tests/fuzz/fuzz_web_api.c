@@ -1,11 +1,11 @@
-/* fuzz_web_api - gateway/web_api request routing, query and body parsing.
+/* fuzz_web_api - gateway/web/web_api request routing, query and body parsing.
  * Input: method byte, then "path?query", a newline, then the body. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/web_api.h"
+#include "gateway/web/web_api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The call log (gateway/calllog) with real calls: a SpanDSP sender's call
+# The call log (gateway/intake/calllog) with real calls: a SpanDSP sender's call
 # recorded by tests/tools/fax_record and decoded by `ifaxgw receive`, once
 # whole (2 pages: ok, a job) and once cut off during page 1 (zero pages:
 # failed, no job, which left no trace before the call log). Checks both in

@@ -2,7 +2,7 @@
 # test_system_latin1 - far-end text that is not UTF-8 (issue 15.3). A
 # recorded SpanDSP call whose CSID is the Latin-1 bytes "M\xfcller GmbH"
 # is played into an audio line of `ifaxgw run`; the mail goes to
-# tests/peers/ifax_device.py. The rule (gateway/farend.h): bytes that are
+# tests/peers/ifax_device.py. The rule (gateway/util/farend.h): bytes that are
 # not UTF-8 are read as Latin-1. Checks: meta.json's csid is "Müller GmbH"
 # and its subject is the route's template with it; the mail (parsed with
 # Python's email package) has a Subject, RFC 2047-encoded, that decodes to

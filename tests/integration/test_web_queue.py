@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gateway/web over the real queue (gateway/web_queue + gateway/queue +
+"""gateway/web over the real queue (gateway/web/web_queue + gateway/spool/queue +
 gateway/page): jobs made and settled through the queue API by web_testsrv
 mkq, served by web_testsrv serve --queue 1, read and changed with
 http.client: counts, history, detail, a real PNG thumbnail of pages.tif,

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/errbuf.h"
-#include "gateway/job.h"
-#include "gateway/queue.h"
+#include "gateway/spool/job.h"
+#include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
 
 #define RCPT_ARGS_MAX 16
 

@@ -1,5 +1,5 @@
-/* queue_crash_child - drives gateway/queue for the crash, disk-full and CLI
- * integration tests.
+/* queue_crash_child - drives gateway/spool/queue for the crash, disk-full and
+ * CLI integration tests.
  *
  *   queue_crash_child run SPOOL ACKFILE SEED   commit jobs and record outcomes
  *       forever; after each call returns, append one line to ACKFILE:
@@ -24,9 +24,9 @@
 
 #include <tiffio.h>
 
-#include "gateway/job.h"
-#include "gateway/queue.h"
-#include "gateway/spool.h"
+#include "gateway/spool/job.h"
+#include "gateway/spool/queue.h"
+#include "gateway/spool/spool.h"
 
 static const int retry_s[] = {1, 2};
 static const struct queue_policy policy = {

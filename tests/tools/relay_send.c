@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/mime.h"
 #include "smtp/relay.h"
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/errbuf.h"
-#include "gateway/log.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/log.h"
 #include "smtp/dns.h"
 #include "smtp/smtp_client.h"
 

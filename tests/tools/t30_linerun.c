@@ -23,7 +23,7 @@
 
 #include <jansson.h>
 
-#include "gateway/log.h"
+#include "gateway/util/log.h"
 #include "t30/callrec.h"
 #include "t30/line.h"
 

@@ -19,14 +19,14 @@
  *                                             hold it (being delivered);
  *                                             again: release it
  *   serve ... --queue 1                       jobs from the real queue via
- *                                             gateway/web_queue
+ *                                             gateway/web/web_queue
  *
  * Without --queue the job handlers are an in-test provider over job
  * directories whose meta.json is already in the API's shape (fast to make
  * by the thousand for the benchmark), thumbnails drawn by cairo. Lines and
  * the scanner are always simulated (a scan in --queue mode commits a real
  * job). The web module itself is the real code in both modes. The call
- * log is always the real one (gateway/calllog over SPOOL/calls/).
+ * log is always the real one (gateway/intake/calllog over SPOOL/calls/).
  */
 #define _DEFAULT_SOURCE /* mkdtemp-free dirent d_type, realpath */
 #include <dirent.h>
@@ -43,16 +43,16 @@
 #include <cairo.h>
 #include <jansson.h>
 
-#include "gateway/errbuf.h"
-#include "gateway/job.h"
-#include "gateway/metrics.h"
-#include "gateway/page.h"
-#include "gateway/queue.h"
-#include "gateway/web.h"
-#include "gateway/web_auth.h"
-#include "gateway/web_calls.h"
-#include "gateway/web_queue.h"
-#include "gateway/xalloc.h"
+#include "gateway/page/page.h"
+#include "gateway/spool/job.h"
+#include "gateway/spool/queue.h"
+#include "gateway/util/errbuf.h"
+#include "gateway/util/metrics.h"
+#include "gateway/util/xalloc.h"
+#include "gateway/web/web.h"
+#include "gateway/web/web_auth.h"
+#include "gateway/web/web_calls.h"
+#include "gateway/web/web_queue.h"
 
 struct tjob {
     char id[WEB_JOB_ID_MAX + 1];

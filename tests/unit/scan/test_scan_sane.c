@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "gateway/xalloc.h"
+#include "gateway/util/xalloc.h"
 #include "scan/scan.h"
 #include "scan/scanproc.h"
 

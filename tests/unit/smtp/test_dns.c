@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "conf/config.h"
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/dns.h"
 
 static void

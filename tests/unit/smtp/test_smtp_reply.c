@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "gateway/errbuf.h"
+#include "gateway/util/errbuf.h"
 #include "smtp/smtp_addr.h"
 #include "smtp/smtp_reply.h"
 
