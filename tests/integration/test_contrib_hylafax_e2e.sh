@@ -54,6 +54,16 @@ gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=tiffg3 -r204x196 -sPAPERSIZE=a4 \
 sys_device dev
 spool=$TMP/spool
 chmod 755 "$TMP"
+# uucp runs the gateway and the hook's submit: nothing they need may lie
+# where only root can reach (a checkout under /root, as in a fresh
+# Debian): their own copies of the binary and of LeakSanitizer's
+# suppressions, in $TMP
+install -m 755 "$IFAXGW" "$TMP/ifaxgw"
+IFAXGW=$TMP/ifaxgw
+if [[ "${LSAN_OPTIONS:-}" =~ suppressions=([^:]+) ]]; then
+    install -m 644 "${BASH_REMATCH[1]}" "$TMP/lsan.supp"
+    export LSAN_OPTIONS=${LSAN_OPTIONS/"${BASH_REMATCH[1]}"/$TMP/lsan.supp}
+fi
 mkdir -m 750 "$spool"
 chown uucp:uucp "$spool"
 sys_conf "$TMP/gw.conf" "$spool" "" \
