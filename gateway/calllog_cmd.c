@@ -19,6 +19,7 @@
 #include "gateway/intake/calllog.h"
 #include "gateway/spool/spool.h"
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 
 #define CMD_ESC_MAX 96 /* shown width of one far-end field */
 
@@ -118,7 +119,7 @@ parse_args(int argc, char **argv, struct calls_args *a)
         else if (strcmp(o, "-q") == 0 && more)
             a->q.text = argv[++i];
         else if (strcmp(o, "--since") == 0 && more) {
-            a->q.since_ms = parse_since(argv[++i], spool_now_ms());
+            a->q.since_ms = parse_since(argv[++i], mstime_wall());
             if (a->q.since_ms < 0) {
                 fprintf(stderr, "ifaxgw calls: --since: a date "
                                 "YYYY-MM-DD[THH:MM[:SS]] or an age like 12h\n");

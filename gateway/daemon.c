@@ -29,6 +29,7 @@
 #include "gateway/tifflog.h"
 #include "gateway/util/log.h"
 #include "gateway/util/metrics.h"
+#include "gateway/util/mstime.h"
 #include "gateway/web/web.h"
 #include "gateway/web/web_calls.h"
 #include "gateway/web/web_queue.h"
@@ -56,15 +57,6 @@ struct daemon {
     char web_started[300];  /* "enable listen port" the web started with */
     atomic_bool delivering; /* workers running: /healthz reads it */
 };
-
-static int64_t
-daemon_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 daemon_on_recover(void *arg, enum queue_recovery what, const char *id,
@@ -436,7 +428,7 @@ static void
 daemon_housekeeping(struct daemon *d, int64_t *last_purge_ms)
 {
     struct errbuf why;
-    int64_t now = daemon_now_ms();
+    int64_t now = mstime_wall();
     int n;
 
     if (queue_rescan(d->q, false, &why) == -1)

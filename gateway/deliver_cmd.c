@@ -15,6 +15,7 @@
 #include "gateway/cli.h"
 #include "gateway/commands.h"
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "smtp/deliver.h"
 
 #define DELIVER_WORKERS_MAX 64
@@ -68,7 +69,7 @@ run_worker(void *arg)
              * with another worker becomes claimable when that one ends */
             if (atomic_load(&r->in_pass) == 0)
                 break;
-            (void)queue_wait(r->q, deliver_now_ms() + 1000);
+            (void)queue_wait(r->q, mstime_wall() + 1000);
         }
     }
     return NULL;
@@ -138,7 +139,7 @@ deliver_cmd_main(int argc, char **argv)
     }
     if (run.once)
         workers = 1;
-    run.start_ms = deliver_now_ms();
+    run.start_ms = mstime_wall();
     run.q = q;
     atomic_init(&run.in_pass, 0);
     for (i = 0; i < workers; i++)

@@ -13,6 +13,7 @@
 #include "gateway/spool/router.h"
 #include "gateway/util/farend.h"
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "t30/audioline.h"
 #include "t30/audiosocket.h"
@@ -50,15 +51,6 @@ struct lines {
     struct lines_one one[LINES_MAX];
 };
 
-static int64_t
-lines_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The call log (gateway/intake/calllog): every call, answered or not. */
 static void
 lines_log_call(struct lines_call *k, const struct callrec *rec,
@@ -73,7 +65,7 @@ lines_log_call(struct lines_call *k, const struct callrec *rec,
     c.line = o->st.name;
     c.caller_name = k->caller_name;
     if (rec == NULL)
-        c.start_ms = c.end_ms = lines_now_ms();
+        c.start_ms = c.end_ms = mstime_wall();
     if (refused != NULL) {
         c.caller_id = refused->caller_id;
         c.caller_name = refused->caller_name;
@@ -91,7 +83,7 @@ lines_log_call(struct lines_call *k, const struct callrec *rec,
 static void
 lines_call_begin(struct lines_status *st, const struct line_call *c)
 {
-    int64_t now = lines_now_ms();
+    int64_t now = mstime_wall();
 
     if (st->call_start_ms == 0)
         st->call_start_ms = now;
@@ -218,7 +210,7 @@ lines_note_call(struct lines_call *k, const struct callrec *rec,
     o->st.calls++;
     o->st.failures += ok ? 0 : 1;
     o->st.pages += rec ? rec->npages : 0;
-    o->st.last_start_ms = rec ? rec->start_ms : lines_now_ms();
+    o->st.last_start_ms = rec ? rec->start_ms : mstime_wall();
     farend_utf8(rec ? rec->remote_csid : "", o->st.last_csid,
                 sizeof o->st.last_csid);
     farend_utf8(rec ? rec->caller_id : "", o->st.last_caller,
@@ -311,7 +303,7 @@ lines_on_status(void *arg, const struct line_report *r)
     if (before != (int)r->status || o->st.page != r->page ||
         o->st.bit_rate != r->bit_rate ||
         o->st.training_rate != r->training_rate)
-        o->st.progress_ms = lines_now_ms();
+        o->st.progress_ms = mstime_wall();
     o->st.status = (int)r->status;
     o->st.page = r->page;
     o->st.bit_rate = r->bit_rate;
@@ -497,7 +489,7 @@ lines_start(const struct config *cf, struct queue *q, struct metrics *m,
 bool
 lines_drain(struct lines *l, int64_t timeout_ms)
 {
-    int64_t until = lines_now_ms() + timeout_ms;
+    int64_t until = mstime_wall() + timeout_ms;
     struct timespec nap = {.tv_nsec = 200 * 1000000};
 
     if (l == NULL)
@@ -512,7 +504,7 @@ lines_drain(struct lines *l, int64_t timeout_ms)
         pthread_mutex_unlock(&l->mu);
         if (!busy)
             return true;
-        if (lines_now_ms() >= until)
+        if (mstime_wall() >= until)
             return false;
         nanosleep(&nap, NULL);
     }

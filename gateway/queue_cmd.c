@@ -16,6 +16,7 @@
 #include "gateway/spool/queue.h"
 #include "gateway/spool/spool.h"
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 
 #define CMD_ESC_MAX 256 /* shown width of one hostile field */
 
@@ -294,7 +295,7 @@ cmd_change(struct queue *q, const char *cmd, int argc, char **argv)
     if (argc != 1 || argv[0][0] == '-')
         return usage(stderr, 2);
     if (strcmp(cmd, "retry") == 0)
-        rc = queue_retry(q, argv[0], spool_now_ms(), &why);
+        rc = queue_retry(q, argv[0], mstime_wall(), &why);
     else
         rc = queue_delete(q, argv[0], &why);
     if (rc == -1) {

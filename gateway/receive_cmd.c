@@ -37,6 +37,7 @@
 #include "gateway/spool/queue.h"
 #include "gateway/util/errbuf.h"
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "t30/callrec.h"
 #include "t30/faxrx.h"
@@ -290,15 +291,6 @@ pick_line(const struct config *cf, const char *name)
     return NULL;
 }
 
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct rx_run {
     struct config *cf;
     struct queue *q;
@@ -363,7 +355,7 @@ run_open(struct rx_run *r, const struct rx_args *a, struct errbuf *why)
     r->job = faxjob_begin(r->q, path, sizeof path, why);
     if (r->job == NULL)
         return -1;
-    r->rx = faxrx_init(&o, path, wall_ms(), why);
+    r->rx = faxrx_init(&o, path, mstime_wall(), why);
     if (r->rx == NULL)
         return -1;
     faxrx_set_store_handler(r->rx, rx_store, r);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 
 extern char **environ;
@@ -51,15 +52,6 @@ struct scanproc {
     bool termed;       /* cancel (SIGUSR1) sent */
     long long last_ms; /* when the reader last sent something */
 };
-
-static long long
-scanproc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the reader's side: `ifaxgw scan-reader` ---- */
 
@@ -410,7 +402,7 @@ scanproc_spawn(struct scanproc *p, struct errbuf *why)
         return errbuf_errno(why, "scan: starting %s scan-reader", exe);
     }
     p->fd = pfd[0];
-    p->last_ms = scanproc_now_ms();
+    p->last_ms = mstime_mono();
     return 0;
 }
 
@@ -442,7 +434,7 @@ scanproc_read(struct scanproc *p, void *buf, size_t n, enum scan_result *res,
         if (r < 0 && errno != EINTR)
             return *res = SCAN_ERROR, errbuf_errno(why, "scan: poll");
         if (r <= 0) {
-            if (scanproc_now_ms() - p->last_ms < stall_ms)
+            if (mstime_mono() - p->last_ms < stall_ms)
                 continue;
             (void)kill(p->pid, SIGKILL);
             *res = SCAN_IO_ERROR;
@@ -462,7 +454,7 @@ scanproc_read(struct scanproc *p, void *buf, size_t n, enum scan_result *res,
                    errbuf_set(why, ERR_TEMP, NULL,
                               "scan: reader stopped mid-message");
         got += (size_t)k;
-        p->last_ms = scanproc_now_ms();
+        p->last_ms = mstime_mono();
     }
     return 1;
 }
@@ -611,7 +603,7 @@ scanproc_relay(struct scanproc *p, struct scanproc_run *r)
 static int
 scanproc_reap(struct scanproc *p, bool *killed)
 {
-    long long until = scanproc_now_ms() +
+    long long until = mstime_mono() +
                       (p->o->close_s > 0 ? p->o->close_s : 10) * 1000LL;
     int st = 0;
 
@@ -621,7 +613,7 @@ scanproc_reap(struct scanproc *p, bool *killed)
 
         if (w == p->pid || (w == -1 && errno != EINTR))
             return st;
-        if (scanproc_now_ms() >= until && !*killed) {
+        if (mstime_mono() >= until && !*killed) {
             (void)kill(p->pid, SIGKILL);
             *killed = true;
             (void)waitpid(p->pid, &st, 0);

@@ -21,6 +21,7 @@
 #include "gateway/page/page.h"
 #include "gateway/page/page_cache.h"
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "smtp/capcache.h"
 #include "smtp/conneg.h"
@@ -111,15 +112,6 @@ struct doc {
     char features[PAGE_FEATURES_MAX];
     bool have_features;
 };
-
-int64_t
-deliver_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 stat_add(struct deliver_ctx *d, uint64_t *field)
@@ -470,7 +462,7 @@ settle(struct pass *p, struct rcpt_work *w, enum rcpt_result res,
     o.reply = reply;
     o.capability = w->caps;
     o.profile = w->profile[0] ? w->profile : NULL;
-    o.now_ms = deliver_now_ms();
+    o.now_ms = mstime_wall();
     route = p->j->route ? config_route_find(p->cf, p->j->route) : NULL;
     o.notify_failure = p->j->notify != NULL;
     o.notify_success =
@@ -1149,7 +1141,7 @@ notice_send(struct pass *p, size_t idx, const char *tail, struct errbuf *why)
     ni.success = r->state == RCPT_DELIVERED;
     ni.reason = r->reply ? r->reply : "";
     ni.transcript = tail;
-    ni.now_ms = deliver_now_ms();
+    ni.now_ms = mstime_wall();
     m = notice_new(&ni, msgid, sizeof msgid, why);
     if (m == NULL)
         return -1;
@@ -1187,7 +1179,7 @@ notice_settle(struct pass *p, size_t idx, const char *tail)
     free(loaded);
     if (queue_record_notice(p->d->q, p->j, idx, res,
                             res == RCPT_RESULT_DELIVERED ? "sent" : why.text,
-                            deliver_now_ms(), &rw) == -1)
+                            mstime_wall(), &rw) == -1)
         log_error("job=%s cannot record notice: %s", p->j->id, rw.text);
     log_esc(e, sizeof e, p->j->notify);
     log_esc(e2, sizeof e2, r->address);
@@ -1297,7 +1289,7 @@ dest_group(struct pass *p, struct rcpt_work **grp, size_t k)
     else
         out = direct_group(p, grp, k, cause, sizeof cause);
     dest_release(p->d->dests, grp[0]->key, out, cause,
-                 p->cf->smtp.dead_destination_s, deliver_now_ms());
+                 p->cf->smtp.dead_destination_s, mstime_wall());
 }
 
 /* Deliver the due recipients of the claimed job, destination by
@@ -1337,7 +1329,7 @@ pass_run(struct pass *p)
     for (i = 0; i < p->j->n_rcpt; i++) {
         const char *tail = NULL;
 
-        if (!job_notice_due(p->j, i, deliver_now_ms()))
+        if (!job_notice_due(p->j, i, mstime_wall()))
             continue;
         for (size_t k = 0; k < n; k++)
             if (work[k].idx == i)
@@ -1536,7 +1528,7 @@ deliver_worker(void *arg)
 
     while (!atomic_load(&d->stop)) {
         struct errbuf why;
-        int64_t now = deliver_now_ms(), deadline;
+        int64_t now = mstime_wall(), deadline;
         int rc = deliver_run_once(d, now, &why);
 
         if (rc == 1)

@@ -79,7 +79,5 @@ void deliver_stop(struct deliver_ctx *d);
 
 void deliver_get_stats(struct deliver_ctx *d, struct deliver_stats *s);
 
-/* Epoch ms (CLOCK_REALTIME): the clock of the queue's times. */
-int64_t deliver_now_ms(void);
 
 #endif

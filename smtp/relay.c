@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 
 #define RELAY_PORT_SUBMISSION 587 /* RFC 6409 */
@@ -39,21 +40,12 @@ struct relay {
     struct relay_result last; /* last complete reply */
 };
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Enter a step: its own timeout from the table, as in direct delivery. */
 static void
 relay_enter(struct relay *r, enum smtp_step step)
 {
     r->step = step;
-    r->deadline_ms = now_ms() + 1000 * (int64_t)r->o->timeouts->secs[step];
+    r->deadline_ms = mstime_mono() + 1000 * (int64_t)r->o->timeouts->secs[step];
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT; /* curl_global_init */
@@ -220,7 +212,7 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     struct relay *r = arg;
 
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    if (r->deadline_ms > 0 && now_ms() > r->deadline_ms) {
+    if (r->deadline_ms > 0 && mstime_mono() > r->deadline_ms) {
         r->timed_out = r->step;
         return 1;
     }

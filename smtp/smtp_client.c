@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "smtp/smtp_addr.h"
 #include "smtp/smtp_conn.h"
@@ -120,7 +121,7 @@ smtp_enter(struct smtp_session *s, enum smtp_step next)
     if (secs <= 0)
         IFX_BUG("smtp timeout for %s is %d", smtp_step_name(next), secs);
     s->step = next;
-    s->deadline_ms = smtp_conn_now_ms() + 1000 * (int64_t)secs;
+    s->deadline_ms = mstime_mono() + 1000 * (int64_t)secs;
 }
 
 /* An I/O failure ends the connection: name the step, keep the class. */

@@ -20,14 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-int64_t
-smtp_conn_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "gateway/util/mstime.h"
 
 void
 smtp_conn_init(struct smtp_conn *c)
@@ -45,7 +38,7 @@ wait_fd(struct smtp_conn *c, short events, int64_t deadline_ms,
 {
     for (;;) {
         struct pollfd p = {.fd = c->fd, .events = events};
-        int64_t left = deadline_ms - smtp_conn_now_ms();
+        int64_t left = deadline_ms - mstime_mono();
         int rc;
 
         if (left <= 0)

@@ -2,7 +2,7 @@
  * smtp_conn - one SMTP connection's bytes: TCP and OpenSSL TLS with deadlines
  *
  * Non-blocking socket driven by poll(2): every call takes an absolute
- * deadline on the monotonic clock (smtp_conn_now_ms()) and fails TEMP when
+ * deadline on the monotonic clock (mstime_mono()) and fails TEMP when
  * it passes. Reads whole lines (LF-terminated) from its own buffer; a line
  * longer than the caller's limit is an error (O1). STARTTLS upgrades the
  * socket in place (RFC 3207). Owns the descriptor and the SSL objects.
@@ -38,7 +38,6 @@ enum smtp_conn_verify {
     SMTP_CONN_VERIFY    /* chain against ca_file/system store + name */
 };
 
-int64_t smtp_conn_now_ms(void);
 
 /* Zero c and mark it closed. */
 void smtp_conn_init(struct smtp_conn *c);

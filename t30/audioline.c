@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "t30/faxrx.h"
 #include "t30/rxcall.h"
@@ -143,7 +144,7 @@ call_read(struct audioline *s, size_t room)
     r = recv(c->fd, c->in + c->in_len, room, MSG_DONTWAIT);
     if (r > 0) {
         c->in_len += (size_t)r;
-        c->last_rx_ms = rxcall_mono_ms();
+        c->last_rx_ms = mstime_mono();
         return 0;
     }
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -169,7 +170,7 @@ static int
 hdr_read(struct audioline *s, struct rxcall_id *h)
 {
     struct audioline_call *c = &s->call;
-    int64_t until = rxcall_mono_ms() + AUDIOLINE_HDR_WAIT_MS;
+    int64_t until = mstime_mono() + AUDIOLINE_HDR_WAIT_MS;
     uint8_t *nl;
     size_t len;
 
@@ -187,7 +188,7 @@ hdr_read(struct audioline *s, struct rxcall_id *h)
             return errbuf_set(&s->why, ERR_PERM, "", "CALL line too long");
         if (stopping(s))
             return errbuf_set(&s->why, ERR_TEMP, "", "line stopping");
-        if (rxcall_mono_ms() >= until) /* a silent peer: no header; a stalled */
+        if (mstime_mono() >= until) /* a silent peer: no header; a stalled */
             return c->in_len >= 5 ? errbuf_set(&s->why, ERR_PERM, "",
                                                "CALL line incomplete")
                                   : 0;
@@ -281,7 +282,7 @@ call_run(struct audioline *s)
 
     report(s, LINE_STATUS_RECEIVING, "answered");
     while (call_feed(s) && !c->eof && !stopping(s)) {
-        if (rxcall_mono_ms() - c->last_rx_ms > AUDIOLINE_SILENT_S * 1000)
+        if (mstime_mono() - c->last_rx_ms > AUDIOLINE_SILENT_S * 1000)
             break;
         if (poll(p, 2, POLL_MS) > 0) {
             if (p[1].revents & POLLIN)
@@ -318,7 +319,7 @@ call_one(struct audioline *s, int fd)
 
     memset(c, 0, sizeof *c);
     c->fd = fd;
-    c->last_rx_ms = rxcall_mono_ms();
+    c->last_rx_ms = mstime_mono();
     errbuf_clear(&s->why);
     c->rc = call_begin(s);
     if (c->rc == NULL) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "t30/faxrx.h"
 
@@ -299,7 +300,7 @@ read_some(struct as_call *c)
     r = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
     if (r > 0) {
         c->in_len += (size_t)r;
-        c->last_rx_ms = rxcall_mono_ms();
+        c->last_rx_ms = mstime_mono();
         return 1;
     }
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -364,7 +365,7 @@ frame_wait(struct as_call *c, uint8_t *type, const uint8_t **pay, size_t *len)
             errbuf_set(&c->why, ERR_TEMP, "", "line stopping");
             return FRAME_END;
         }
-        if (rxcall_mono_ms() - c->last_rx_ms >
+        if (mstime_mono() - c->last_rx_ms >
             (int64_t)c->s->timeout_s * 1000) {
             errbuf_set(&c->why, ERR_TEMP, "", "no frame for %d s",
                        c->s->timeout_s);
@@ -450,7 +451,7 @@ call_serve(struct as_call *c)
     char text[64], e1[96], e2[96];
     void *ctx;
 
-    c->last_rx_ms = rxcall_mono_ms();
+    c->last_rx_ms = mstime_mono();
     if (call_uuid(c) == -1) {
         log_warn("line=%s peer=%s call ended before answering: %s",
                  c->s->name, c->peer, c->why.text);

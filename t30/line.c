@@ -9,6 +9,7 @@
 #include <spandsp.h>
 
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "t30/class1.h"
 #include "t30/faxrx.h"
@@ -125,15 +126,6 @@ struct line_state {
     int64_t pace_ms; /* no fax command before this (after a failure) */
 };
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *
 line_status_name(enum line_status st)
 {
@@ -167,7 +159,7 @@ static void
 at_trace(struct line_state *s, char dir, const char *text)
 {
     char esc[AT_TRACE_TEXT];
-    int64_t t = mono_ms() - s->at_t0;
+    int64_t t = mstime_mono() - s->at_t0;
     int n;
 
     if (!s->at_on)
@@ -220,7 +212,7 @@ on_line_idle(void *arg, const struct class1_event *ev)
     r = class1_result_parse(ev->text);
     if (r == CLASS1_RES_RING) {
         s->nrings++;
-        s->last_ring_ms = mono_ms();
+        s->last_ring_ms = mstime_mono();
         s->garbage = 0;
     } else if (class1_callinfo_parse(ev->text, &s->ci)) {
         s->garbage = 0;
@@ -238,13 +230,13 @@ static int
 command(struct line_state *s, const char *at, int timeout_ms)
 {
     uint8_t buf[READ_CHUNK];
-    int64_t end = mono_ms() + timeout_ms;
+    int64_t end = mstime_mono() + timeout_ms;
     int n;
 
     s->last_res = CLASS1_RES_NONE;
     if (send_str(s, at) < 0)
         return -1;
-    while (mono_ms() < end && !stopping(s)) {
+    while (mstime_mono() < end && !stopping(s)) {
         n = serial_read(s->fd, buf, sizeof buf, 100, &s->why);
         if (n < 0)
             return -1;
@@ -363,7 +355,7 @@ static void
 set_op(struct line_state *s, enum op op, int timeout_ms)
 {
     s->op = op;
-    s->op_deadline_ms = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+    s->op_deadline_ms = timeout_ms > 0 ? mstime_mono() + timeout_ms : 0;
 }
 
 static void
@@ -452,7 +444,7 @@ cmd_ok(struct line_state *s)
 static void
 cmd_failed(struct line_state *s, enum class1_result r)
 {
-    s->pace_ms = mono_ms() + CMD_PACE_MS;
+    s->pace_ms = mstime_mono() + CMD_PACE_MS;
     s->cmd_fails++;
     if (r == CLASS1_RES_ERROR)
         s->cmd_errors++;
@@ -745,7 +737,7 @@ drive(struct line_state *s)
 
     if (s->gone || s->hungup || faxrx_t30(s->rx) == NULL)
         return;
-    if (mono_ms() < s->pace_ms)
+    if (mstime_mono() < s->pace_ms)
         return; /* a fax command just failed: no retry at once */
     if (waiting_rx &&
         (s->fifo_n > 0 || (s->rx_pending && !same_rx(&s->want, &s->active)))) {
@@ -769,7 +761,7 @@ drive(struct line_state *s)
 static void
 op_timeout(struct line_state *s)
 {
-    if (s->op_deadline_ms == 0 || mono_ms() < s->op_deadline_ms)
+    if (s->op_deadline_ms == 0 || mstime_mono() < s->op_deadline_ms)
         return;
     errbuf_set(&s->why, ERR_TEMP, "", "modem gave no answer during the call");
     s->gone = true;
@@ -811,7 +803,7 @@ call_start(struct line_state *s, const struct line_call *c)
     s->at_trace[0] = '\0';
     s->at_lines = s->at_dropped = 0;
     s->at_data = 0;
-    s->at_t0 = mono_ms();
+    s->at_t0 = mstime_mono();
     s->at_on = true;
     s->fifo_head = s->fifo_n = 0;
     s->rx_pending = false;
@@ -845,7 +837,7 @@ static void
 call_run(struct line_state *s)
 {
     uint8_t buf[READ_CHUNK];
-    int64_t last = mono_ms(), now;
+    int64_t last = mstime_mono(), now;
     int n;
 
     set_op(s, OP_ATA, LINE_ATA_TIMEOUT_MS);
@@ -859,7 +851,7 @@ call_run(struct line_state *s)
             break;
         }
         class1_feed(&s->parser, buf, (size_t)n, on_call_event, s);
-        now = mono_ms();
+        now = mstime_mono();
         if (!faxrx_advance(s->rx, (int)(now - last)))
             break;
         last = now;
@@ -950,7 +942,7 @@ static int
 idle_run(struct line_state *s)
 {
     uint8_t buf[READ_CHUNK];
-    int64_t last_ok = mono_ms();
+    int64_t last_ok = mstime_mono();
     int n, seen;
 
     report(s, LINE_STATUS_IDLE, "");
@@ -971,18 +963,18 @@ idle_run(struct line_state *s)
             if (on_rings(s)) {
                 if (s->gone)
                     return -1;
-                last_ok = mono_ms();
+                last_ok = mstime_mono();
             }
         }
         if (s->nrings > 0 &&
-            mono_ms() - s->last_ring_ms > LINE_RING_GAP_S * 1000) {
+            mstime_mono() - s->last_ring_ms > LINE_RING_GAP_S * 1000) {
             ring_reset(s);
             report(s, LINE_STATUS_IDLE, "caller gave up");
         }
-        if (s->nrings == 0 && mono_ms() - last_ok > LINE_KEEPALIVE_S * 1000) {
+        if (s->nrings == 0 && mstime_mono() - last_ok > LINE_KEEPALIVE_S * 1000) {
             if (command(s, "AT", LINE_CMD_TIMEOUT_MS) < 0)
                 return -1;
-            last_ok = mono_ms();
+            last_ok = mstime_mono();
         }
     }
     return 0;

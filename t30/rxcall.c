@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 
 struct rxcall {
@@ -13,15 +14,6 @@ struct rxcall {
     struct faxrx *rx;
     int page_reported, rate_reported, training_reported;
 };
-
-int64_t
-rxcall_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 rxcall_line_opts(struct faxrx_opts *o,
@@ -44,15 +36,6 @@ rxcall_backoff(const atomic_int *stop, int *backoff_s)
     }
     *backoff_s = *backoff_s * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S
                                                      : *backoff_s * 2;
-}
-
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -137,8 +120,8 @@ rxcall_start(const struct rxcall_handlers *h, const struct faxrx_opts *o,
     }
     if (h->start(h->job_arg, lc, path, sizeof path, why) < 0)
         return NULL;
-    rx = fe != NULL ? faxrx_init_frontend(o, path, wall_ms(), fe, why)
-                    : faxrx_init(o, path, wall_ms(), why);
+    rx = fe != NULL ? faxrx_init_frontend(o, path, mstime_wall(), fe, why)
+                    : faxrx_init(o, path, mstime_wall(), why);
     if (rx == NULL) {
         if (h->end != NULL)
             h->end(h->job_arg, NULL);

@@ -47,8 +47,6 @@ struct rxcall_handlers {
 
 /* --- what every line kind's thread needs ---------------------------------- */
 
-/* The monotonic clock in ms (timeouts, pacing). */
-int64_t rxcall_mono_ms(void);
 
 /* A line's receive options from its config: faxrx_opts_from_config(),
  * the line's name and its station id (copied into station_id, which o

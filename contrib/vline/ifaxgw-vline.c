@@ -36,6 +36,8 @@
 
 #include <spandsp.h>
 
+#include "gateway/util/mstime.h"
+
 #define BLOCK         160 /* samples per 20 ms */
 #define READ_MAX      256 /* bytes per master read (back-pressure) */
 #define RING_EVERY_MS 5000
@@ -110,15 +112,6 @@ on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
-}
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Write all of buf to the master; a host that stops reading for 200 ms
@@ -592,7 +585,7 @@ run(struct vline *v)
     int64_t next_ms;
 
     clock_gettime(CLOCK_MONOTONIC, &next);
-    next_ms = mono_ms();
+    next_ms = mstime_mono();
     while (!stop_flag) {
         struct pollfd p[2];
         int np = 0, wait;
@@ -604,12 +597,12 @@ run(struct vline *v)
             p[np].events = POLLIN;
             np++;
         }
-        wait = (int)(next_ms - mono_ms());
+        wait = (int)(next_ms - mstime_mono());
         if (wait > 0)
             poll(p, (nfds_t)np, wait);
         for (int i = 0; i < 2; i++)
             side_read(&v->s[i]);
-        v->now_ms = mono_ms();
+        v->now_ms = mstime_mono();
         if (v->now_ms >= next_ms) {
             tick(v);
             next_ms += 20;

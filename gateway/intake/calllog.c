@@ -17,6 +17,7 @@
 
 #include "gateway/spool/spool.h"
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "t30/ladder.h"
 
@@ -257,7 +258,7 @@ calllog_write(const char *spool, const struct calllog_call *c, char *id,
     char *text;
     int dfd, rc;
 
-    make_id(c->start_ms > 0 ? c->start_ms : spool_now_ms(), cid, sizeof cid);
+    make_id(c->start_ms > 0 ? c->start_ms : mstime_wall(), cid, sizeof cid);
     if ((dfd = open_dir(spool, true, NULL, why)) == -1)
         return -1;
     (void)snprintf(name, sizeof name, "%s%s", cid, SUFFIX);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gateway/spool/spool.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 
 #define QUEUE_HOST_MAX      255  /* RFC 1035 name, Message-ID right side */
@@ -460,7 +461,7 @@ recover_incoming_one(struct queue *q, const char *id)
     if (!finishing && !recovered_complete(j))
         (void)job_set_partial(j, "recovered after crash", &why);
     if (j->created_ms == 0)
-        j->created_ms = spool_now_ms();
+        j->created_ms = mstime_wall();
     if (commit_locked_job(q, j, fd, &why) == -1 && why.cls == ERR_TEMP) {
         j->lock_fd = fd; /* held: retried as space returns */
         queue_commit_later(q, j, &why);
@@ -629,7 +630,7 @@ struct job *
 queue_create(struct queue *q, const char *source, struct errbuf *why)
 {
     char id[JOB_ID_MAX];
-    int64_t now = spool_now_ms();
+    int64_t now = mstime_wall();
 
     for (int tries = 0;; tries++) {
         make_id(q, now, id, sizeof id);
@@ -709,7 +710,7 @@ commit_locked_job(struct queue *q, struct job *j, int jobdfd,
     if (j->message_id == NULL)
         j->message_id = xasprintf("<%s@%s>", j->id, q->host);
     if (j->committed_ms == 0)
-        j->committed_ms = spool_now_ms();
+        j->committed_ms = mstime_wall();
     if (to == JOB_FAILED && j->finished_ms == 0)
         j->finished_ms = j->committed_ms;
     /* data first, then the meta.json that declares it committed */
@@ -1093,7 +1094,7 @@ queue_wait(struct queue *q, int64_t deadline_ms)
         int64_t until = next_due_locked(q);
         if (deadline_ms > 0 && deadline_ms < until)
             until = deadline_ms;
-        if (until <= spool_now_ms())
+        if (until <= mstime_wall())
             break;
         if (until == INT64_MAX) {
             pthread_cond_wait(&q->cv, &q->mu);
@@ -1258,7 +1259,7 @@ finish_locked(struct queue *q, struct job *j, struct errbuf *why)
         return errbuf_errno(why, "open queue/%s", j->id);
     if (j->finished_ms == 0 || j->dirty) {
         if (j->finished_ms == 0)
-            j->finished_ms = spool_now_ms();
+            j->finished_ms = mstime_wall();
         if (meta_write(fd, j, why) == -1) {
             close(fd);
             return -1;
@@ -1296,7 +1297,7 @@ queue_release(struct queue *q, struct job *j, struct errbuf *why)
         /* the records exist only in j: keep it, out of delivery, until
          * a claim writes them (claim_held) */
         j->claimed = false;
-        held_keep(q, e, j, spool_now_ms());
+        held_keep(q, e, j, mstime_wall());
         changed_locked(q);
         pthread_mutex_unlock(&q->mu);
         return rc;
@@ -1307,7 +1308,7 @@ queue_release(struct queue *q, struct job *j, struct errbuf *why)
         } else {
             e->busy = false;
             e->due_ms =
-                rc == 0 ? job_next_due_ms(j) : spool_now_ms() + QUEUE_BUSY_MS;
+                rc == 0 ? job_next_due_ms(j) : mstime_wall() + QUEUE_BUSY_MS;
             e->meta_ino = ino;
         }
     }
@@ -1687,7 +1688,7 @@ int
 queue_rescan(struct queue *q, bool force, struct errbuf *why)
 {
     struct stat st;
-    int64_t now = spool_now_ms();
+    int64_t now = mstime_wall();
     bool changed = false;
 
     if (!q->daemon)

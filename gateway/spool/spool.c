@@ -19,15 +19,6 @@
 
 #define SPOOL_NAME_MAX 256 /* NAME_MAX plus the ".tmp" suffix fits */
 
-int64_t
-spool_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool
 spool_id_ok(const char *name)
 {

@@ -20,8 +20,6 @@
 
 #define SPOOL_TMP_SUFFIX ".tmp" /* temporary files end so; recovery removes */
 
-/* Epoch milliseconds (CLOCK_REALTIME). */
-int64_t spool_now_ms(void);
 
 /* true when name is a job id we could have made: 1..47 of [A-Za-z0-9.-],
  * not starting with '.' (so never ".", ".." or a temporary name). */

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "gateway/util/log.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "gateway/web/web_api.h"
 #include "gateway/web/web_assets.h"
@@ -63,15 +64,6 @@ now_s(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec;
-}
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -505,7 +497,7 @@ request_begin(struct web_server *w, struct MHD_Connection *c, const char *url,
     *con_cls = cn;
     client_name(c, cn->client);
     if (!rate_exempt(url, method) &&
-        !web_auth_rate_take(w->auth, cn->client, now_ms()))
+        !web_auth_rate_take(w->auth, cn->client, mstime_mono()))
         return send_error(c, 429, "too many requests");
     if (!method_known(method))
         return send_error(c, 405, "method not allowed");

@@ -14,6 +14,7 @@
 #include "gateway/intake/submit.h"
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 
 struct history {
@@ -36,24 +37,6 @@ struct web_queue {
     struct thumb thumbs[WEB_QUEUE_THUMBS];
     size_t next_thumb;
 };
-
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static json_t *
 str_or_empty(const char *s)
@@ -189,13 +172,13 @@ jobs_of(struct web_queue *wq, enum job_state st, struct errbuf *why)
 
     if (st == JOB_INCOMING || st == JOB_QUEUED)
         return walk(wq, st, why);
-    queue_counts(wq->q, wall_ms(), &c);
+    queue_counts(wq->q, mstime_wall(), &c);
     if (h->jobs == NULL || h->count != c.n[st] ||
-        mono_ms() - h->built_ms > WEB_QUEUE_CACHE_S * 1000) {
+        mstime_mono() - h->built_ms > WEB_QUEUE_CACHE_S * 1000) {
         json_decref(h->jobs);
         h->jobs = walk(wq, st, why);
         h->count = c.n[st];
-        h->built_ms = mono_ms();
+        h->built_ms = mstime_mono();
         if (h->jobs == NULL)
             return NULL;
     }
@@ -239,7 +222,7 @@ wq_counts(void *arg, struct web_counts *out, struct errbuf *why)
     size_t i;
 
     memset(out, 0, sizeof *out);
-    queue_counts(wq->q, wall_ms(), &c);
+    queue_counts(wq->q, mstime_wall(), &c);
     for (int s = 0; s < JOB_STATE_COUNT; s++)
         out->jobs[s] = c.n[s];
     pthread_mutex_lock(&wq->lock);
@@ -496,7 +479,7 @@ wq_retry(void *arg, const char *id, struct errbuf *why)
         errbuf_set(why, ERR_PERM, "", "only failed or queued jobs retry");
         return WEB_CONFLICT;
     }
-    rc = action_rc(queue_retry(wq->q, id, wall_ms(), why), why);
+    rc = action_rc(queue_retry(wq->q, id, mstime_wall(), why), why);
     hist_drop(wq);
     return rc;
 }

@@ -31,6 +31,7 @@
 #include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
 #include "gateway/util/errbuf.h"
+#include "gateway/util/mstime.h"
 #include "smtp/deliver.h"
 
 #define SINK_LINE_MAX 4096
@@ -316,7 +317,7 @@ run_latency(const char *conf, const char *spool, const char *pages,
             break;
         }
         t0 = mono_us();
-        if (deliver_run_once(d, deliver_now_ms(), &why) != 1) {
+        if (deliver_run_once(d, mstime_wall(), &why) != 1) {
             fprintf(stderr, "bench: deliver: %s\n", why.text);
             break;
         }

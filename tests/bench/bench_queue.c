@@ -25,6 +25,7 @@
 #include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
 #include "gateway/spool/spool.h"
+#include "gateway/util/mstime.h"
 
 #define ROUNDS 3
 
@@ -261,7 +262,7 @@ main(int argc, char **argv)
     q = open_q(spool, true);
     double t = now_s() - t0;
     struct queue_counts c;
-    queue_counts(q, spool_now_ms(), &c);
+    queue_counts(q, mstime_wall(), &c);
     printf("recovery of %d queued jobs: %.3f s (%zu indexed; target < 1 s)\n",
            jobs, t, c.n[JOB_QUEUED]);
     /* the lazy part, which workers do after start-up: read every

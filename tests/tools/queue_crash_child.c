@@ -27,6 +27,7 @@
 #include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
 #include "gateway/spool/spool.h"
+#include "gateway/util/mstime.h"
 
 static const int retry_s[] = {1, 2};
 static const struct queue_policy policy = {
@@ -183,7 +184,7 @@ static void
 deliver_one(struct queue *q, int ackfd, uint64_t *seed)
 {
     struct errbuf why;
-    int64_t now = spool_now_ms();
+    int64_t now = mstime_wall();
     struct job *j = queue_claim(q, now, &why);
     static const enum rcpt_result pick[] = {
         RCPT_RESULT_DELIVERED, RCPT_RESULT_DELIVERED, RCPT_RESULT_DEFERRED,
@@ -317,12 +318,12 @@ populate(const char *spool)
             return 1;
         }
         if (k < 3) {
-            struct job *c = queue_claim(q, spool_now_ms(), &why);
+            struct job *c = queue_claim(q, mstime_wall(), &why);
             for (size_t i = 0; c != NULL && i < c->n_rcpt; i++) {
                 struct rcpt_outcome o = {
                     .result = i == 0 ? first[k] : RCPT_RESULT_DELIVERED,
                     .reply = "250 ok",
-                    .now_ms = spool_now_ms()};
+                    .now_ms = mstime_wall()};
                 if (queue_record(q, c, i, &o, &why) == -1)
                     return 1;
             }

@@ -48,6 +48,7 @@
 #include "gateway/spool/queue.h"
 #include "gateway/util/errbuf.h"
 #include "gateway/util/metrics.h"
+#include "gateway/util/mstime.h"
 #include "gateway/util/xalloc.h"
 #include "gateway/web/web.h"
 #include "gateway/web/web_auth.h"
@@ -75,15 +76,6 @@ struct provider {
     struct metrics *metrics;
     struct queue *q; /* --queue: the real queue takes the jobs */
 };
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const int retry_s[] = {60, 300};
 static const struct queue_policy policy = {retry_s, 2, 4 * 86400, 30 * 86400};
@@ -168,11 +160,11 @@ static int
 queue_settle(struct queue *q, enum rcpt_result res, bool notify, long i,
              struct errbuf *why)
 {
-    struct job *j = queue_claim(q, now_ms(), why);
+    struct job *j = queue_claim(q, mstime_wall(), why);
     char reply[128];
     struct rcpt_outcome o = {.result = res,
                              .reply = reply,
-                             .now_ms = now_ms(),
+                             .now_ms = mstime_wall(),
                              .notify_failure = notify};
 
     if (j == NULL)
@@ -616,7 +608,7 @@ add_job(struct provider *p, json_t *meta, char *id_out, size_t n,
         struct errbuf *why)
 {
     char id[WEB_JOB_ID_MAX + 1], dir[4096];
-    int64_t ms = now_ms();
+    int64_t ms = mstime_wall();
 
     snprintf(id, sizeof id, "%lld.%03d-%04x", (long long)(ms / 1000),
              (int)(ms % 1000), ++p->seq & 0xffff);
@@ -687,7 +679,7 @@ static size_t
 tp_lines(void *arg, struct web_line *out, size_t max)
 {
     struct provider *p = arg;
-    int64_t t = now_ms() / 1000;
+    int64_t t = mstime_wall() / 1000;
 
     if (max < 2)
         return 0;
@@ -763,7 +755,7 @@ scan_advance(struct provider *p)
     json_t *v;
 
     if (p->scan_started_ms == 0 ||
-        now_ms() - p->scan_started_ms < SCAN_PAGES * SCAN_MS_PER_PAGE)
+        mstime_wall() - p->scan_started_ms < SCAN_PAGES * SCAN_MS_PER_PAGE)
         return;
     rcpts = json_array();
     json_array_foreach(p->scan_to, k, v)
@@ -779,7 +771,7 @@ scan_advance(struct provider *p)
             if (k < WEB_RECIPIENTS_MAX)
                 to[k] = json_string_value(v);
         }
-        queue_counts(p->q, now_ms(), &before);
+        queue_counts(p->q, mstime_wall(), &before);
         errbuf_clear(&why);
         if (queue_make(p->q, "scan", p->scan_profile, "", to, SCAN_PAGES, NULL,
                        &why) != 0)
@@ -811,7 +803,7 @@ tp_scanner(void *arg, struct web_scanner *out)
     snprintf(out->device, sizeof out->device, "test:0");
     snprintf(out->profile, sizeof out->profile, "%s", p->scan_profile);
     if (p->scan_started_ms)
-        out->pages = (int)((now_ms() - p->scan_started_ms) / SCAN_MS_PER_PAGE);
+        out->pages = (int)((mstime_wall() - p->scan_started_ms) / SCAN_MS_PER_PAGE);
     snprintf(out->job, sizeof out->job, "%s", p->scan_job);
     out->nprofiles = 2;
     snprintf(out->profiles[0], sizeof out->profiles[0], "a4-fine");
@@ -833,7 +825,7 @@ tp_scan_start(void *arg, const char *profile, const char *const *to, size_t nto,
     if (p->scan_started_ms != 0) {
         rc = errbuf_set(why, ERR_TEMP, "", "a scan is in progress");
     } else {
-        p->scan_started_ms = now_ms();
+        p->scan_started_ms = mstime_wall();
         snprintf(p->scan_profile, sizeof p->scan_profile, "%s", profile);
         p->scan_to = json_array();
         for (size_t i = 0; i < nto; i++)
@@ -850,7 +842,7 @@ static int
 mkjobs(const char *spool, const char *state, long n, const char *csid, long age)
 {
     char dir[4096];
-    int64_t base = now_ms() / 1000 - n - age;
+    int64_t base = mstime_wall() / 1000 - n - age;
 
     /* "poor": delivered, partial, page 2 of poor quality */
     bool poor = strcmp(state, "poor") == 0;
@@ -1028,7 +1020,7 @@ serve(int argc, char **argv)
             (void)queue_release(p.q, held, &why);
             held = NULL;
         } else if (sig == SIGUSR2) {
-            held = queue_claim(p.q, now_ms(), &why);
+            held = queue_claim(p.q, mstime_wall(), &why);
         } else if (queue_settle(p.q, RCPT_RESULT_FAILED, false, 7, &why) != 0) {
             fprintf(stderr, "web_testsrv: settle: %s\n", why.text);
         }

@@ -20,6 +20,7 @@
 #include "gateway/spool/job.h"
 #include "gateway/spool/queue.h"
 #include "gateway/spool/spool.h"
+#include "gateway/util/mstime.h"
 
 static const int retry_s[] = {60, 300, 900};
 static const struct queue_policy policy = {
@@ -444,7 +445,7 @@ test_queue_purge_after_retention(void **state)
     struct queue_counts c;
     queue_counts(f->q, 0, &c);
     assert_int_equal(c.n[JOB_DONE] + c.n[JOB_FAILED], 2);
-    int64_t now = spool_now_ms();
+    int64_t now = mstime_wall();
     assert_int_equal(queue_purge(f->q, now, &why), 0);
     assert_int_equal(queue_purge(f->q, now + 86400 * 1000 + 60000, &why), 2);
     queue_counts(f->q, 0, &c);
@@ -808,7 +809,7 @@ cc_worker(void *arg)
             pthread_mutex_unlock(&c->mu);
             if (stop)
                 return NULL;
-            if (queue_wait(c->f->q, spool_now_ms() + 20) == -1)
+            if (queue_wait(c->f->q, mstime_wall() + 20) == -1)
                 return NULL;
             continue;
         }
