@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conf/config.h"
@@ -17,6 +16,7 @@
 #include "gateway/cli.h"
 #include "gateway/commands.h"
 #include "gateway/lines.h"
+#include "gateway/util/mstime.h"
 #include "t30/audiosocket.h"
 
 static void
@@ -102,13 +102,9 @@ announce_cmd_write(const char *spool, const char *uuid, const char *line)
 static void
 announce_cmd_purge(const char *spool)
 {
-    struct timespec now;
     struct errbuf why;
-    int n;
+    int n = announce_purge(spool, mstime_wall(), &why);
 
-    clock_gettime(CLOCK_REALTIME, &now);
-    n = announce_purge(
-        spool, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &why);
     if (n == -1)
         fprintf(stderr, "ifaxgw announce: warning: %s\n", why.text);
     else if (n > 0)

@@ -9,10 +9,10 @@
 #include <sys/time.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
