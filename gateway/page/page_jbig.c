@@ -1,4 +1,4 @@
-/* page_jbig - T.85 encode/decode with jbigkit; see page_jbig.h */
+/* page_jbig - T.85 encode (page_t85) and decode (jbigkit); see page_jbig.h */
 #include "gateway/page/page_jbig.h"
 
 #include <stdint.h>
@@ -7,30 +7,13 @@
 
 #include <jbig85.h>
 
+#include "gateway/page/page_t85.h"
 #include "gateway/util/xalloc.h"
-
-static void
-page_jbig_out(unsigned char *start, size_t len, void *arg)
-{
-    page_buf_append(arg, start, len);
-}
 
 void
 page_jbig_encode(const struct page_bitmap *bm, struct page_buf *out)
 {
-    struct jbg85_enc_state s;
-    unsigned char *prev = NULL, *prevprev = NULL;
-
-    jbg85_enc_init(&s, (unsigned long)bm->width, (unsigned long)bm->height,
-                   page_jbig_out, out);
-    jbg85_enc_options(&s, JBG_TPBON, PAGE_JBIG_L0, PAGE_JBIG_MX);
-    for (int y = 0; y < bm->height; y++) {
-        unsigned char *line = bm->bits + (size_t)y * bm->stride;
-
-        jbg85_enc_lineout(&s, line, prev, prevprev);
-        prevprev = prev;
-        prev = line;
-    }
+    page_t85_encode(bm, PAGE_JBIG_L0, out);
 }
 
 struct page_jbig_dec {

@@ -1,9 +1,10 @@
 /*
  * page_jbig - JBIG T.85 (T.82 single-progression profile) for the page module
  *
- * Encodes a bitmap as one BIE with jbigkit's jbg85 encoder in the T.85
- * basic settings (single layer, L0 128, TPBON, MX 127; RFC 3949 5, T.85)
- * and decodes any T.85 BIE, including VLENGTH/NEWLEN streams.
+ * Encodes a bitmap as one BIE in the T.85 basic settings (single layer,
+ * L0 128, TPBON, MX 0; RFC 3949 5, T.85) with page_t85, which writes
+ * jbigkit's jbg85 bytes faster, and decodes any T.85 BIE, including
+ * VLENGTH/NEWLEN streams, with jbigkit.
  * Errors: -1 with *why (PERM for bad data). Threads: any.
  */
 #ifndef IFAXGW_GATEWAY_PAGE_PAGE_JBIG_H
