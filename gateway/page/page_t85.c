@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "gateway/util/xalloc.h"
 
 #define T85_ESC    0xff
 #define T85_STUFF  0x00
@@ -274,44 +277,72 @@ t85_bih(struct t85_enc *e, const struct page_bitmap *bm, unsigned long l0)
     t85_byte(e, T85_TPBON);
 }
 
-/* The three rows a line's contexts see; bytes past the row's end are 0
- * and the last byte loses its bits past the width. */
+/* The three rows a line's contexts see, copied so that every byte a
+ * context reads is there: one 0 byte before each row, two after, the last
+ * byte's bits past the width cleared, and zero rows above the top. */
 struct t85_rows {
-    const unsigned char *cur, *prev, *pp; /* prev, pp NULL above the top */
+    unsigned char *cur, *prev, *pp;
     size_t bpl;
     unsigned last_mask;
+    unsigned char *mem;
 };
 
-static inline unsigned
-t85_rb(const struct t85_rows *r, const unsigned char *row, size_t b)
+static void
+t85_rows_init(struct t85_rows *r, unsigned long width)
 {
-    if (row == NULL || b >= r->bpl)
-        return 0;
-    return b + 1 == r->bpl ? row[b] & r->last_mask : row[b];
+    r->bpl = (width + 7) / 8;
+    r->last_mask = width % 8 ? 0xffu << (8 - width % 8) & 0xff : 0xff;
+    r->mem = xcalloc(3, r->bpl + 3);
+    r->cur = r->mem + 1;
+    r->prev = r->cur + r->bpl + 3;
+    r->pp = r->prev + r->bpl + 3;
 }
 
-/* Byte b of the line codes as 8 white pixels in the all-white context:
- * the pixel, 2 left of it in the line, 2 either side in the line above,
- * 1 either side in the one above that, all white. */
-static inline bool
-t85_quiet(const struct t85_rows *r, size_t b)
+/* Row y becomes the current one, the current one the one above. */
+static void
+t85_rows_next(struct t85_rows *r, const unsigned char *row)
 {
-    unsigned left = b > 0 ? 1 : 0;
+    unsigned char *old = r->pp;
 
-    if (t85_rb(r, r->cur, b) != 0 ||
-        (left && (t85_rb(r, r->cur, b - 1) & 0x03)))
-        return false;
-    if (r->prev != NULL &&
-        (t85_rb(r, r->prev, b) != 0 ||
-         (left && (t85_rb(r, r->prev, b - 1) & 0x03)) ||
-         (t85_rb(r, r->prev, b + 1) & 0xc0)))
-        return false;
-    if (r->pp != NULL &&
-        (t85_rb(r, r->pp, b) != 0 ||
-         (left && (t85_rb(r, r->pp, b - 1) & 0x01)) ||
-         (t85_rb(r, r->pp, b + 1) & 0x80)))
-        return false;
-    return true;
+    r->pp = r->prev;
+    r->prev = r->cur;
+    r->cur = old;
+    memcpy(r->cur, row, r->bpl);
+    r->cur[r->bpl - 1] &= (unsigned char)r->last_mask;
+}
+
+/* Pixels of byte b (bit 7 = pixel 8b) that are not white in the all-white
+ * context: the pixel or the 2 left of it in the line, 2 either side in the
+ * line above, 1 either side in the one above that, black. */
+static inline unsigned
+t85_busy(const struct t85_rows *r, size_t b)
+{
+    const unsigned char *cu = r->cur + b, *pv = r->prev + b, *pq = r->pp + b;
+    unsigned c = cu[0], cl = cu[-1];
+    unsigned p = pv[0], pl = pv[-1], pr = pv[1];
+    unsigned q = pq[0], ql = pq[-1], qr = pq[1];
+    unsigned m;
+
+    m = c | c >> 1 | cl << 7 | c >> 2 | cl << 6;
+    m |= p | p >> 1 | pl << 7 | p >> 2 | pl << 6 | p << 1 | pr >> 7 | p << 2 |
+         pr >> 6;
+    m |= q | q >> 1 | ql << 7 | q << 1 | qr >> 7;
+    return m & 0xff;
+}
+
+/* Quiet pixels (white, all-white context) waiting to be coded as one run
+ * before the next pixel that is not. */
+static inline void
+t85_quiet_flush(struct t85_enc *e, struct t85_reg *g, unsigned long *k)
+{
+    if (*k == 0)
+        return;
+    if ((e->st[0] >> 7) == 0 && *k > 2)
+        t85_code_mps_run(e, g, 0, *k);
+    else
+        for (unsigned long n = 0; n < *k; n++)
+            t85_code(e, g, 0, 0);
+    *k = 0;
 }
 
 /* The pixels of byte b one by one (jbigkit's registers: pixel j at bit 8
@@ -320,12 +351,10 @@ static inline __attribute__((always_inline)) void
 t85_code_byte(struct t85_enc *e, struct t85_reg *g, const struct t85_rows *r,
               size_t b, unsigned long width)
 {
-    uint32_t h1 = (b > 0 ? t85_rb(r, r->cur, b - 1) << 8 : 0) |
-                  t85_rb(r, r->cur, b);
-    uint32_t h2 = (b > 0 ? t85_rb(r, r->prev, b - 1) << 16 : 0) |
-                  t85_rb(r, r->prev, b) << 8 | t85_rb(r, r->prev, b + 1);
-    uint32_t h3 = (b > 0 ? t85_rb(r, r->pp, b - 1) << 16 : 0) |
-                  t85_rb(r, r->pp, b) << 8 | t85_rb(r, r->pp, b + 1);
+    const unsigned char *cu = r->cur + b, *pv = r->prev + b, *pq = r->pp + b;
+    uint32_t h1 = (uint32_t)cu[-1] << 8 | cu[0];
+    uint32_t h2 = (uint32_t)pv[-1] << 16 | (uint32_t)pv[0] << 8 | pv[1];
+    uint32_t h3 = (uint32_t)pq[-1] << 16 | (uint32_t)pq[0] << 8 | pq[1];
     unsigned long j = (unsigned long)b * 8;
 
     do {
@@ -346,24 +375,17 @@ t85_code_line(struct t85_enc *e, const struct t85_rows *r,
 {
     size_t full = width / 8; /* bytes whose 8 pixels are all in the page */
     struct t85_reg g = t85_reg_load(e);
+    unsigned long k = 0;
 
-    for (size_t b = 0; b < r->bpl;) {
-        size_t run = 0;
-
-        while (b + run < full && t85_quiet(r, b + run))
-            run++;
-        if (run > 0) {
-            if ((e->st[0] >> 7) == 0)
-                t85_code_mps_run(e, &g, 0, 8ul * run);
-            else
-                for (unsigned long k = 0; k < 8ul * run; k++)
-                    t85_code(e, &g, 0, 0);
-            b += run;
+    for (size_t b = 0; b < r->bpl; b++) {
+        if (b < full && t85_busy(r, b) == 0) {
+            k += 8;
             continue;
         }
+        t85_quiet_flush(e, &g, &k);
         t85_code_byte(e, &g, r, b, width);
-        b++;
     }
+    t85_quiet_flush(e, &g, &k);
     t85_reg_store(e, &g);
 }
 
@@ -372,34 +394,29 @@ t85_code_line(struct t85_enc *e, const struct t85_rows *r,
 static bool
 t85_typical(const struct t85_rows *r)
 {
-    for (size_t b = 0; b < r->bpl; b++)
-        if (t85_rb(r, r->cur, b) != t85_rb(r, r->prev, b))
-            return false;
-    return true;
+    return memcmp(r->cur, r->prev, r->bpl) == 0;
 }
 
 void
 page_t85_encode(const struct page_bitmap *bm, unsigned long l0,
                 struct page_buf *out)
 {
-    static struct t85_enc zero;
-    struct t85_enc e = zero;
+    struct t85_enc e;
     unsigned long width = (unsigned long)bm->width;
     unsigned long height = (unsigned long)bm->height;
-    struct t85_rows r = {NULL, NULL, NULL, (width + 7) / 8,
-                         width % 8 ? 0xffu << (8 - width % 8) & 0xff : 0xff};
+    struct t85_rows r;
     bool ltp_old = false;
     unsigned long i = 0; /* line in the stripe */
     struct t85_reg g;
 
+    memset(&e, 0, sizeof e);
     e.out = out;
+    t85_rows_init(&r, width);
     t85_bih(&e, bm, l0);
     for (unsigned long y = 0; y < height; y++) {
         bool ltp;
 
-        r.pp = r.prev;
-        r.prev = y > 0 ? r.cur : NULL;
-        r.cur = bm->bits + y * bm->stride;
+        t85_rows_next(&r, bm->bits + y * bm->stride);
         if (i == 0)
             t85_coder_start(&e);
         ltp = t85_typical(&r);
@@ -415,4 +432,5 @@ page_t85_encode(const struct page_bitmap *bm, unsigned long l0,
         }
     }
     t85_drain(&e);
+    free(r.mem);
 }
