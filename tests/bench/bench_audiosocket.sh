@@ -15,12 +15,16 @@
 # per call (the daemon's VmHWM during the run less its VmRSS before, / N);
 # calls per core-hour; pages delivered against pages sent (zero lost);
 # and "channels per core, end to end" (call audio seconds per CPU second).
-# Where the rest goes (perf record -g -p on the daemon, N = 16, 2026-12-03):
-# SpanDSP receive ~43 % (about bare receive itself), JBIG T.85 encoding
-# for the device ~23 %, kernel ~21 % (TCP send/receive per 100 ms batch,
-# scheduling, fsync), libtiff ~9 %, ifaxgw ~2 %: JBIG alone is ~0.5x bare
-# receive, so 1.2 is out of reach while the device wants JBIG (measured
-# 1.6-2.0x; the old per-frame gateway with lockstep senders 2.6-3.9x).
+# Where the rest goes (perf record -g -p on the daemon, N = 16,
+# 2026-12-03, after page_t85 replaced jbigkit's encoder): SpanDSP receive
+# ~50 % (about bare receive itself), kernel ~20 % (loopback TCP: ~10
+# recv() and ~10 send() per call-second at 5 frames a batch, each a
+# wake-up, and send() also runs the peer's receive path), ifaxgw ~15 %
+# (mostly page_t85's T.85 encoding for the device), libtiff ~12 % (the
+# receiver's T.6 file as in bare receive, then decoding it to convert).
+# Before page_t85 jbigkit alone was ~26 % (0.5x bare). Measured 1.7-2.0x
+# (baseline noise: bare N=1 varies 0.00073-0.00102 cpu-s/s run to run);
+# the old per-frame gateway with lockstep senders 2.6-3.9x.
 # Figures only: never fails on time; fails when a page is lost or a
 # call fails.
 set -uo pipefail
