@@ -80,7 +80,15 @@ announce_cmd_write(const char *spool, const char *uuid, const char *line)
 
     snprintf(dir, sizeof dir, "%s/%s", spool, LINES_ANNOUNCE_DIR);
     if (mkdir(dir, 0770) == -1 && errno != EEXIST) {
-        fprintf(stderr, "ifaxgw announce: %s: %s\n", dir, strerror(errno));
+        if (errno == ENOENT) /* the daemon makes the spool, owned right */
+            fprintf(stderr,
+                    "ifaxgw announce: spool %s does not exist: the gateway "
+                    "creates it when it starts (start it, or check "
+                    "gateway.spool / --spool)\n",
+                    spool);
+        else
+            fprintf(stderr, "ifaxgw announce: %s: %s\n", dir,
+                    strerror(errno));
         return 1;
     }
     snprintf(tmp, sizeof tmp, "%s/.%s.%ld", dir, uuid, (long)getpid());

@@ -19,6 +19,11 @@ u3=0b5e2c1a-1111-4a4a-8b8b-000000000003 # 9 minutes old: its call may come
 u4=0b5e2c1a-1111-4a4a-8b8b-000000000004 # stale, for the daemon
 old() { touch -d "@$(($(date +%s) - $1))" "$a/$2"; }
 
+rc=0
+"$IFAXGW" announce --spool "$spool" --caller 1 --called 2 "$u1" 2>"$TMP/nospool.err" || rc=$?
+check "announce: no spool yet: exit 1" test "$rc" -eq 1
+check "announce: no spool yet: says the gateway creates it" grep -q "spool $spool does not exist: the gateway creates it" "$TMP/nospool.err"
+check "announce: no spool yet: creates nothing" test ! -e "$spool"
 mkdir -p "$spool"
 
 # 1. `ifaxgw announce` purges as it writes
