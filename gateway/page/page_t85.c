@@ -330,6 +330,33 @@ t85_busy(const struct t85_rows *r, size_t b)
     return m & 0xff;
 }
 
+/* Bytes p[0..7] as one word, p[0] on top (pixel order). */
+static inline uint64_t
+t85_be64(const unsigned char *p)
+{
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+/* t85_busy() of bytes b..b+7 at once, byte b on top: a white stretch
+ * costs one test per 64 pixels. */
+static inline uint64_t
+t85_busy64(const struct t85_rows *r, size_t b)
+{
+    const unsigned char *cu = r->cur + b, *pv = r->prev + b, *pq = r->pp + b;
+    uint64_t c = t85_be64(cu), cl = cu[-1];
+    uint64_t p = t85_be64(pv), pl = pv[-1], pr = pv[8];
+    uint64_t q = t85_be64(pq), ql = pq[-1], qr = pq[8];
+    uint64_t m;
+
+    m = c | c >> 1 | cl << 63 | c >> 2 | cl << 62;
+    m |= p | p >> 1 | pl << 63 | p >> 2 | pl << 62 | p << 1 | pr >> 7 |
+         p << 2 | pr >> 6;
+    m |= q | q >> 1 | ql << 63 | q << 1 | qr >> 7;
+    return m;
+}
+
 /* Quiet pixels (white, all-white context) waiting to be coded as one run
  * before the next pixel that is not. */
 static inline void
@@ -377,7 +404,25 @@ t85_code_line(struct t85_enc *e, const struct t85_rows *r,
     struct t85_reg g = t85_reg_load(e);
     unsigned long k = 0;
 
-    for (size_t b = 0; b < r->bpl; b++) {
+    size_t b = 0;
+
+    for (; b + 8 <= full; b += 8) {
+        uint64_t m = t85_busy64(r, b);
+
+        if (m == 0) {
+            k += 64;
+            continue;
+        }
+        for (size_t i = 0; i < 8; i++) {
+            if (((m >> (56 - 8 * i)) & 0xff) == 0) {
+                k += 8;
+                continue;
+            }
+            t85_quiet_flush(e, &g, &k);
+            t85_code_byte(e, &g, r, b + i, width);
+        }
+    }
+    for (; b < r->bpl; b++) {
         if (b < full && t85_busy(r, b) == 0) {
             k += 8;
             continue;
