@@ -64,7 +64,7 @@ struct t85_enc {
     unsigned long sc; /* 0xff bytes held back (a carry may still reach them) */
     int ct;           /* shifts until the next byte */
     int buffer;       /* the byte held back, -1 none */
-    uint8_t st[T85_NCX]; /* per context: bit 7 the MPS, bits 0-6 the state */
+    uint32_t cx[T85_NCX]; /* per context: t85_cx_val() of its MPS and state */
     struct page_buf *out;
     size_t n;
     unsigned char buf[4096]; /* staged for out */
@@ -128,9 +128,9 @@ t85_byte_ready(struct t85_enc *e)
     e->ct = 8;
 }
 
-/* The coder's hot registers, kept in locals while a line is coded (the
- * state bytes are chars, which may alias anything in *e: locals they
- * cannot reach stay in registers). */
+/* The coder's hot registers, kept in locals while a line is coded: each
+ * pixel stores into e->cx[], which as far as the compiler knows may be
+ * e->a or e->c; locals no pointer reaches stay in registers. */
 struct t85_reg {
     uint64_t c;
     uint32_t a;
@@ -153,20 +153,31 @@ t85_reg_store(struct t85_enc *e, const struct t85_reg *r)
     e->ct = r->ct;
 }
 
+/* A context's MPS (bit 31), probability state (bits 16-22) and that
+ * state's Qe (bits 0-15): one load per pixel instead of two dependent
+ * ones. */
+static inline uint32_t
+t85_cx_val(unsigned mps, unsigned ss)
+{
+    return (uint32_t)mps << 31 | (uint32_t)ss << 16 | t85_qe[ss];
+}
+
 /* One pixel (T.82 6.8.2, with jbigkit's conditional exchange). */
 static inline __attribute__((always_inline)) void
 t85_code(struct t85_enc *e, struct t85_reg *r, unsigned cx, unsigned pix)
 {
-    uint8_t *st = e->st + cx;
-    unsigned ss = *st & 0x7f;
-    uint32_t lsz = t85_qe[ss];
+    uint32_t v = e->cx[cx];
+    unsigned mps = v >> 31, ss = (v >> 16) & 0x7f;
+    uint32_t lsz = v & 0xffff;
 
-    if (((pix << 7) ^ *st) & 0x80) { /* the less probable symbol */
+    if (pix != mps) { /* the less probable symbol */
+        unsigned next = t85_nlps[ss];
+
         if ((r->a -= lsz) >= lsz) {
             r->c += r->a;
             r->a = lsz;
         }
-        *st = (uint8_t)((*st & 0x80) ^ t85_nlps[ss]);
+        e->cx[cx] = t85_cx_val(mps ^ (next >> 7), next & 0x7f);
     } else {
         if ((r->a -= lsz) & 0xffff8000u)
             return;
@@ -174,7 +185,7 @@ t85_code(struct t85_enc *e, struct t85_reg *r, unsigned cx, unsigned pix)
             r->c += r->a;
             r->a = lsz;
         }
-        *st = (uint8_t)((*st & 0x80) | t85_nmps[ss]);
+        e->cx[cx] = t85_cx_val(mps, t85_nmps[ss]);
     }
     do {
         r->a <<= 1;
@@ -196,10 +207,10 @@ static void
 t85_code_mps_run(struct t85_enc *e, struct t85_reg *r, unsigned cx,
                  unsigned long k)
 {
-    unsigned mps = e->st[cx] >> 7;
+    unsigned mps = e->cx[cx] >> 31;
 
     while (k > 0) {
-        uint32_t lsz = t85_qe[e->st[cx] & 0x7f];
+        uint32_t lsz = e->cx[cx] & 0xffff;
         unsigned long quiet = (r->a - 0x8000) / lsz; /* pixels before it */
 
         if (k <= quiet) {
@@ -364,7 +375,7 @@ t85_quiet_flush(struct t85_enc *e, struct t85_reg *g, unsigned long *k)
 {
     if (*k == 0)
         return;
-    if ((e->st[0] >> 7) == 0 && *k > 2)
+    if ((e->cx[0] >> 31) == 0 && *k > 2)
         t85_code_mps_run(e, g, 0, *k);
     else
         for (unsigned long n = 0; n < *k; n++)
@@ -455,6 +466,8 @@ page_t85_encode(const struct page_bitmap *bm, unsigned long l0,
     struct t85_reg g;
 
     memset(&e, 0, sizeof e);
+    for (size_t n = 0; n < T85_NCX; n++) /* MPS 0, state 0 */
+        e.cx[n] = t85_cx_val(0, 0);
     e.out = out;
     t85_rows_init(&r, width);
     t85_bih(&e, bm, l0);
