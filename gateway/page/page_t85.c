@@ -169,6 +169,7 @@ t85_code(struct t85_enc *e, struct t85_reg *r, unsigned cx, unsigned pix)
     uint32_t v = e->cx[cx];
     unsigned mps = v >> 31, ss = (v >> 16) & 0x7f;
     uint32_t lsz = v & 0xffff;
+    int n;
 
     if (pix != mps) { /* the less probable symbol */
         unsigned next = t85_nlps[ss];
@@ -186,6 +187,15 @@ t85_code(struct t85_enc *e, struct t85_reg *r, unsigned cx, unsigned pix)
             r->a = lsz;
         }
         e->cx[cx] = t85_cx_val(mps, t85_nmps[ss]);
+    }
+    /* renormalise: shift a (0 < a < 0x8000) up to bit 15 at once when no
+     * byte falls out on the way, else bit by bit */
+    n = __builtin_clz(r->a) - 16;
+    if (n < r->ct) {
+        r->a <<= n;
+        r->c <<= n;
+        r->ct -= n;
+        return;
     }
     do {
         r->a <<= 1;
