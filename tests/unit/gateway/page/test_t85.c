@@ -161,18 +161,22 @@ enum t85_kind {
     T85_NOISE10,
     T85_NOISE50,
     T85_NOISE90,
-    T85_RAMP,    /* ordered-dither grey ramp, white at the left */
-    T85_DOTS,    /* single black pixels at the first/last column and row */
-    T85_VLINES,  /* vertical lines, first and last column among them */
-    T85_HLINES,  /* horizontal lines, first and last row among them */
-    T85_REPEAT,  /* runs of identical lines, then a change (TPBON's case) */
-    T85_TOPLINE, /* the first line black, then text-like rows */
+    T85_RAMP,     /* ordered-dither grey ramp, white at the left */
+    T85_DOTS,     /* single black pixels at the first/last column and row */
+    T85_VLINES,   /* vertical lines, first and last column among them */
+    T85_HLINES,   /* horizontal lines, first and last row among them */
+    T85_REPEAT,   /* runs of identical lines, then a change (TPBON's case) */
+    T85_TOPLINE,  /* the first line black, then text-like rows */
+    T85_DIAGONAL, /* one black pixel a line, moving: no typical line, long
+                     white runs between (the all-white context's runs) */
+    T85_SPARSE,   /* a dot on every third line, white lines between */
     T85_KINDS
 };
 
 static const char *const t85_kind_name[T85_KINDS] = {
-    "white", "black", "checker", "noise1%", "noise10%", "noise50%", "noise90%",
-    "ramp",  "dots",  "vlines",  "hlines",  "repeat",   "topline"};
+    "white",    "black",    "checker", "noise1%",  "noise10%",
+    "noise50%", "noise90%", "ramp",    "dots",     "vlines",
+    "hlines",   "repeat",   "topline", "diagonal", "sparse"};
 
 static uint32_t
 t85_rand(uint32_t *x)
@@ -224,6 +228,10 @@ t85_pixel(enum t85_kind k, int x, int y, int w, int h, uint32_t *rng)
         return ((y / 5) % 3 == 1 && x % 6 < 2) || ((y / 16) % 2 && x % 13 == 7);
     case T85_TOPLINE:
         return y == 0 || (y % 12 < 7 && ((x * 7 + y * 3) % 11) < 4);
+    case T85_DIAGONAL:
+        return x == (int)(((unsigned)y * 37u) % (unsigned)w);
+    case T85_SPARSE:
+        return y % 3 == 1 && x == (int)(((unsigned)y * 101u) % (unsigned)w);
     default:
         return 0;
     }
