@@ -8,10 +8,15 @@
  *   op=NAME pages=N ours_pps=X bare_pps=Y
  * where "ours" is the whole page module path (load file, transform, encode,
  * write file) and "bare" is the same coding work done by direct libtiff /
- * jbigkit calls with no module around it (file in, file out). Medians of
- * REPS runs (default 5). bench_page.sh adds the command-line tools.
+ * jbigkit calls with no module around it (file in, file out). "JBIG encode"
+ * is the encoder alone: the 10 decoded pages of text_mmr.tif in memory to
+ * BIEs in memory, page_t85_encode against jbigkit's jbg85 encoder with the
+ * same options (TPBON, L0 128, MX 0); it fails if their BIEs differ.
+ * Medians of REPS runs (default 5). bench_page.sh adds the command-line
+ * tools.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,9 @@
 #include <tiffio.h>
 
 #include "gateway/page/page.h"
+#include "gateway/page/page_file.h"
+#include "gateway/page/page_jbig.h"
+#include "gateway/page/page_t85.h"
 
 #define BENCH_MAX_REPS 50
 
@@ -66,18 +74,22 @@ struct op {
     const char *in;
     enum page_coding to; /* NONE: PDF */
     int xres, yres;
+    bool in_memory; /* the encoder alone on enc_pages (bench_t85_ours) */
 };
 
 static const struct op ops[] = {
-    {"MMR->MH", "text_mmr.tif", PAGE_CODING_MH, 0, 0},
-    {"MMR->MR", "text_mmr.tif", PAGE_CODING_MR, 0, 0},
-    {"MH->MMR", "text_mh.tif", PAGE_CODING_MMR, 0, 0},
-    {"MMR->JBIG", "text_mmr.tif", PAGE_CODING_JBIG, 0, 0},
-    {"JBIG->MMR", "text_jbig.tif", PAGE_CODING_MMR, 0, 0},
-    {"204x196->204x98", "text_mmr.tif", PAGE_CODING_MMR, 204, 98},
-    {"300->204x196", "text_300.tif", PAGE_CODING_MMR, 204, 196},
-    {"MMR->PDF", "text_mmr.tif", PAGE_CODING_NONE, 0, 0},
+    {"MMR->MH", "text_mmr.tif", PAGE_CODING_MH, 0, 0, false},
+    {"MMR->MR", "text_mmr.tif", PAGE_CODING_MR, 0, 0, false},
+    {"MH->MMR", "text_mh.tif", PAGE_CODING_MMR, 0, 0, false},
+    {"MMR->JBIG", "text_mmr.tif", PAGE_CODING_JBIG, 0, 0, false},
+    {"JBIG->MMR", "text_jbig.tif", PAGE_CODING_MMR, 0, 0, false},
+    {"204x196->204x98", "text_mmr.tif", PAGE_CODING_MMR, 204, 98, false},
+    {"300->204x196", "text_300.tif", PAGE_CODING_MMR, 204, 196, false},
+    {"MMR->PDF", "text_mmr.tif", PAGE_CODING_NONE, 0, 0, false},
+    {"JBIG encode", "text_mmr.tif", PAGE_CODING_JBIG, 0, 0, true},
 };
+
+static int bench_t85_ours(void);
 
 static int
 run_ours(const struct op *op)
@@ -88,6 +100,8 @@ run_ours(const struct op *op)
     struct errbuf why;
     int rc;
 
+    if (op->in_memory)
+        return bench_t85_ours();
     path_in(in, sizeof in, op->in);
     if (op->to == PAGE_CODING_NONE)
         rc = page_convert_pdf(in, path_out(out, sizeof out, "ours.pdf"), &why);
@@ -227,6 +241,85 @@ bare_jbig_decode(const char *path, struct raster *r)
     return 0;
 }
 
+/* ---- JBIG encode: the encoder alone, memory to memory ---- */
+
+static struct raster enc_pages[10];
+static int enc_n;
+static struct page_buf enc_ours, enc_bare; /* reused: len reset per run */
+
+static int
+bench_t85_ours(void)
+{
+    enc_ours.len = 0;
+    for (int i = 0; i < enc_n; i++) {
+        struct page_bitmap bm = {enc_pages[i].bits,
+                                 (int)enc_pages[i].w,
+                                 (int)enc_pages[i].h,
+                                 enc_pages[i].stride,
+                                 204,
+                                 196};
+
+        page_t85_encode(&bm, PAGE_JBIG_L0, &enc_ours);
+    }
+    return 0;
+}
+
+static void
+bench_t85_bare_out(unsigned char *start, size_t len, void *arg)
+{
+    page_buf_append(arg, start, len);
+}
+
+/* jbigkit clears the rows' padding bits in place (they are 0 already): the
+ * pages stay the same input for both encoders. */
+static int
+bench_t85_bare(void)
+{
+    enc_bare.len = 0;
+    for (int i = 0; i < enc_n; i++) {
+        struct raster *r = &enc_pages[i];
+        struct jbg85_enc_state s;
+
+        jbg85_enc_init(&s, r->w, r->h, bench_t85_bare_out, &enc_bare);
+        jbg85_enc_options(&s, JBG_TPBON, PAGE_JBIG_L0, 0);
+        for (uint32_t y = 0; y < r->h; y++)
+            jbg85_enc_lineout(&s, r->bits + y * r->stride,
+                              y > 0 ? r->bits + (y - 1) * r->stride : NULL,
+                              y > 1 ? r->bits + (y - 2) * r->stride : NULL);
+    }
+    return 0;
+}
+
+/* Decode text_mmr.tif's pages into memory and check that both encoders
+ * write the same BIEs (the bench measures a replacement, not a rival). */
+static int
+bench_t85_setup(void)
+{
+    char in[1200];
+    size_t i = 0;
+
+    enc_n =
+        bare_decode_all(path_in(in, sizeof in, "text_mmr.tif"), enc_pages, 10);
+    if (enc_n < 1) {
+        fprintf(stderr, "bench_page: cannot read text_mmr.tif\n");
+        return -1;
+    }
+    bench_t85_ours();
+    bench_t85_bare();
+    while (i < enc_ours.len && i < enc_bare.len &&
+           enc_ours.p[i] == enc_bare.p[i])
+        i++;
+    if (i < enc_ours.len || i < enc_bare.len) {
+        fprintf(stderr,
+                "bench_page: JBIG encode: page_t85 and jbigkit differ at "
+                "byte %zu of the %d pages' BIEs (page_t85 %zu bytes, "
+                "jbigkit %zu)\n",
+                i, enc_n, enc_ours.len, enc_bare.len);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 run_bare(int k)
 {
@@ -262,7 +355,8 @@ run_bare(int k)
             struct jbg85_enc_state s;
 
             jbg85_enc_init(&s, pages[i].w, pages[i].h, bare_jbig_out, f);
-            jbg85_enc_options(&s, JBG_TPBON, 128, 127);
+            /* MX 0 as page_jbig (PAGE_JBIG_MX): the same work */
+            jbg85_enc_options(&s, JBG_TPBON, 128, 0);
             for (uint32_t y = 0; y < pages[i].h; y++)
                 jbg85_enc_lineout(
                     &s, pages[i].bits + y * pages[i].stride,
@@ -301,6 +395,8 @@ run_bare(int k)
         TIFFClose(tif);
         return 0;
     }
+    case 8: /* JBIG encode */
+        return bench_t85_bare();
     }
     free_all(pages, n);
     return n > 0 ? 0 : -1;
@@ -344,6 +440,8 @@ main(int argc, char **argv)
     snprintf(dir, sizeof dir, "%s", argv[1]);
     snprintf(outdir, sizeof outdir, "%s/out", dir);
     TIFFSetWarningHandler(NULL);
+    if (bench_t85_setup() == -1)
+        return 1;
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         double ours, bare;
 
@@ -355,5 +453,8 @@ main(int argc, char **argv)
         printf("op=%s pages=%d ours_pps=%.1f bare_pps=%.1f\n", ops[k].name,
                pages, pages / ours, pages / bare);
     }
+    free_all(enc_pages, enc_n);
+    page_buf_release(&enc_ours);
+    page_buf_release(&enc_bare);
     return 0;
 }
