@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <spandsp.h>
 
@@ -980,16 +979,6 @@ idle_run(struct line_state *s)
     return 0;
 }
 
-static void
-backoff_sleep(struct line_state *s, int secs)
-{
-    for (int i = 0; i < secs * 10 && !stopping(s); i++) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* --- public ------------------------------------------------------------- */
 
 struct line_state *
@@ -1093,9 +1082,7 @@ line_run(struct line_state *s, const atomic_int *stop)
         (void)snprintf(text, sizeof text, "%s; retry in %d s", s->why.text,
                        backoff);
         report(s, LINE_STATUS_ERROR, text);
-        backoff_sleep(s, backoff);
-        backoff =
-            backoff * 2 > LINE_BACKOFF_MAX_S ? LINE_BACKOFF_MAX_S : backoff * 2;
+        rxcall_backoff(s->stop, &backoff); /* as the audio lines do */
     }
     modem_close(s);
     report(s, LINE_STATUS_DOWN, "stopped");
