@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jbig85.h>
-
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
 #include "gateway/page/page_t85.h"
+
+#include "../common/t85_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -97,34 +97,6 @@ fuzz_t85_row(struct page_bitmap *bm, int y, struct fuzz_t85_in *in)
         row[bm->stride - 1] &= (unsigned char)(0xff00 >> (bm->width % 8));
 }
 
-static void
-fuzz_t85_ref_out(unsigned char *start, size_t len, void *arg)
-{
-    page_buf_append(arg, start, len);
-}
-
-/* jbigkit's BIE of bm; it writes into the rows, so it gets a copy */
-static void
-fuzz_t85_ref(const struct page_bitmap *bm, unsigned long l0,
-             struct page_buf *out)
-{
-    size_t n = (size_t)bm->height * bm->stride;
-    unsigned char *c = malloc(n);
-    struct jbg85_enc_state s;
-
-    if (c == NULL)
-        abort();
-    memcpy(c, bm->bits, n);
-    jbg85_enc_init(&s, (unsigned long)bm->width, (unsigned long)bm->height,
-                   fuzz_t85_ref_out, out);
-    jbg85_enc_options(&s, JBG_TPBON, l0, 0);
-    for (int y = 0; y < bm->height; y++)
-        jbg85_enc_lineout(&s, c + (size_t)y * bm->stride,
-                          y > 0 ? c + (size_t)(y - 1) * bm->stride : NULL,
-                          y > 1 ? c + (size_t)(y - 2) * bm->stride : NULL);
-    free(c);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -144,7 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (int y = 0; y < bm.height; y++)
         fuzz_t85_row(&bm, y, &in);
-    fuzz_t85_ref(&bm, l0, &ref);
+    t85_ref_encode(&bm, l0, &ref);
     page_t85_encode(&bm, l0, &ours);
     while (i < ref.len && i < ours.len && ref.p[i] == ours.p[i])
         i++;

@@ -17,43 +17,17 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <jbig85.h>
 
 #include "gateway/page/page.h"
 #include "gateway/page/page_file.h"
 #include "gateway/page/page_t85.h"
 
+#include "../../../common/t85_ref.h"
+
 /* Stripe sizes: T.85's 128, one line, two and three lines (the template
  * reaches two lines back), and more than any page here (one stripe). */
 static const unsigned long l0s[] = {128, 1, 2, 3, 1000};
 #define N_L0 (sizeof l0s / sizeof l0s[0])
-
-static void
-t85_ref_out(unsigned char *start, size_t len, void *arg)
-{
-    page_buf_append(arg, start, len);
-}
-
-/* jbigkit's BIE of bm (on a copy: jbg85_enc_lineout writes into rows) */
-static void
-t85_ref_encode(const struct page_bitmap *bm, unsigned long l0,
-               struct page_buf *out)
-{
-    size_t n = (size_t)bm->height * bm->stride;
-    unsigned char *c = malloc(n);
-    struct jbg85_enc_state s;
-
-    assert_non_null(c);
-    memcpy(c, bm->bits, n);
-    jbg85_enc_init(&s, (unsigned long)bm->width, (unsigned long)bm->height,
-                   t85_ref_out, out);
-    jbg85_enc_options(&s, JBG_TPBON, l0, 0);
-    for (int y = 0; y < bm->height; y++)
-        jbg85_enc_lineout(&s, c + (size_t)y * bm->stride,
-                          y > 0 ? c + (size_t)(y - 1) * bm->stride : NULL,
-                          y > 1 ? c + (size_t)(y - 2) * bm->stride : NULL);
-    free(c);
-}
 
 /* page_t85_encode(bm, l0) == jbigkit's, and bm untouched; else fail naming
  * the page, the first differing offset and both lengths. */
