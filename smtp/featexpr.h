@@ -25,6 +25,9 @@
 #define FEATEXPR_NODES_MAX 20000  /* tree nodes after set/where expansion */
 #define FEATEXPR_DNF_MAX   100000 /* conjunctions enumerated per question */
 #define FEATEXPR_TAG_MAX   128    /* characters in a feature tag */
+/* characters in a quoted string or a number's unit: every value prints
+ * whole into the printer's FEATEXPR_TAG_MAX * 2 + 64 byte buffer */
+#define FEATEXPR_STRING_MAX 128
 #define FEATEXPR_COLL_MAX  32     /* features in one collection */
 
 /* Parse flags. */

@@ -229,6 +229,9 @@ fx_number(struct fx_parser *p, struct featexpr_value *v)
         while (p->pos < p->len &&
                (isalnum((unsigned char)p->s[p->pos]) || p->s[p->pos] == '-'))
             p->pos++;
+        if (p->pos - us > FEATEXPR_STRING_MAX)
+            return fx_fail(p, us, "unit over %d characters",
+                           FEATEXPR_STRING_MAX);
         v->text = fx_strndup(p->e, p->s + us, p->pos - us, true);
     } else {
         p->pos = save;
@@ -254,6 +257,9 @@ fx_value(struct fx_parser *p, struct featexpr_value *v)
         }
         if (p->pos >= p->len)
             return fx_fail(p, start, "unterminated string");
+        if (p->pos - start - 1 > FEATEXPR_STRING_MAX)
+            return fx_fail(p, start, "string over %d characters",
+                           FEATEXPR_STRING_MAX);
         v->type = FEATEXPR_STRING;
         v->text = fx_strndup(p->e, p->s + start + 1, p->pos - start - 1, false);
         p->pos++;

@@ -428,6 +428,35 @@ test_featexpr_limits_depth_size(void **state)
     e = featexpr_parse(s, n, 0, &pos, &why);
     assert_null(e);
     assert_non_null(strstr(why.text, "nodes"));
+
+    /* a string or unit at the limit prints whole (closing quote kept) and
+     * parses again; one more character is refused */
+    for (int unit = 0; unit < 2; unit++) {
+        for (int extra = 0; extra < 2; extra++) {
+            char *t;
+            struct featexpr *f;
+            int k = FEATEXPR_STRING_MAX + extra;
+
+            n = (size_t)sprintf(s, unit ? "(a=72 " : "(a=\"");
+            memset(s + n, 'x', (size_t)k);
+            n += (size_t)k;
+            n += (size_t)sprintf(s + n, unit ? ")" : "\")");
+            e = featexpr_parse(s, n, 0, &pos, &why);
+            if (extra) {
+                assert_null(e);
+                assert_non_null(strstr(why.text, "over 128 characters"));
+                continue;
+            }
+            assert_non_null(e);
+            t = featexpr_print(e);
+            assert_int_equal(strlen(t), n - (size_t)unit); /* "72 x" -> "72x" */
+            f = featexpr_parse(t, strlen(t), 0, NULL, &why);
+            assert_non_null(f);
+            free(t);
+            featexpr_free(f);
+            featexpr_free(e);
+        }
+    }
     free(s);
 }
 
