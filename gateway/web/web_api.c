@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/util/farend.h"
 #include "gateway/util/xalloc.h"
 #include "gateway/web/web_auth.h"
 #include "gateway/web/web_calls.h"
@@ -100,13 +101,17 @@ web_api_json(struct web_reply *out, int status, json_t *obj)
 int
 web_api_error(struct web_reply *out, int status, const char *fmt, ...)
 {
-    char text[ERRBUF_TEXT_MAX];
+    char text[ERRBUF_TEXT_MAX], utf8[FAREND_UTF8_SIZE(ERRBUF_TEXT_MAX)];
     va_list ap;
 
     va_start(ap, fmt);
     (void)vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    web_api_json(out, status, json_pack("{s:s}", "error", text));
+    /* the message may quote what a client sent, and vsnprintf may cut a
+     * character in two: jansson takes only valid UTF-8 */
+    web_api_json(out, status,
+                 json_pack("{s:s}", "error",
+                           farend_utf8(text, utf8, sizeof utf8)));
     return 0;
 }
 
