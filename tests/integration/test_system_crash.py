@@ -241,6 +241,11 @@ def verify(rig, seen_committed, seen_incoming, kills_by_mode):
         kinds = [k for k, _ in rec.get(jid, [])]
         ok = any(k in recovered for k in kinds)
         check("incoming job %s left by a kill was recovered: %s" % (jid, kinds), ok)
+        if not ok:  # what the daemon said of it, run by run, to find out why
+            for r, text in enumerate(run_logs(log), 1):
+                for line in text.splitlines():
+                    if jid in line:
+                        print("  run %d: %s" % (r, line[:300]), flush=True)
         for k in set(kinds) & set(recovered):
             recovered[k] += 1
         if "committed" in kinds or "finished" in kinds:
