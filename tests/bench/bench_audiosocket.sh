@@ -82,15 +82,21 @@ floor_line() {
     fs=$((n >= 60 ? 10 : 600 / n))
     t=$("$IFAXGW_TOOLS/bench_as_floor" threads "$n" "$fs" "$AHEAD" | awk '{print $4}') || rc=1
     e=$("$IFAXGW_TOOLS/bench_as_floor" epoll "$n" "$fs" "$AHEAD" | awk '{print $4}') || rc=1
-    [ -n "$t" ] && [ -n "$e" ] || { echo "  bench_as_floor failed"; rc=1; return; }
-    "$SYS_PY" - "$n" "$bare" "$t" "$e" "$conv" "$secs" "$per" <<'PY'
+    # the same at a real-time peer's pace: Asterisk sends one frame per 20 ms
+    t1=$("$IFAXGW_TOOLS/bench_as_floor" threads "$n" "$fs" 1 | awk '{print $4}') || rc=1
+    e1=$("$IFAXGW_TOOLS/bench_as_floor" epoll "$n" "$fs" 1 | awk '{print $4}') || rc=1
+    [ -n "$t" ] && [ -n "$e" ] && [ -n "$t1" ] && [ -n "$e1" ] ||
+        { echo "  bench_as_floor failed"; rc=1; return; }
+    "$SYS_PY" - "$n" "$bare" "$t" "$e" "$conv" "$secs" "$per" "$t1" "$e1" <<'PY'
 import sys
-n, bare, t, e, conv, secs, per = (float(x) for x in sys.argv[1:])
+n, bare, t, e, conv, secs, per, t1, e1 = (float(x) for x in sys.argv[1:])
 io, cv = min(t, e) / bare, conv / max(secs / n, 1) / bare
 floor = 1 + io + cv
 print("  floor (N=%d): bare 1 + AudioSocket I/O %.3f (thread per call %.3f, epoll loop %.3f)"
       " + JBIG conversion %.3f = %.3f x bare; the gateway %.3f, %.3f above it"
       % (n, io, t / bare, e / bare, cv, floor, per / bare, per / bare - floor))
+print("    AudioSocket I/O alone at a real-time peer's pace (a frame a read): thread per call"
+      " %.3f, epoll loop %.3f x bare" % (t1 / bare, e1 / bare))
 PY
 }
 
