@@ -49,10 +49,15 @@ mem_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 calc() { "$SYS_PY" -c "import sys; print(eval(sys.argv[1]))" "$1"; }
 
 # the baseline: bare SpanDSP receive, CPU per second of call audio, the
-# median of 3 runs (one run of ~0.1 cpu-s is +-15 % on a loaded machine)
-"$IFAXGW_TOOLS/bench_t30" "$DOC" 3 >"$TMP/t30.out" 2>/dev/null || rc=1
-bare=$(awk '$1 == "1" {print $2}' "$TMP/t30.out")
-[ -n "$bare" ] || { echo "bench_audiosocket: no baseline"; cat "$TMP/t30.out"; exit 1; }
+# median of 3 runs (one run of ~0.1 cpu-s is +-15 % on a loaded machine);
+# measured again before each row, so that a row and its baseline see the
+# same machine (it drifted 0.00072-0.00100 over one day's runs)
+baseline() {
+    "$IFAXGW_TOOLS/bench_t30" "$DOC" 3 >"$TMP/t30.out" 2>/dev/null || rc=1
+    bare=$(awk '$1 == "1" {print $2}' "$TMP/t30.out")
+    [ -n "$bare" ] || { echo "bench_audiosocket: no baseline"; cat "$TMP/t30.out"; exit 1; }
+}
+baseline
 
 aport=$("$SYS_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sys_device dev
@@ -104,7 +109,10 @@ echo "bench_audiosocket: bare SpanDSP receive $bare cpu-s per call-s (bench_t30,
 echo "  converting one call's 3 pages to JBIG alone: $conv cpu-s (bench_as_floor convert: page_convert, least of 7)"
 printf '%4s %10s %12s %7s %10s %12s %10s %8s\n' N call-s "gw cpu-s/s" ratio "KB/call" "calls/core-h" "ch/core" pages
 total=0
+first=1
 for n in $NS; do
+    [ "$first" ] || { baseline; echo "  (bare receive measured again: $bare)"; }
+    first=
     before=$(ls "$TMP"/dev.d/msg-*.json 2>/dev/null | wc -l)
     c0=$(cpu_ticks "$GW_PID")
     r0=$(mem_kb "$GW_PID" VmRSS)
