@@ -28,6 +28,7 @@
 #define _GNU_SOURCE
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -161,6 +162,9 @@ serve(int lfd, const char *mode, int n)
 
     if (c == NULL || t == NULL)
         return 1;
+    /* a client that never connects ends the run (accept fails), not hangs it */
+    setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){10, 0},
+               sizeof(struct timeval));
     if (epoll)
         for (int i = 0; i < nloop; i++) {
             loops[i].ep = epoll_create1(EPOLL_CLOEXEC);
