@@ -983,7 +983,7 @@ serve(int argc, char **argv)
         metrics_seed(&p);
     }
     src = (struct web_sources){
-        &p,        tp_lines,  tp_scanner, tp_scan_start, &p,
+        &p,        tp_lines,  NULL, tp_scanner, tp_scan_start, &p,
         tp_counts, tp_list,   tp_show,    tp_job_dir,    tp_thumbnail,
         NULL,      tp_retry,  tp_remove,  tp_resend, NULL,
         NULL,      NULL,      NULL,       NULL};
