@@ -14,8 +14,8 @@
  * stored is not confirmed) and the status to a table the web
  * page reads (and, for an AudioSocket line, a bounded table of its calls
  * in progress, gateway/livecalls, one entry per call from the line's
- * per-call reports). lines_drain() stops answering new calls and waits for calls in
- * progress to end; lines_stop() then ends the threads. Each outcome is one
+ * per-call reports). lines_drain() stops answering new calls and waits
+ * for calls in progress to end; lines_stop() then ends the threads. Each outcome is one
  * log line with the job id (this module's threads are thread owners).
  * A call is answered or refused under the lock lines_drain() looks with, so
  * after draining began no call starts and none in progress is missed.
