@@ -15,13 +15,18 @@ const { check, jsonGetter, runPage } = require('./browser_lib');
 const [base, line, u1, u2, shot] = process.argv.slice(2);
 const api = jsonGetter(base);
 
-// The API's calls of the line once both have a CSID (bounded wait).
+// The API's calls of the line once both have a CSID; null when one of
+// them was listed and has gone before that (the calls ended). The loop
+// bound only guards against a hang (the calls last under a minute).
 async function bothWithCsid() {
-  for (let i = 0; i < 600; i++) {
+  const seen = new Set();
+  for (let i = 0; i < 6000; i++) {
     const l = (await api('/api/status')).lines.find((x) => x.name === line);
     const cs = (l && l.calls) || [];
     const mine = [u1, u2].map((u) => cs.find((c) => c.uuid === u));
     if (mine.every((c) => c && c.csid)) return mine;
+    if ([u1, u2].some((u, k) => seen.has(u) && !mine[k])) return null;
+    mine.forEach((c) => c && seen.add(c.uuid));
     await new Promise((r) => setTimeout(r, 100));
   }
   return null;
@@ -37,7 +42,7 @@ runPage(shot, async (page) => {
     await page.waitForFunction(([s, csid]) => {
       const tr = document.querySelector(s);
       return tr && [...tr.cells].some((td) => td.textContent === csid);
-    }, [sel, c.csid], { timeout: 30000 });
+    }, [sel, c.csid], { timeout: 120000 }); // a hang guard: the page updates every second
     const cells = await page.$$eval(sel + ' td', (tds) => tds.map((t) => t.textContent));
     const title = await page.$eval(sel + ' td.callid', (td) => td.title);
     check(cells[0].includes(c.uuid.slice(0, 8)) && title === c.uuid,
