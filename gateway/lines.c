@@ -11,6 +11,7 @@
 #include "gateway/intake/calllog.h"
 #include "gateway/intake/faxjob.h"
 #include "gateway/spool/router.h"
+#include "gateway/livecalls.h"
 #include "gateway/util/farend.h"
 #include "gateway/util/log.h"
 #include "gateway/util/mstime.h"
@@ -39,6 +40,7 @@ struct lines_one {
     bool started;
     struct lines_call call; /* the call of a one-call line */
     struct lines_status st; /* guarded by owner->mu */
+    struct livecalls live;  /* an AudioSocket line's calls; owner->mu */
 };
 
 struct lines {
@@ -292,12 +294,32 @@ lines_on_job_end(void *arg, const struct callrec *rec)
     k->job = job_free(k->job);
 }
 
+/* One call of a line of many: its entry in the line's table (the line's
+ * own status stays "N calls"). */
+static void
+lines_on_call_status(struct lines_one *o, const struct line_report *r)
+{
+    enum livecalls_result res;
+
+    pthread_mutex_lock(&o->owner->mu);
+    res = livecalls_report(&o->live, r, mstime_wall());
+    o->st.ncalls = (int)o->live.n;
+    pthread_mutex_unlock(&o->owner->mu);
+    if (res == LIVECALLS_FULL || res == LIVECALLS_BAD) /* a bug: bounded */
+        log_warn("line=%s call status dropped: %s", o->st.name,
+                 res == LIVECALLS_FULL ? "table full" : "bad call id");
+}
+
 static void
 lines_on_status(void *arg, const struct line_report *r)
 {
     struct lines_one *o = arg;
     int before;
 
+    if (r->call != NULL) {
+        lines_on_call_status(o, r);
+        return;
+    }
     pthread_mutex_lock(&o->owner->mu);
     before = o->st.status;
     if (before != (int)r->status || o->st.page != r->page ||
@@ -344,6 +366,7 @@ lines_one_free(struct lines_one *o)
     line_free(o->ls);
     audioline_free(o->al);
     audiosocket_free(o->as);
+    livecalls_free(&o->live);
     o->ls = NULL;
     o->al = NULL;
     o->as = NULL;
@@ -407,6 +430,8 @@ lines_init_one(struct lines_one *o, const struct config *cf,
         o->as = audiosocket_init(NULL, cl, why);
         if (o->as == NULL)
             return -1;
+        livecalls_init(&o->live, (size_t)cl->max_calls);
+        o->st.max_calls = cl->max_calls;
         (void)snprintf(dir, sizeof dir, "%s/%s", queue_spool_dir(o->owner->q),
                        LINES_ANNOUNCE_DIR);
         audiosocket_set_announce_dir(o->as, dir);
@@ -535,6 +560,21 @@ lines_status(struct lines *l, struct lines_status *out, size_t max)
     pthread_mutex_lock(&l->mu);
     for (; n < l->n && n < max; n++)
         out[n] = l->one[n].st;
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
+size_t
+lines_calls(struct lines *l, size_t line, struct livecalls_entry *out,
+            size_t max)
+{
+    size_t n = 0;
+
+    if (l == NULL)
+        return 0;
+    pthread_mutex_lock(&l->mu);
+    if (line < l->n)
+        n = livecalls_copy(&l->one[line].live, out, max);
     pthread_mutex_unlock(&l->mu);
     return n;
 }

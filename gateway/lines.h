@@ -12,8 +12,10 @@
  * transcript are committed when it ends; meta.json is written at answer,
  * at phase B and before each page is confirmed, and a page that cannot be
  * stored is not confirmed) and the status to a table the web
- * page reads. lines_drain() stops answering new calls and waits for calls in
- * progress to end; lines_stop() then ends the threads. Each outcome is one
+ * page reads (and, for an AudioSocket line, a bounded table of its calls
+ * in progress, gateway/livecalls, one entry per call from the line's
+ * per-call reports). lines_drain() stops answering new calls and waits
+ * for calls in progress to end; lines_stop() then ends the threads. Each outcome is one
  * log line with the job id (this module's threads are thread owners).
  * A call is answered or refused under the lock lines_drain() looks with, so
  * after draining began no call starts and none in progress is missed.
@@ -30,6 +32,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
+#include "gateway/livecalls.h"
 #include "gateway/spool/queue.h"
 #include "gateway/util/errbuf.h"
 #include "gateway/util/metrics.h"
@@ -64,6 +67,10 @@ struct lines_status {
     char last_result[LINES_TEXT_MAX];
     char last_job[64];
     uint64_t calls, pages, failures; /* since start, for /metrics */
+    /* A line of many calls at once (AudioSocket): up to max_calls, ncalls
+     * of them in progress (lines_calls() lists them); 0 otherwise. */
+    int max_calls;
+    int ncalls;
 };
 
 struct lines;
@@ -84,5 +91,11 @@ void lines_stop(struct lines *l);
 
 /* Copy up to max lines' states; returns how many. */
 size_t lines_status(struct lines *l, struct lines_status *out, size_t max);
+
+/* The calls in progress on a line of many calls (line: its index in what
+ * lines_status() copies), oldest first, up to max; returns how many (0
+ * for a line of one call at a time: its call is in its status). */
+size_t lines_calls(struct lines *l, size_t line, struct livecalls_entry *out,
+                   size_t max);
 
 #endif

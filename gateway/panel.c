@@ -86,6 +86,43 @@ panel_line(const struct lines_status *s, struct web_line *w)
     (void)snprintf(w->last.result, sizeof w->last.result, "%s",
                    s->last_result);
     (void)snprintf(w->last.job, sizeof w->last.job, "%s", s->last_job);
+    w->max_calls = s->max_calls;
+}
+
+_Static_assert(WEB_LINE_CALLS_MAX >= CONFIG_AUDIOSOCKET_CALLS_MAX,
+               "the page shows every call a line may take");
+
+static size_t
+panel_line_calls(void *arg, size_t i, struct web_line_call *out, size_t max)
+{
+    struct panel *p = arg;
+    struct livecalls_entry *e;
+    size_t n;
+
+    if (p->lines == NULL || max == 0)
+        return 0;
+    e = xcalloc(max, sizeof *e);
+    n = lines_calls(p->lines, i, e, max);
+    for (size_t k = 0; k < n; k++) {
+        struct web_line_call *w = &out[k];
+
+        memset(w, 0, sizeof *w);
+        (void)snprintf(w->id, sizeof w->id, "%s", e[k].id);
+        /* as panel_line(): training, then answered without a rate */
+        w->phase = e[k].training_rate > 0 ? WEB_LINE_TRAINING
+                   : e[k].bit_rate == 0   ? WEB_LINE_ANSWERING
+                                          : WEB_LINE_RECEIVING;
+        w->page = e[k].page;
+        w->bit_rate = e[k].bit_rate;
+        w->training_rate = e[k].training_rate;
+        (void)snprintf(w->caller, sizeof w->caller, "%s", e[k].caller);
+        (void)snprintf(w->called, sizeof w->called, "%s", e[k].called);
+        (void)snprintf(w->csid, sizeof w->csid, "%s", e[k].csid);
+        w->start_ms = e[k].start_ms;
+        w->progress_ms = e[k].progress_ms;
+    }
+    free(e);
+    return n;
 }
 
 static size_t
@@ -365,6 +402,7 @@ panel_sources(struct panel *p, struct web_sources *src)
 {
     src->arg = p;
     src->lines = panel_lines;
+    src->line_calls = panel_line_calls;
     src->scanner = panel_scanner;
     src->scan_start = panel_scan_start;
 }

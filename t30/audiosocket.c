@@ -55,6 +55,8 @@ struct as_call {
     int16_t back[FAXRX_BLOCK]; /* our audio, waiting for a whole frame */
     int nback;
     int64_t last_rx_ms;
+    struct rxcall *rc;  /* answered: its progress is reported per batch */
+    struct rxcall_id id; /* the announcement's caller and called */
     struct errbuf why;
     /* last, not cleared for a new call (the lengths above say what is in
      * them): a call touches only the pages its batches use */
@@ -121,6 +123,33 @@ report(struct audiosocket *s, enum line_status st, const char *text)
     pthread_mutex_lock(&s->mu);
     report_locked(s, st, text);
     pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * The call's own report (see struct line_report's call): RECEIVING while
+ * answered, when rxcall_progress() says something moved (or always with
+ * force), IDLE once c->rc is NULL again. Asked once per batch of frames:
+ * a few reads, and the lock only when there is something to say.
+ */
+static void
+call_report(struct as_call *c, bool force)
+{
+    struct line_report r = {.line = c->s->name,
+                            .status = LINE_STATUS_IDLE,
+                            .text = "",
+                            .call = c->uuid,
+                            .caller = c->id.caller,
+                            .called = c->id.called};
+
+    if (c->rc != NULL) {
+        r.status = LINE_STATUS_RECEIVING;
+        if (!rxcall_progress(c->rc, &r) && !force)
+            return;
+    }
+    pthread_mutex_lock(&c->s->mu);
+    if (c->s->status_fn != NULL)
+        c->s->status_fn(c->s->status_arg, &r);
+    pthread_mutex_unlock(&c->s->mu);
 }
 
 /* --- UUIDs and announcements --------------------------------------------- */
@@ -360,6 +389,8 @@ frame_wait(struct as_call *c, uint8_t *type, const uint8_t **pay, size_t *len)
 
         if (r != FRAME_NONE)
             return r;
+        if (c->rc != NULL) /* the batch is through T.30 */
+            call_report(c, false);
         (void)send_flush(c);
         if (stopping(c->s)) {
             errbuf_set(&c->why, ERR_TEMP, "", "line stopping");
@@ -445,7 +476,7 @@ static void
 call_serve(struct as_call *c)
 {
     struct rxcall_handlers h = {0};
-    struct rxcall_id id;
+    struct rxcall_id *id = &c->id;
     struct line_call lc;
     struct rxcall *rc;
     char text[64], e1[96], e2[96];
@@ -457,8 +488,8 @@ call_serve(struct as_call *c)
                  c->s->name, c->peer, c->why.text);
         return;
     }
-    announce_read(c, &id);
-    lc = rxcall_id_call(&id, 1);
+    announce_read(c, id);
+    lc = rxcall_id_call(id, 1);
     ctx = c->s->open_fn != NULL ? c->s->open_fn(c->s->call_arg, &h) : NULL;
     if (ctx == NULL) {
         log_warn("line=%s call=%s not answered: no job handler", c->s->name,
@@ -471,13 +502,17 @@ call_serve(struct as_call *c)
     if (rc == NULL) {
         log_info("line=%s call=%s caller=\"%s\" called=\"%s\" not answered: "
                  "%s",
-                 c->s->name, c->uuid, log_esc(e1, sizeof e1, id.caller),
-                 log_esc(e2, sizeof e2, id.called), c->why.text);
+                 c->s->name, c->uuid, log_esc(e1, sizeof e1, id->caller),
+                 log_esc(e2, sizeof e2, id->called), c->why.text);
         c->s->close_fn(c->s->call_arg, ctx);
         return;
     }
+    c->rc = rc;
+    call_report(c, true); /* the call is on the line's list from now */
     call_frames(c, rc);
+    c->rc = NULL; /* its CSID is gone with it */
     rxcall_end(rc, text, sizeof text);
+    call_report(c, false); /* off the list */
     c->s->close_fn(c->s->call_arg, ctx);
     log_info("line=%s call=%s peer=%s %s%s%s", c->s->name, c->uuid, c->peer,
              text, c->why.text[0] ? "; " : "", c->why.text);

@@ -34,7 +34,12 @@
  * per call: the call-open handler fills them for each call (own arg) and
  * the call-close handler is told when that call is over. Status reports
  * are for the whole line: RECEIVING with "N calls" while any call is
- * connected, IDLE when none; made under the line's lock, in order.
+ * connected, IDLE when none; and for each answered call (struct
+ * line_report's call = its UUID, caller and called from the
+ * announcement): RECEIVING when answered and whenever its page, rate,
+ * training or CSID moved (checked once per batch of frames, not per
+ * frame), IDLE once when it has ended. All made under the line's lock,
+ * each call's in order.
  * Must not: include the queue or SMTP. Errors: audiosocket_init() NULL
  * with *why; audiosocket_run() reports through status (listen errors:
  * backoff). Threads: one thread runs audiosocket_run() and accepts; each

@@ -67,6 +67,15 @@ struct line_report {
     const char *csid; /* RECEIVING: the remote's CSID so far (hostile), or
                          NULL */
     const char *text; /* printable ASCII detail, may be "" */
+    /* A line of many calls at once (t30/audiosocket) also reports each
+     * call on its own: call is then that call's id (its AudioSocket UUID,
+     * 36 characters), status RECEIVING while it goes (page, rates, csid as
+     * above; caller and called from its announcement, hostile, may be "")
+     * and IDLE once, when it has ended. NULL: the report is about the
+     * line (every report of a line of one call at a time). */
+    const char *call;
+    const char *caller;
+    const char *called;
 };
 
 /* What is known about a ringing call; strings are hostile, may be "". */

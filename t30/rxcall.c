@@ -13,6 +13,7 @@ struct rxcall {
     struct rxcall_handlers h;
     struct faxrx *rx;
     int page_reported, rate_reported, training_reported;
+    bool csid_reported; /* a CSID was in a true answer */
 };
 
 void
@@ -160,8 +161,10 @@ rxcall_progress(struct rxcall *c, struct line_report *r)
     r->bit_rate = trained > 0 ? trained : rec->bit_rate;
     r->csid = rec->remote_csid;
     if (r->page == c->page_reported && r->bit_rate == c->rate_reported &&
-        r->training_rate == c->training_reported)
+        r->training_rate == c->training_reported &&
+        (r->csid[0] != '\0') == c->csid_reported)
         return false;
+    c->csid_reported = r->csid[0] != '\0';
     c->page_reported = r->page;
     c->rate_reported = r->bit_rate;
     c->training_reported = r->training_rate;

@@ -103,7 +103,8 @@ struct faxrx *rxcall_rx(struct rxcall *c);
 /* Fill the call's part of a RECEIVING report (page, bit_rate,
  * training_rate, csid: see struct line_report; csid borrowed until the
  * call ends). true when the page, the rate or the training changed since
- * the last true answer. */
+ * the last true answer, or the CSID came. Cheap (a few reads, no lock):
+ * callers may ask once per batch of audio. */
 bool rxcall_progress(struct rxcall *c, struct line_report *r);
 
 /* End the call: hang up T.30 if still going (pages confirmed so far

@@ -32,6 +32,8 @@
 #define WEB_NAME_MAX         64    /* line, profile, CSID, caller ID fields */
 #define WEB_TEXT_MAX         256   /* free text: error, last result */
 #define WEB_LINES_MAX        32    /* lines shown */
+#define WEB_LINE_CALLS_MAX   256   /* calls shown under one line (as
+                                      conf/'s max_calls bound) */
 #define WEB_PROFILES_MAX     16    /* scan profiles offered */
 #define WEB_RECIPIENTS_MAX   16    /* recipients of one scan request */
 #define WEB_ADDRESS_MAX      254   /* RFC 5321 4.5.3.1.3 path, less <> */
@@ -103,6 +105,23 @@ struct web_line {
     int64_t call_start_ms;    /* wall clock */
     int64_t last_progress_ms; /* last change of phase, page or rate */
     struct web_call last;
+    /* A line of many calls at once (AudioSocket): how many it takes;
+     * line_calls() lists those in progress. 0: one call at a time. */
+    int max_calls;
+};
+
+/* One call in progress on a line of many (far-end strings hostile, raw). */
+struct web_line_call {
+    char id[WEB_NAME_MAX]; /* the call's UUID */
+    enum web_line_phase phase; /* answering, training or receiving */
+    int page;          /* page in progress, from 1 */
+    int bit_rate;      /* trained rate, 0 before */
+    int training_rate; /* DCS rate being trained, else 0 */
+    char caller[WEB_NAME_MAX];
+    char called[WEB_NAME_MAX];
+    char csid[WEB_NAME_MAX];
+    int64_t start_ms;    /* wall clock */
+    int64_t progress_ms; /* last change of page, rate or training */
 };
 
 struct web_scanner {
@@ -142,6 +161,10 @@ struct web_sources {
 
     /* Fill up to max lines; return how many. */
     size_t (*lines)(void *arg, struct web_line *out, size_t max);
+    /* The calls in progress on line i (its index in what lines() filled,
+     * a line with max_calls > 0), up to max, oldest first; how many. */
+    size_t (*line_calls)(void *arg, size_t i, struct web_line_call *out,
+                         size_t max);
     /* Fill *out (phase WEB_SCAN_ABSENT when there is none). */
     void (*scanner)(void *arg, struct web_scanner *out);
     /* Start a scan; 0 when accepted (progress shows in scanner()). */

@@ -168,11 +168,39 @@ call_json(const struct web_call *c)
     return o;
 }
 
+/* A line of many calls: one object per call in progress. */
+static json_t *
+line_calls_json(const struct web_sources *src, size_t i,
+                struct web_line_call *buf)
+{
+    json_t *arr = json_array();
+    size_t n;
+
+    if (src->line_calls == NULL)
+        return arr;
+    n = src->line_calls(src->arg, i, buf, WEB_LINE_CALLS_MAX);
+    for (size_t k = 0; k < n && k < WEB_LINE_CALLS_MAX; k++) {
+        const struct web_line_call *c = &buf[k];
+        json_t *o = json_pack(
+            "{s:s,s:s,s:i,s:i,s:i,s:I,s:I}", "uuid", c->id, "state",
+            web_line_phase_name(c->phase), "page", c->page, "bit_rate",
+            c->bit_rate, "training_rate", c->training_rate, "started_ms",
+            (json_int_t)c->start_ms, "progress_ms", (json_int_t)c->progress_ms);
+
+        json_object_set_new(o, "caller", text_json(c->caller));
+        json_object_set_new(o, "called", text_json(c->called));
+        json_object_set_new(o, "csid", text_json(c->csid));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 static json_t *
 lines_json(const struct web_sources *src, int64_t now_s)
 {
     json_t *arr = json_array();
     struct web_line *lines;
+    struct web_line_call *calls = NULL;
     size_t n;
 
     (void)now_s; /* the page computes elapsed times from "now" */
@@ -196,8 +224,15 @@ lines_json(const struct web_sources *src, int64_t now_s)
                             json_integer((json_int_t)l->call_start_ms));
         json_object_set_new(o, "last_progress_ms",
                             json_integer((json_int_t)l->last_progress_ms));
+        if (l->max_calls > 0) { /* only lines of many calls have a list */
+            if (calls == NULL)
+                calls = xcalloc(WEB_LINE_CALLS_MAX, sizeof *calls);
+            json_object_set_new(o, "max_calls", json_integer(l->max_calls));
+            json_object_set_new(o, "calls", line_calls_json(src, i, calls));
+        }
         json_array_append_new(arr, o);
     }
+    free(calls);
     free(lines);
     return arr;
 }

@@ -108,7 +108,19 @@ def run(srv, spool):
     check(st == 200 and h.get("content-type") == "application/json", "GET /api/status is JSON")
     check(s and s["queue"] == {"incoming": 0, "queue": 3, "done": 12, "failed": 3, "deferred": 3},
           "status counts jobs per state: %s" % (s and s["queue"]))
-    check(s and [l["name"] for l in s["lines"]] == ["fax0", "fax1"], "status lists the lines")
+    check(s and [l["name"] for l in s["lines"]] == ["fax0", "fax1", "pbx"], "status lists the lines")
+    check(s and "calls" not in s["lines"][1] and "max_calls" not in s["lines"][1],
+          "a line of one call at a time has no calls list")
+    pbx = s["lines"][2]["calls"] if s else []
+    check(s and s["lines"][2]["max_calls"] == 4 and [c["uuid"] for c in pbx] ==
+          ["0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "11111111-2222-4333-8444-555555555555"],
+          "an AudioSocket line lists its calls by UUID, oldest first")
+    check(pbx and pbx[0]["csid"] == "<img src=x onerror=alert(1)>\\xFF" and pbx[0]["caller"] == "<b>49\\xFC</b>",
+          "a call's CSID and caller: kept, the bytes not UTF-8 as \\xNN: %r" % (pbx and pbx[0]["csid"]))
+    check(pbx and (pbx[0]["state"], pbx[0]["page"], pbx[0]["bit_rate"], pbx[0]["called"]) == ("receiving", 2, 9600, "100")
+          and (pbx[1]["state"], pbx[1]["training_rate"], pbx[1]["bit_rate"]) == ("training", 14400, 0)
+          and pbx[0]["started_ms"] < pbx[0]["progress_ms"],
+          "each call's state, page, rates and times: %r" % (pbx[:1],))
     lc = s["lines"][0]["last_call"] if s else {}
     st2, _, b2 = srv.req("GET", "/api/jobs/" + lc.get("job", "x"))
     check(st2 == 200 and js(b2)["csid"] == lc["csid"], "a line's last call names its job")

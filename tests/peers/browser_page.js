@@ -371,6 +371,14 @@ async function qualityBadges(ctx) {
     check(live[2] === '+4940123456' && live[3] === '200' && live[4] === '<i>LIVE</i> CSID',
       'and the caller, called number and CSID (as text): ' + live.slice(2, 5));
     check(/^(1 min 5\d|2 min 0\d) s$/.test(live[5]), 'and the elapsed time: ' + live[5]); // 2 min, give or take the tick
+    const sub = await page.$$eval('#lines tr.subcall', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    check(sub.length === 2 && sub[0][0].includes('0f1e2d3c') && sub[1][0].includes('11111111'),
+      'an AudioSocket line: a sub-row per call, short UUID: ' + sub.map((r) => r[0]));
+    check(sub.length === 2 && sub[0][4] === '<img src=x onerror=alert(1)>\\xFF' && sub[0][2] === '<b>49\\xFC</b>' &&
+      (await page.$$('#lines img, #lines b')).length === 0,
+      'its CSID and caller shown as text, nothing injected: ' + (sub[0] || []).slice(2, 5));
+    check(sub.length === 2 && /^receiving page 2 at 9600 bit\/s/.test(sub[0][1]) && sub[1][1] === 'training at 14400 bit/s' &&
+      /^1 min 3\d s$/.test(sub[0][5]), 'each call\'s state and time: ' + (sub[0] || []).slice(0, 2) + ' ' + (sub[0] || [])[5]);
     await shot(page, 'web-page-1280');
     await audit(page, '1280 px');
     await qualityBadges(ctx);

@@ -23,7 +23,8 @@
  *
  * Without --queue the job handlers are an in-test provider over job
  * directories whose meta.json is already in the API's shape (fast to make
- * by the thousand for the benchmark), thumbnails drawn by cairo. Lines and
+ * by the thousand for the benchmark), thumbnails drawn by cairo. Lines
+ * (fax0 idle, fax1 in a call, pbx an AudioSocket line with two calls) and
  * the scanner are always simulated (a scan in --queue mode commits a real
  * job). The web module itself is the real code in both modes. The call
  * log is always the real one (gateway/intake/calllog over SPOOL/calls/).
@@ -720,6 +721,45 @@ tp_lines(void *arg, struct web_line *out, size_t max)
     snprintf(out[1].csid, sizeof out[1].csid, "<i>LIVE</i> CSID");
     out[1].call_start_ms = (t - 125) * 1000;
     out[1].last_progress_ms = (t - 70) * 1000;
+    if (max < 3)
+        return 2;
+    /* an AudioSocket line with two calls (tp_line_calls) */
+    snprintf(out[2].name, sizeof out[2].name, "pbx");
+    out[2].phase = WEB_LINE_ANSWERING; /* as panel.c maps "2 calls" */
+    snprintf(out[2].detail, sizeof out[2].detail, "2 calls");
+    out[2].max_calls = 4;
+    return 3;
+}
+
+/* The pbx line's calls: one receiving page 2, its CSID markup and not
+ * UTF-8, its caller too; one training; started 95 and 10 s ago. */
+static size_t
+tp_line_calls(void *arg, size_t i, struct web_line_call *out, size_t max)
+{
+    int64_t t = mstime_wall() / 1000;
+
+    (void)arg;
+    if (i != 2 || max < 2)
+        return 0;
+    memset(out, 0, 2 * sizeof *out);
+    snprintf(out[0].id, sizeof out[0].id,
+             "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+    out[0].phase = WEB_LINE_RECEIVING;
+    out[0].page = 2;
+    out[0].bit_rate = 9600;
+    snprintf(out[0].caller, sizeof out[0].caller, "<b>49\xfc</b>");
+    snprintf(out[0].called, sizeof out[0].called, "100");
+    snprintf(out[0].csid, sizeof out[0].csid,
+             "<img src=x onerror=alert(1)>\xff");
+    out[0].start_ms = (t - 95) * 1000;
+    out[0].progress_ms = (t - 5) * 1000;
+    snprintf(out[1].id, sizeof out[1].id,
+             "11111111-2222-4333-8444-555555555555");
+    out[1].phase = WEB_LINE_TRAINING;
+    out[1].training_rate = 14400;
+    snprintf(out[1].caller, sizeof out[1].caller, "4930222");
+    snprintf(out[1].called, sizeof out[1].called, "200");
+    out[1].start_ms = out[1].progress_ms = (t - 10) * 1000;
     return 2;
 }
 
@@ -983,7 +1023,7 @@ serve(int argc, char **argv)
         metrics_seed(&p);
     }
     src = (struct web_sources){
-        &p,        tp_lines,  tp_scanner, tp_scan_start, &p,
+        &p,        tp_lines,  tp_line_calls, tp_scanner, tp_scan_start, &p,
         tp_counts, tp_list,   tp_show,    tp_job_dir,    tp_thumbnail,
         NULL,      tp_retry,  tp_remove,  tp_resend, NULL,
         NULL,      NULL,      NULL,       NULL};

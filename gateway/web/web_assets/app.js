@@ -266,19 +266,46 @@ function lastCallCell(c) {
   return td;
 }
 
+// A line of many calls at once (AudioSocket: "calls" in its status) says
+// how many it has; each call gets a row of its own under it.
+function manyState(l) {
+  if (!['receiving', 'answering', 'training'].includes(l.state)) return lineState(l, 0);
+  return l.calls.length + ' of ' + l.max_calls + ' call' + (l.max_calls === 1 ? '' : 's');
+}
+
+// One call of such a line: short UUID (whole on hover), its own state,
+// caller, called, CSID and time; far-end text through textContent only.
+function callRow(c, now) {
+  const tr = el('tr', undefined, 'subcall');
+  tr.dataset.call = c.uuid;
+  const id = el('td', '\u21b3 ' + c.uuid.slice(0, 8), 'callid');
+  id.title = c.uuid;
+  tr.appendChild(id);
+  const st = { state: c.state, page: c.page, last_progress_ms: c.progress_ms,
+    bit_rate: c.state === 'training' ? c.training_rate : c.bit_rate };
+  tr.appendChild(el('td', lineState(st, now), 'state-' + c.state));
+  tr.appendChild(el('td', c.caller));
+  tr.appendChild(el('td', c.called));
+  tr.appendChild(el('td', c.csid));
+  tr.appendChild(el('td', c.started_ms ? fmtDuration(now - c.started_ms / 1000) : ''));
+  tr.appendChild(el('td', ''));
+  return tr;
+}
+
 function renderLines(lines, now) {
   if (!changed('lines', [lines, now])) return;
-  replace($('lines'), lines.map((l) => {
-    const inCall = l.call_start_ms && l.state !== 'idle' && l.state !== 'down';
+  replace($('lines'), lines.flatMap((l) => {
+    const many = Array.isArray(l.calls);
+    const inCall = !many && l.call_start_ms && l.state !== 'idle' && l.state !== 'down';
     const tr = document.createElement('tr');
     tr.appendChild(el('td', l.name));
-    tr.appendChild(el('td', lineState(l, now), 'state-' + l.state));
+    tr.appendChild(el('td', many ? manyState(l) : lineState(l, now), 'state-' + l.state));
     tr.appendChild(el('td', inCall ? l.caller_id : ''));
     tr.appendChild(el('td', inCall ? l.called_number : ''));
     tr.appendChild(el('td', inCall ? l.remote_csid : ''));
     tr.appendChild(el('td', inCall ? fmtDuration(now - l.call_start_ms / 1000) : ''));
     tr.appendChild(lastCallCell(l.last_call));
-    return tr;
+    return [tr, ...(many ? l.calls.map((c) => callRow(c, now)) : [])];
   }), 'no lines configured', 7);
 }
 
