@@ -58,7 +58,8 @@ const char *line_status_name(enum line_status st);
 struct line_report {
     const char *line; /* line name */
     enum line_status status;
-    int page;         /* RECEIVING: page in progress (1-based) */
+    int page;         /* RECEIVING: page in progress (1-based; the last
+                         page once the EOP page is confirmed) */
     int bit_rate;     /* RECEIVING: the trained rate, 0 until a training
                          (TCF) passed */
     int training_rate; /* RECEIVING: the rate of the sender's DCS while

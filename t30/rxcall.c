@@ -156,7 +156,8 @@ rxcall_progress(struct rxcall *c, struct line_report *r)
     int trained;
 
     faxrx_rates(c->rx, &r->training_rate, &trained);
-    r->page = (int)rec->npages + 1;
+    /* the page in progress; once EOP's page is confirmed, that last page */
+    r->page = (int)rec->npages + (rec->complete ? 0 : 1);
     /* the trained rate from CFR on, so page 1 shows it too */
     r->bit_rate = trained > 0 ? trained : rec->bit_rate;
     r->csid = rec->remote_csid;
