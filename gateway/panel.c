@@ -64,8 +64,12 @@ panel_line(const struct lines_status *s, struct web_line *w)
     w->phase = panel_phase(s->status);
     w->rate_bps = s->bit_rate;
     /* a DCS came, its training not answered yet: the rate being trained;
-     * else answered but no training passed: no page is being received */
-    if (w->phase == WEB_LINE_RECEIVING && s->training_rate > 0) {
+     * else answered but no training passed: no page is being received.
+     * A line of many calls (max_calls) is receiving while any call is
+     * connected; each call's own phase is in its calls[] entry. */
+    if (s->max_calls > 0) {
+        w->rate_bps = 0;
+    } else if (w->phase == WEB_LINE_RECEIVING && s->training_rate > 0) {
         w->phase = WEB_LINE_TRAINING;
         w->rate_bps = s->training_rate;
     } else if (w->phase == WEB_LINE_RECEIVING && s->bit_rate == 0) {

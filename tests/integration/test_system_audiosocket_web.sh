@@ -79,6 +79,9 @@ both = [l for l in ls if {c["uuid"] for c in l["calls"]} == {u1, u2}]
 print("samples %d, with both calls %d" % (len(ls), len(both)))
 assert both, "never both calls listed at once"
 assert all(len(l["calls"]) <= l["max_calls"] == 4 for l in ls)
+# the line itself is receiving while any call is connected (its calls say
+# how far each is), whatever phase one call is in
+assert all(l["state"] == "receiving" for l in both), sorted({l["state"] for l in both})
 for u, (caller, called, csid) in want.items():
     cs = [c for l in ls for c in l["calls"] if c["uuid"] == u]
     assert all(c["caller"] == caller and c["called"] == called for c in cs), cs[0]

@@ -725,7 +725,7 @@ tp_lines(void *arg, struct web_line *out, size_t max)
         return 2;
     /* an AudioSocket line with two calls (tp_line_calls) */
     snprintf(out[2].name, sizeof out[2].name, "pbx");
-    out[2].phase = WEB_LINE_ANSWERING; /* as panel.c maps "2 calls" */
+    out[2].phase = WEB_LINE_RECEIVING; /* as panel.c maps "2 calls" */
     snprintf(out[2].detail, sizeof out[2].detail, "2 calls");
     out[2].max_calls = 4;
     return 3;
