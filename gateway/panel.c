@@ -56,6 +56,17 @@ panel_phase(int status)
     return WEB_LINE_DOWN;
 }
 
+/* The phase of an answered call: a DCS came and its training is not
+ * answered yet (the rate being trained), else no training passed yet (no
+ * page is being received), else receiving. */
+static enum web_line_phase
+panel_call_phase(int training_rate, int bit_rate)
+{
+    return training_rate > 0 ? WEB_LINE_TRAINING
+           : bit_rate == 0   ? WEB_LINE_ANSWERING
+                             : WEB_LINE_RECEIVING;
+}
+
 static void
 panel_line(const struct lines_status *s, struct web_line *w)
 {
@@ -63,17 +74,14 @@ panel_line(const struct lines_status *s, struct web_line *w)
     (void)snprintf(w->name, sizeof w->name, "%s", s->name);
     w->phase = panel_phase(s->status);
     w->rate_bps = s->bit_rate;
-    /* a DCS came, its training not answered yet: the rate being trained;
-     * else answered but no training passed: no page is being received.
-     * A line of many calls (max_calls) is receiving while any call is
+    /* A line of many calls (max_calls) is receiving while any call is
      * connected; each call's own phase is in its calls[] entry. */
     if (s->max_calls > 0) {
         w->rate_bps = 0;
-    } else if (w->phase == WEB_LINE_RECEIVING && s->training_rate > 0) {
-        w->phase = WEB_LINE_TRAINING;
-        w->rate_bps = s->training_rate;
-    } else if (w->phase == WEB_LINE_RECEIVING && s->bit_rate == 0) {
-        w->phase = WEB_LINE_ANSWERING;
+    } else if (w->phase == WEB_LINE_RECEIVING) {
+        w->phase = panel_call_phase(s->training_rate, s->bit_rate);
+        if (w->phase == WEB_LINE_TRAINING)
+            w->rate_bps = s->training_rate;
     }
     w->page = w->phase == WEB_LINE_RECEIVING ? s->page : 0;
     (void)snprintf(w->detail, sizeof w->detail, "%s", s->detail);
@@ -112,10 +120,7 @@ panel_line_calls(void *arg, size_t i, struct web_line_call *out, size_t max)
 
         memset(w, 0, sizeof *w);
         (void)snprintf(w->id, sizeof w->id, "%s", e[k].id);
-        /* as panel_line(): training, then answered without a rate */
-        w->phase = e[k].training_rate > 0 ? WEB_LINE_TRAINING
-                   : e[k].bit_rate == 0   ? WEB_LINE_ANSWERING
-                                          : WEB_LINE_RECEIVING;
+        w->phase = panel_call_phase(e[k].training_rate, e[k].bit_rate);
         w->page = e[k].page;
         w->bit_rate = e[k].bit_rate;
         w->training_rate = e[k].training_rate;
